@@ -1,0 +1,35 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
+/** Where the log lives unless `--db` or SESSIONLOG_DB says otherwise (SPEC, "Running"). */
+export const DEFAULT_DB = './data/sessionlog.db';
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, unknown>, out: Output): Promise<number>;
+}
+
+export interface Output {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+export const dbOption = {
+  db: { type: 'string', short: 'd' },
+} as const satisfies ParseArgsConfig['options'];
+
+export function dbFrom(values: Record<string, unknown>): string {
+  return (values.db as string | undefined) ?? process.env.SESSIONLOG_DB ?? DEFAULT_DB;
+}
+
+/** Parses a command's flags; unknown flags and stray arguments are errors, not ignored. */
+export function parseCommandArgs(command: Command, argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  }).values as Record<string, unknown>;
+}

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type { AnyEvent, Envelope } from './envelope.js';
+
+/** The value the first event chains from (SPEC: "a fixed value"). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * JSON with object keys sorted at every depth and no insignificant white space, so that the
+ * same content hashes the same whichever store (SQLite text, PostgreSQL jsonb) held it.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`cannot encode ${typeof value} as JSON`);
+    return json;
+  }
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The hash of one event, chained to the hash of the event before it. */
+export function chainHash(previous: string, event: Omit<Envelope<AnyEvent>, 'hash'>): string {
+  const { position, id, stream, version, type, time, data, meta } = event;
+  const content = canonicalJson({ position, id, stream, version, type, time, data, meta });
+  return createHash('sha256').update(previous).update('\n').update(content).digest('hex');
+}

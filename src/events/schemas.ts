@@ -1,0 +1,91 @@
+import { z } from 'zod';
+
+/**
+ * The event types of SPEC v1, one zod schema each. The TypeScript types are inferred from the
+ * schemas, so the two cannot disagree. Objects are strict: a field the schema does not name
+ * never reaches the log.
+ */
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
+
+const absolutePath = text(4096)
+  .min(1)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path');
+
+const relativePath = text(4096)
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(p), 'must be relative to the cwd')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not leave the cwd');
+
+export const SessionStarted = z.strictObject({
+  cwd: absolutePath,
+  hostname: text(255).min(1),
+  platform: text(64).min(1),
+  user: text(255).optional(),
+  name: text(200).optional(),
+});
+
+export const SessionUpdated = z
+  .strictObject({
+    name: text(200).optional(),
+    summary: text(10_000).optional(),
+    status: z.literal('in_progress').optional(),
+  })
+  .refine(
+    (d) => d.name !== undefined || d.summary !== undefined || d.status !== undefined,
+    'names at least one of name, summary, status',
+  );
+
+export const SessionEnded = z.strictObject({
+  status: z.enum(['completed', 'failed']),
+  reason: text(2000).optional(),
+  summary: text(10_000).optional(),
+});
+
+export const SessionDeleted = z.strictObject({
+  reason: text(2000).optional(),
+});
+
+export const FileChanged = z.strictObject({
+  change: z.enum(['created', 'modified', 'deleted']),
+  path: relativePath,
+  kind: z.enum(['file', 'dir']),
+});
+
+export const WatchFailed = z.strictObject({
+  error: text(2000).min(1),
+});
+
+/**
+ * What the log knows of an event type: its schema and the version of that schema. When a
+ * schema changes, its version goes up and `upcast[n]` turns data stored at version n into
+ * data of version n + 1, so old events are read in the current shape.
+ */
+export interface EventTypeDefinition {
+  readonly schemaVersion: number;
+  readonly schema: z.ZodType;
+  readonly upcast?: Readonly<Record<number, (data: unknown) => unknown>>;
+}
+
+export type EventRegistry = Readonly<Record<string, EventTypeDefinition>>;
+
+export const sessionEventTypes = {
+  SessionStarted: { schemaVersion: 1, schema: SessionStarted },
+  SessionUpdated: { schemaVersion: 1, schema: SessionUpdated },
+  SessionEnded: { schemaVersion: 1, schema: SessionEnded },
+  SessionDeleted: { schemaVersion: 1, schema: SessionDeleted },
+  FileChanged: { schemaVersion: 1, schema: FileChanged },
+  WatchFailed: { schemaVersion: 1, schema: WatchFailed },
+} as const satisfies EventRegistry;
+
+type SessionEventTypes = typeof sessionEventTypes;
+export type SessionEventType = keyof SessionEventTypes;
+
+/** A session event as a command decides it: its type and its data, before the log stamps it. */
+export type SessionEvent = {
+  [T in SessionEventType]: { type: T; data: z.infer<SessionEventTypes[T]['schema']> };
+}[SessionEventType];

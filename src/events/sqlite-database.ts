@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+export type Statement = Database.Statement<unknown[]>;
+
+/**
+ * `full`: a commit is on disk before the append resolves (synchronous=FULL).
+ * `normal`: survives a crash of the process but may lose the last commits on power loss.
+ */
+export type Durability = 'full' | 'normal';
+
+export const SCHEMA_VERSION = 1;
+
+export interface OpenOptions {
+  durability?: Durability;
+  /** Open without creating or migrating anything (verify). */
+  readonly?: boolean;
+}
+
+/** The tables that refuse UPDATE and DELETE in the database itself, not only in our code. */
+const APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
+const APPEND_ONLY_OPERATIONS = ['UPDATE', 'DELETE'] as const;
+
+/** The names of the triggers that keep the log append-only (verify checks they are there). */
+export const APPEND_ONLY_TRIGGERS = APPEND_ONLY_TABLES.flatMap((table) =>
+  APPEND_ONLY_OPERATIONS.map((op) => `${table}_no_${op.toLowerCase()}`),
+);
+
+const APPEND_ONLY_SQL = APPEND_ONLY_TABLES.flatMap((table) =>
+  APPEND_ONLY_OPERATIONS.map(
+    (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} is append-only: ${op} refused'); END;`,
+  ),
+).join('\n');
+
+// The events table is the log. AUTOINCREMENT keeps positions from ever being reused; every
+// insert names its position (head + 1) inside a write transaction, so positions have no gaps.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  id       TEXT NOT NULL UNIQUE,
+  stream   TEXT NOT NULL,
+  version  INTEGER NOT NULL,
+  type     TEXT NOT NULL,
+  time     TEXT NOT NULL,
+  data     TEXT NOT NULL,
+  meta     TEXT NOT NULL,
+  hash     TEXT NOT NULL,
+  UNIQUE (stream, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key            TEXT PRIMARY KEY,
+  fingerprint    TEXT NOT NULL,
+  stream         TEXT NOT NULL,
+  first_position INTEGER NOT NULL,
+  position       INTEGER NOT NULL,
+  version        INTEGER NOT NULL
+) STRICT;
+
+${APPEND_ONLY_SQL}
+`;
+
+/**
+ * Opens (and on first use creates) a log file: WAL, the durability's synchronous mode, the
+ * schema, and the log's random id.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): SqliteDatabase {
+  const { durability = 'full', readonly = false } = options;
+  if (file !== ':memory:' && !readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly, fileMustExist: readonly });
+  try {
+    db.pragma('busy_timeout = 5000');
+    if (readonly) return db;
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+function migrate(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    const found = readMeta(db, 'schemaVersion');
+    if (found !== undefined && Number(found) > SCHEMA_VERSION) {
+      throw new Error(
+        `this log has schema version ${found}; this sessionlog understands up to ${SCHEMA_VERSION}: upgrade sessionlog`,
+      );
+    }
+    const setMeta = db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)');
+    setMeta.run('schemaVersion', String(SCHEMA_VERSION));
+    if (readMeta(db, 'logId') === undefined) setMeta.run('logId', randomUUID());
+  }).immediate();
+}
+
+export function readMeta(db: SqliteDatabase, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+    | { value: string }
+    | undefined;
+  return row?.value;
+}

@@ -1,0 +1,92 @@
+import type { AnyEvent, Envelope, EventMeta } from './envelope.js';
+import type { EventRegistry } from './schemas.js';
+import type { SqliteDatabase, Statement } from './sqlite-database.js';
+import type { ReadOptions } from './store.js';
+
+/** An events row as SQLite holds it: data and meta as JSON text. */
+export interface EventRow {
+  position: number;
+  id: string;
+  stream: string;
+  version: number;
+  type: string;
+  time: string;
+  data: string;
+  meta: string;
+  hash: string;
+}
+
+/** The stored event as it was written (verify hashes this form). */
+export function decodeRow(row: EventRow): Envelope<AnyEvent> {
+  return { ...row, data: JSON.parse(row.data), meta: JSON.parse(row.meta) as EventMeta };
+}
+
+/** Brings data written under an older schema version up to the current one. */
+export function upcast(event: Envelope<AnyEvent>, registry: EventRegistry): Envelope<AnyEvent> {
+  const definition = registry[event.type];
+  let from = event.meta.schemaVersion;
+  if (definition === undefined || from >= definition.schemaVersion) return event;
+  let data = event.data;
+  for (; from < definition.schemaVersion; from++) {
+    const step = definition.upcast?.[from];
+    if (step === undefined) {
+      throw new Error(
+        `${event.type}: no upcaster from schema version ${from} (position ${event.position})`,
+      );
+    }
+    data = step(data);
+  }
+  return { ...event, data, meta: { ...event.meta, schemaVersion: from } };
+}
+
+/**
+ * Reads the events table by position with optional filters. One prepared statement per
+ * combination of filters, made on first use.
+ */
+export class SqliteEventReader {
+  readonly #db: SqliteDatabase;
+  readonly registry: EventRegistry;
+  readonly #statements = new Map<string, Statement>();
+  readonly #head: Statement;
+
+  constructor(db: SqliteDatabase, registry: EventRegistry) {
+    this.#db = db;
+    this.registry = registry;
+    this.#head = db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck();
+  }
+
+  /** Decoded and upcast events, lazily, in position order. */
+  *iterate(options: ReadOptions = {}): Generator<Envelope<AnyEvent>> {
+    for (const row of this.rows(options)) yield upcast(decodeRow(row), this.registry);
+  }
+
+  read(options: ReadOptions = {}): Envelope<AnyEvent>[] {
+    return Array.from(this.iterate(options));
+  }
+
+  /** The rows exactly as stored. */
+  rows(options: ReadOptions = {}): IterableIterator<EventRow> {
+    const { after = 0, upTo, limit, streams, types } = options;
+    const where = ['position > @after'];
+    if (upTo !== undefined) where.push('position <= @upTo');
+    if (streams !== undefined) where.push('stream IN (SELECT value FROM json_each(@streams))');
+    if (types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
+    const sql = `SELECT position, id, stream, version, type, time, data, meta, hash FROM events
+      WHERE ${where.join(' AND ')} ORDER BY position${limit === undefined ? '' : ' LIMIT @limit'}`;
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    const params: Record<string, unknown> = { after };
+    if (upTo !== undefined) params.upTo = upTo;
+    if (limit !== undefined) params.limit = limit;
+    if (streams !== undefined) params.streams = JSON.stringify(streams);
+    if (types !== undefined) params.types = JSON.stringify(types);
+    return statement.iterate(params) as IterableIterator<EventRow>;
+  }
+
+  head(): number {
+    return this.#head.get() as number;
+  }
+}

@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto';
+import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
+import {
+  IdempotencyKeyReusedError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from './errors.js';
+import { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from './hash.js';
+import { type EventRegistry, sessionEventTypes } from './schemas.js';
+import { readMeta, type SqliteDatabase, type Statement } from './sqlite-database.js';
+import { SqliteEventReader } from './sqlite-reader.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  CommitListener,
+  EventStore,
+  ExpectedVersion,
+  IdempotencyRecord,
+  ReadOptions,
+  TransactionHook,
+} from './store.js';
+import { validateAppend } from './validate-append.js';
+
+export interface SqliteStoreOptions {
+  registry?: EventRegistry;
+  /** Run inside each append's transaction, after its events are inserted (projections). */
+  hooks?: readonly TransactionHook[];
+  /** The time recorded on events; injectable so that tests can move the clock. */
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: readonly NewEvent<AnyEvent>[];
+  expectedVersion: ExpectedVersion;
+  idempotencyKey: string | undefined;
+  fingerprint: string;
+  resolve(result: AppendResult<AnyEvent>): void;
+  reject(error: unknown): void;
+}
+
+interface IdempotencyRow {
+  fingerprint: string;
+  stream: string;
+  first_position: number;
+  position: number;
+  version: number;
+}
+
+/**
+ * The log on SQLite, with group commit: appends that arrive while a commit is being written
+ * wait in a queue and are committed together in the next transaction, each in a savepoint of
+ * its own (one failing append does not fail its neighbours). Every caller resolves only after
+ * the commit that holds its events, so with durability `full` an acknowledged event is on disk.
+ */
+export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E> {
+  readonly logId: string;
+  readonly #db: SqliteDatabase;
+  readonly #reader: SqliteEventReader;
+  readonly #registry: EventRegistry;
+  readonly #hooks: readonly TransactionHook[];
+  readonly #clock: () => Date;
+  readonly #newId: () => string;
+  readonly #listeners = new Set<CommitListener<E>>();
+  #queue: PendingAppend[] = [];
+  #flushing: Promise<void> | undefined;
+  #closed = false;
+
+  readonly #sql: {
+    last: Statement;
+    streamVersion: Statement;
+    insert: Statement;
+    findKey: Statement;
+    saveKey: Statement;
+  };
+
+  constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
+    this.#db = db;
+    this.#registry = options.registry ?? sessionEventTypes;
+    this.#reader = new SqliteEventReader(db, this.#registry);
+    this.#hooks = options.hooks ?? [];
+    this.#clock = options.clock ?? (() => new Date());
+    this.#newId = options.newId ?? randomUUID;
+    const logId = readMeta(db, 'logId');
+    if (logId === undefined) throw new Error('not a sessionlog database: it has no logId');
+    this.logId = logId;
+    this.#sql = {
+      last: db.prepare('SELECT position, hash FROM events ORDER BY position DESC LIMIT 1'),
+      streamVersion: db
+        .prepare('SELECT coalesce(max(version), 0) FROM events WHERE stream = ?')
+        .pluck(),
+      insert:
+        db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
+        VALUES (@position, @id, @stream, @version, @type, @time, @data, @meta, @hash)`),
+      findKey: db.prepare(
+        'SELECT fingerprint, stream, first_position, position, version FROM idempotency_keys WHERE key = ?',
+      ),
+      saveKey:
+        db.prepare(`INSERT INTO idempotency_keys (key, fingerprint, stream, first_position, position, version)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+    };
+  }
+
+  append(
+    stream: string,
+    events: readonly NewEvent<E>[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult<E>> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError('the log is closed'));
+    let parsed: NewEvent<AnyEvent>[];
+    try {
+      // Validation happens before the append is queued: nothing invalid reaches the log.
+      parsed = validateAppend(stream, events, options, this.#registry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { expectedVersion = 'any', idempotencyKey } = options;
+    const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: parsed }));
+    return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
+      this.#queue.push({
+        stream,
+        events: parsed,
+        expectedVersion,
+        idempotencyKey,
+        fingerprint,
+        resolve,
+        reject,
+      });
+      this.#scheduleFlush();
+    }) as Promise<AppendResult<E>>;
+  }
+
+  async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.#sql.findKey.get(key) as IdempotencyRow | undefined;
+    return row === undefined ? undefined : { fingerprint: row.fingerprint, result: replayOf(row) };
+  }
+
+  async read(options: ReadOptions = {}): Promise<Envelope<E>[]> {
+    return this.#reader.read(options) as Envelope<E>[];
+  }
+
+  async readStream(
+    stream: string,
+    options: Omit<ReadOptions, 'streams'> = {},
+  ): Promise<Envelope<E>[]> {
+    return this.#reader.read({ ...options, streams: [stream] }) as Envelope<E>[];
+  }
+
+  async head(): Promise<number> {
+    return this.#reader.head();
+  }
+
+  subscribe(listener: CommitListener<E>): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#flushing !== undefined) await this.#flushing;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing !== undefined) return;
+    // setImmediate, not a microtask: requests already waiting on sockets get to join the batch.
+    this.#flushing = new Promise((done) => {
+      setImmediate(() => {
+        try {
+          this.#flush();
+        } finally {
+          this.#flushing = undefined;
+          done();
+          if (this.#queue.length > 0) this.#scheduleFlush();
+        }
+      });
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    const outcomes: Array<
+      { ok: true; result: AppendResult<AnyEvent> } | { ok: false; error: unknown }
+    > = [];
+    const committed: Envelope<AnyEvent>[] = [];
+    try {
+      this.#db
+        .transaction(() => {
+          const last = this.#sql.last.get() as { position: number; hash: string } | undefined;
+          let head = last?.position ?? 0;
+          let previousHash = last?.hash ?? GENESIS_HASH;
+          for (const pending of batch) {
+            try {
+              const { result, envelopes } = this.#db.transaction(() =>
+                this.#appendOne(pending, head, previousHash),
+              )();
+              outcomes.push({ ok: true, result });
+              const lastEnvelope = envelopes.at(-1);
+              if (lastEnvelope !== undefined) {
+                head = lastEnvelope.position;
+                previousHash = lastEnvelope.hash;
+                committed.push(...envelopes);
+              }
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      // The commit itself failed (disk full, read-only file, I/O error): nothing of the batch
+      // is in the log, so every caller hears so.
+      const unavailable = new StoreUnavailableError(`the log could not commit: ${String(error)}`, {
+        cause: error,
+      });
+      for (const pending of batch) pending.reject(unavailable);
+      return;
+    }
+    if (committed.length > 0) this.#notify(committed as unknown as Envelope<E>[]);
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) pending.resolve(outcome.result);
+      else pending.reject(outcome?.error);
+    });
+  }
+
+  /** One append inside its savepoint; throws to roll back just this append. */
+  #appendOne(
+    pending: PendingAppend,
+    head: number,
+    previousHash: string,
+  ): { result: AppendResult<AnyEvent>; envelopes: Envelope<AnyEvent>[] } {
+    const { stream, events, expectedVersion, idempotencyKey, fingerprint } = pending;
+    if (idempotencyKey !== undefined) {
+      const earlier = this.#sql.findKey.get(idempotencyKey) as IdempotencyRow | undefined;
+      if (earlier !== undefined) {
+        if (earlier.fingerprint !== fingerprint)
+          throw new IdempotencyKeyReusedError(idempotencyKey);
+        return { result: replayOf(earlier), envelopes: [] };
+      }
+    }
+    const current = this.#sql.streamVersion.get(stream) as number;
+    checkExpectedVersion(stream, expectedVersion, current);
+    const time = this.#clock().toISOString();
+    const envelopes: Envelope<AnyEvent>[] = [];
+    let hash = previousHash;
+    events.forEach((event, i) => {
+      const recorded = {
+        position: head + 1 + i,
+        id: this.#newId(),
+        stream,
+        version: current + 1 + i,
+        type: event.type,
+        time,
+        data: event.data,
+        meta: {
+          ...event.meta,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          schemaVersion: this.#registry[event.type]?.schemaVersion ?? 1,
+        },
+      };
+      hash = chainHash(hash, recorded);
+      const envelope = { ...recorded, hash };
+      this.#sql.insert.run({
+        ...envelope,
+        data: canonicalJson(envelope.data),
+        meta: canonicalJson(envelope.meta),
+      });
+      envelopes.push(envelope);
+    });
+    for (const hook of this.#hooks) hook.apply(envelopes);
+    const first = envelopes[0] as Envelope<AnyEvent>;
+    const lastEnvelope = envelopes.at(-1) as Envelope<AnyEvent>;
+    const result = {
+      stream,
+      firstPosition: first.position,
+      position: lastEnvelope.position,
+      version: lastEnvelope.version,
+      replayed: false,
+      events: envelopes,
+    };
+    if (idempotencyKey !== undefined) {
+      this.#sql.saveKey.run(
+        idempotencyKey,
+        fingerprint,
+        stream,
+        result.firstPosition,
+        result.position,
+        result.version,
+      );
+    }
+    return { result, envelopes };
+  }
+
+  #notify(events: readonly Envelope<E>[]): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(events);
+      } catch (error) {
+        // A subscriber's bug must neither undo a commit that already happened nor keep the
+        // other subscribers from hearing of it.
+        console.error('sessionlog: a commit listener failed', error);
+      }
+    }
+  }
+}
+
+function checkExpectedVersion(stream: string, expected: ExpectedVersion, actual: number): void {
+  const ok =
+    expected === 'any' ||
+    (expected === 'no-stream' && actual === 0) ||
+    (expected === 'exists' && actual > 0) ||
+    expected === actual;
+  if (!ok) throw new VersionConflictError(stream, expected, actual);
+}
+
+function replayOf(row: IdempotencyRow): AppendResult<never> {
+  return {
+    stream: row.stream,
+    firstPosition: row.first_position,
+    position: row.position,
+    version: row.version,
+    replayed: true,
+    events: [],
+  };
+}

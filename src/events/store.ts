@@ -1,0 +1,91 @@
+import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
+import type { SessionEvent } from './schemas.js';
+
+/**
+ * What the caller believes of the stream before its append:
+ * - `'any'`: no check;
+ * - `'no-stream'`: the stream has no events yet;
+ * - `'exists'`: the stream has at least one event;
+ * - a number: the stream's current version is exactly that.
+ */
+export type ExpectedVersion = 'any' | 'no-stream' | 'exists' | number;
+
+export interface AppendOptions {
+  expectedVersion?: ExpectedVersion;
+  /**
+   * A repeated key returns the first append's result and appends nothing, also after a
+   * restart: the key is stored with its result in the append's transaction.
+   */
+  idempotencyKey?: string;
+  /**
+   * Tells one request from another under the same key (a repeat with another fingerprint
+   * is refused). Defaults to a digest of the stream and the events.
+   */
+  fingerprint?: string;
+}
+
+export interface AppendResult<E extends AnyEvent = SessionEvent> {
+  stream: string;
+  /** Position of the first and of the last event appended. */
+  firstPosition: number;
+  position: number;
+  /** The stream's version after the append. */
+  version: number;
+  /** True when an idempotency key repeated an earlier append and nothing was appended. */
+  replayed: boolean;
+  /** The events as recorded (empty for a replay: read them from the log). */
+  events: readonly Envelope<E>[];
+}
+
+/** What the log remembers of an append made under an idempotency key. */
+export interface IdempotencyRecord {
+  fingerprint: string;
+  result: AppendResult<never>;
+}
+
+export interface ReadOptions {
+  /** Events with a position strictly greater than this (default 0: from the start). */
+  after?: number;
+  /** Events with a position at most this (default: the head). */
+  upTo?: number;
+  limit?: number;
+  streams?: readonly string[];
+  types?: readonly string[];
+}
+
+/** Called after each commit with the events it made durable, in position order. */
+export type CommitListener<E extends AnyEvent = SessionEvent> = (
+  events: readonly Envelope<E>[],
+) => void;
+
+/**
+ * The append-only log. Asynchronous throughout, so that a store whose I/O does not block
+ * (PostgreSQL) fits the same interface as the embedded SQLite one.
+ */
+export interface EventStore<E extends AnyEvent = SessionEvent> {
+  /** Random id made when the log was created: a client holding another id has a foreign log. */
+  readonly logId: string;
+  append(
+    stream: string,
+    events: readonly NewEvent<E>[],
+    options?: AppendOptions,
+  ): Promise<AppendResult<E>>;
+  /** The append an idempotency key was first used for, if any. */
+  findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined>;
+  read(options?: ReadOptions): Promise<Envelope<E>[]>;
+  readStream(stream: string, options?: Omit<ReadOptions, 'streams'>): Promise<Envelope<E>[]>;
+  /** The position of the last committed event (0 for an empty log). */
+  head(): Promise<number>;
+  /** Learn of each commit as it happens, without polling. Returns the unsubscribe. */
+  subscribe(listener: CommitListener<E>): () => void;
+  /** Waits for the appends under way, then closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Work done inside the append's own transaction (projections): what it writes commits or
+ * rolls back with the events, which is what makes reads after an append see it.
+ */
+export interface TransactionHook {
+  apply(events: readonly Envelope<AnyEvent>[]): void;
+}

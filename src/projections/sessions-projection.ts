@@ -1,0 +1,73 @@
+import type { Envelope } from '../events/envelope.js';
+import { sessionEventTypes } from '../events/schemas.js';
+import type { SqliteDatabase } from '../events/sqlite-database.js';
+import { evolve, type SessionState, type SessionStatus } from '../sessions/session.js';
+import type { Projection, ProjectionTable } from './projection.js';
+
+export interface SessionsTable extends ProjectionTable<SessionState> {
+  /** Sessions not deleted, newest first, optionally of one status. */
+  list(filter?: { status?: SessionStatus }): SessionState[];
+}
+
+const COLUMNS = `id, name, cwd, hostname, platform, "user", status, summary,
+  started_at AS startedAt, ended_at AS endedAt, last_activity_at AS lastActivityAt,
+  file_changes AS fileChanges, version, deleted_at AS deletedAt`;
+
+/** The sessions table of SPEC: one row per session, updated in each append's transaction. */
+export const sessionsProjection: Projection<SessionState, SessionsTable> = {
+  name: 'sessions',
+  version: 1,
+  handles: new Set(Object.keys(sessionEventTypes)),
+  keyOf: (event) => event.stream,
+  keyOfRow: (row) => row.id,
+  // The events this projection handles are exactly the session events.
+  evolve: (row, event) => evolve(row, event as Envelope),
+
+  createTable(db, table) {
+    db.exec(`CREATE TABLE ${table} (
+      id               TEXT PRIMARY KEY,
+      name             TEXT,
+      cwd              TEXT NOT NULL,
+      hostname         TEXT NOT NULL,
+      platform         TEXT NOT NULL,
+      "user"           TEXT,
+      status           TEXT NOT NULL,
+      summary          TEXT,
+      started_at       TEXT NOT NULL,
+      ended_at         TEXT,
+      last_activity_at TEXT NOT NULL,
+      file_changes     INTEGER NOT NULL,
+      version          INTEGER NOT NULL,
+      deleted_at       TEXT
+    ) STRICT`);
+  },
+
+  createIndexes(db, table) {
+    const name = table.replace(/^temp\./, '');
+    db.exec(`CREATE INDEX IF NOT EXISTS ${table}_by_start ON ${name} (started_at DESC, id)
+      WHERE deleted_at IS NULL`);
+  },
+
+  bind(db: SqliteDatabase, table: string): SessionsTable {
+    const get = db.prepare(`SELECT ${COLUMNS} FROM ${table} WHERE id = ?`);
+    const put = db.prepare(`INSERT OR REPLACE INTO ${table}
+      (id, name, cwd, hostname, platform, "user", status, summary, started_at, ended_at,
+       last_activity_at, file_changes, version, deleted_at)
+      VALUES (@id, @name, @cwd, @hostname, @platform, @user, @status, @summary, @startedAt,
+       @endedAt, @lastActivityAt, @fileChanges, @version, @deletedAt)`);
+    const rows = db.prepare(`SELECT ${COLUMNS} FROM ${table} ORDER BY id`);
+    const listAll = db.prepare(
+      `SELECT ${COLUMNS} FROM ${table} WHERE deleted_at IS NULL ORDER BY started_at DESC, id`,
+    );
+    const listByStatus = db.prepare(
+      `SELECT ${COLUMNS} FROM ${table} WHERE deleted_at IS NULL AND status = ? ORDER BY started_at DESC, id`,
+    );
+    return {
+      get: (id) => get.get(id) as SessionState | undefined,
+      put: (row) => put.run(row),
+      rows: () => rows.iterate() as IterableIterator<SessionState>,
+      list: ({ status } = {}) =>
+        (status === undefined ? listAll.all() : listByStatus.all(status)) as SessionState[],
+    };
+  },
+};

@@ -1,0 +1,51 @@
+import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
+import { type Durability, openDatabase } from './events/sqlite-database.js';
+import { SqliteEventReader } from './events/sqlite-reader.js';
+import { SqliteEventStore } from './events/sqlite-store.js';
+import { sessionsProjection } from './projections/sessions-projection.js';
+import { SqliteProjections } from './projections/sqlite-projections.js';
+import { sessionCommands } from './sessions/session-commands.js';
+
+export interface SessionlogOptions {
+  /** A SQLite file path or `:memory:`. */
+  db: string;
+  durability?: Durability;
+  clock?: () => Date;
+}
+
+/**
+ * The composition root: opens the log, brings the projections up to its head, and wires the
+ * store, the projections and the session commands together.
+ */
+export function openSessionlog({ db: file, durability = 'full', clock }: SessionlogOptions) {
+  const db = openDatabase(file, { durability });
+  try {
+    const reader = new SqliteEventReader(db, sessionEventTypes);
+    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+    const opened = projections.open();
+    const store = new SqliteEventStore<SessionEvent>(db, {
+      hooks: [projections],
+      ...(clock ? { clock } : {}),
+    });
+    const sessions = projections.table(sessionsProjection);
+    const commands = sessionCommands({ store, load: (id) => sessions.get(id) ?? null });
+    return {
+      file,
+      store,
+      projections,
+      sessions,
+      commands,
+      /** What opening did to the projections: rebuilt (version changed) or caught up. */
+      opened,
+      async close() {
+        await store.close();
+        db.close();
+      },
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+export type Sessionlog = ReturnType<typeof openSessionlog>;

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { IdempotencyKeyReusedError, VersionConflictError } from '../events/errors.js';
+import { canonicalJson, sha256Hex } from '../events/hash.js';
+import type { AppendResult, EventStore } from '../events/store.js';
+import { decide, type SessionCommand } from './decide.js';
+import { evolve, type SessionState } from './session.js';
+
+export interface CommandOptions {
+  /** The version the caller last saw (`If-Match`): a different one is a VersionConflictError. */
+  expectedVersion?: number;
+  idempotencyKey?: string;
+  /** Tells requests under one idempotency key apart; defaults to a digest of the command. */
+  fingerprint?: string;
+  meta?: { requestId?: string; actor?: string };
+}
+
+export interface CommandResult {
+  /** The session right after the command's events. */
+  session: SessionState;
+  /** Position of the last event appended (or, for a replay, appended the first time). */
+  position: number;
+  replayed: boolean;
+}
+
+export interface SessionCommandsDeps {
+  store: EventStore;
+  /** The session's current state; the sessions table answers it with read-your-writes. */
+  load(id: string): SessionState | null | Promise<SessionState | null>;
+  newSessionId?: () => string;
+}
+
+// Without an expected version from the caller, a concurrent writer is no error of theirs:
+// decide again on the fresh state, a few times.
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs commands against sessions: load the state, decide, append with the version decided
+ * on, so that two writers racing on one session cannot both win.
+ */
+export function sessionCommands({
+  store,
+  load,
+  newSessionId = () => `session-${randomUUID()}`,
+}: SessionCommandsDeps) {
+  async function execute(
+    id: string,
+    command: SessionCommand,
+    options: CommandOptions,
+  ): Promise<CommandResult> {
+    const { idempotencyKey, expectedVersion, meta } = options;
+    const fingerprint =
+      options.fingerprint ??
+      sha256Hex(canonicalJson({ command, session: command.type === 'startSession' ? null : id }));
+    if (idempotencyKey !== undefined) {
+      // Checked before deciding: a repeated "end" must answer as the first one did, not 409.
+      const earlier = await store.findIdempotencyKey(idempotencyKey);
+      if (earlier !== undefined) {
+        if (earlier.fingerprint !== fingerprint)
+          throw new IdempotencyKeyReusedError(idempotencyKey);
+        return replay(earlier.result);
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      const state = await load(id);
+      const version = state?.version ?? 0;
+      if (expectedVersion !== undefined && expectedVersion !== version) {
+        throw new VersionConflictError(id, expectedVersion, version);
+      }
+      const events = decide(command, state).map((event) =>
+        meta === undefined ? event : { ...event, meta },
+      );
+      try {
+        const result = await store.append(id, events, {
+          expectedVersion: state === null ? 'no-stream' : version,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey, fingerprint }),
+        });
+        if (result.replayed) return replay(result);
+        const session = result.events.reduce(evolve, state);
+        if (session === null) throw new Error(`${command.type} left session ${id} without state`);
+        return { session, position: result.position, replayed: false };
+      } catch (error) {
+        const retry =
+          error instanceof VersionConflictError &&
+          expectedVersion === undefined &&
+          attempt < MAX_ATTEMPTS;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  /** The answer of an earlier append, rebuilt from the log, which never changes. */
+  async function replay(result: Pick<AppendResult, 'stream' | 'position'>): Promise<CommandResult> {
+    const events = await store.readStream(result.stream, { upTo: result.position });
+    const session = events.reduce(evolve, null);
+    if (session === null) throw new Error(`no session in stream ${result.stream}`);
+    return { session, position: result.position, replayed: true };
+  }
+
+  type DataOf<T extends SessionCommand['type']> = Extract<SessionCommand, { type: T }>['data'];
+  return {
+    start: (data: DataOf<'startSession'>, options: CommandOptions = {}) =>
+      execute(newSessionId(), { type: 'startSession', data }, options),
+    update: (id: string, data: DataOf<'updateSession'>, options: CommandOptions = {}) =>
+      execute(id, { type: 'updateSession', data }, options),
+    end: (id: string, data: DataOf<'endSession'>, options: CommandOptions = {}) =>
+      execute(id, { type: 'endSession', data }, options),
+    delete: (id: string, data: DataOf<'deleteSession'> = {}, options: CommandOptions = {}) =>
+      execute(id, { type: 'deleteSession', data }, options),
+    recordFileChange: (
+      id: string,
+      data: DataOf<'recordFileChange'>,
+      options: CommandOptions = {},
+    ) => execute(id, { type: 'recordFileChange', data }, options),
+    recordWatchFailure: (
+      id: string,
+      data: DataOf<'recordWatchFailure'>,
+      options: CommandOptions = {},
+    ) => execute(id, { type: 'recordWatchFailure', data }, options),
+  };
+}
+
+export type SessionCommands = ReturnType<typeof sessionCommands>;
