@@ -24,13 +24,19 @@ until interrupted. The HTTP API and the WebSocket gateway are not part of this b
       return 2;
     }
     const log = openSessionlog({ db: dbFrom(values), durability });
+    // Listen before announcing: whoever reads the announcement may signal at once.
+    const stop = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     const { rebuilt, caughtUp } = log.opened;
     out.log(
       `sessionlog: log ${log.file} open (logId ${log.store.logId}, head ${await log.store.head()})` +
         (rebuilt.length > 0 ? `; rebuilt ${rebuilt.join(', ')}` : '') +
         (caughtUp.length > 0 ? `; caught up ${caughtUp.join(', ')}` : ''),
     );
-    await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+    // Nothing else holds the event loop open yet (the HTTP server will): without this, Node
+    // would exit at once with the signal promise unsettled.
+    const holdOpen = setInterval(() => {}, 2 ** 30);
+    await stop;
+    clearInterval(holdOpen);
     await log.close();
     out.log('sessionlog: closed');
     return 0;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { sessionEventTypes } from '../events/schemas.js';
 import { openDatabase, readMeta } from '../events/sqlite-database.js';
 import { SqliteEventReader } from '../events/sqlite-reader.js';
@@ -19,6 +20,10 @@ Exits 0 when all agree, 1 naming the first position that disagrees.
   options: dbOption,
   async run(values, out) {
     const file = dbFrom(values);
+    if (!existsSync(file)) {
+      out.error(`sessionlog verify: no log at ${file}`);
+      return 2;
+    }
     const db = openDatabase(file, { readonly: true });
     try {
       const reader = new SqliteEventReader(db, sessionEventTypes);

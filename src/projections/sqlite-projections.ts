@@ -19,6 +19,8 @@ export interface ProjectionMismatch {
   fold: unknown;
 }
 
+const CATCH_UP_PAGE = 1000;
+
 interface Checkpoint {
   version: number;
   position: number;
@@ -204,16 +206,19 @@ export class SqliteProjections implements TransactionHook {
     this.#db
       .transaction(() => {
         const table = this.table(projection);
-        let position = from;
-        for (const event of this.#events(projection, from, undefined)) {
-          applyOne(projection, table, event);
-          position = event.position;
+        // Page by page: SQLite cannot write while a read cursor on the same connection is open.
+        for (let after = from; ; ) {
+          const page = [...this.#reader.rows({ after, limit: CATCH_UP_PAGE })];
+          const last = page.at(-1);
+          if (last === undefined) break;
+          for (const row of page) {
+            if (projection.handles.has(row.type)) {
+              applyOne(projection, table, upcast(decodeRow(row), this.#reader.registry));
+            }
+          }
+          after = last.position;
         }
-        this.#saveCheckpoint.run(
-          projection.name,
-          projection.version,
-          Math.max(position, this.#reader.head()),
-        );
+        this.#saveCheckpoint.run(projection.name, projection.version, this.#reader.head());
       })
       .immediate();
   }

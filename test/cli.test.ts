@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describe, expect, it } from 'vitest';
+import { openSessionlog } from '../src/sessionlog.js';
+import { runCli } from './support/cli.js';
+import { useLogFile } from './support/temp-dir.js';
+
+describe('the sessionlog CLI', () => {
+  const logFile = useLogFile();
+
+  it('serve opens the log, says so, and closes cleanly on SIGTERM', async () => {
+    expect(existsSync('dist/cli/main.js'), 'dist/ is built by `npm test` (npm run build)').toBe(
+      true,
+    );
+    const child = spawn(process.execPath, ['bin/sessionlog.js', 'serve', '--db', logFile()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const first = await lines.next();
+    expect(first.value).toMatch(/^sessionlog: log .*log\.db open \(logId [0-9a-f-]{36}, head 0\)/);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+    expect(existsSync(logFile())).toBe(true);
+  });
+
+  it('rebuild replays the log into the sessions table', async () => {
+    const log = openSessionlog({ db: logFile() });
+    await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
+    await log.close();
+    const { code, output } = await runCli('rebuild', '--db', logFile(), '--projection', 'sessions');
+    expect(output).toMatch(/rebuilt sessions: 1 events into 1 rows/);
+    expect(code).toBe(0);
+  });
+
+  it('names an unknown projection, flag or command and exits 2', async () => {
+    const log = openSessionlog({ db: logFile() });
+    await log.close();
+    const unknownProjection = await runCli('rebuild', '--db', logFile(), '--projection', 'nope');
+    expect(unknownProjection).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('no projection named "nope"'),
+    });
+    const unknownFlag = await runCli('verify', '--nope');
+    expect(unknownFlag).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("Unknown option '--nope'"),
+    });
+    const unknownCommand = await runCli('frobnicate');
+    expect(unknownCommand).toMatchObject({
+      code: 2,
+      output: expect.stringContaining('unknown command "frobnicate"'),
+    });
+  });
+
+  it('prints help for each command', async () => {
+    for (const command of ['serve', 'verify', 'rebuild']) {
+      const { code, output } = await runCli(command, '--help');
+      expect(output).toContain(`sessionlog ${command}`);
+      expect(code).toBe(0);
+    }
+  });
+
+  it('refuses a durability other than full or normal', async () => {
+    const { code, output } = await runCli('serve', '--db', logFile(), '--durability', 'sometimes');
+    expect(output).toContain('--durability must be full or normal');
+    expect(code).toBe(2);
+    expect(existsSync(logFile())).toBe(false);
+  });
+});
