@@ -116,7 +116,9 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
       return Promise.reject(error);
     }
     const { expectedVersion = 'any', idempotencyKey } = options;
-    const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: parsed }));
+    // Meta (request ids) differs between a request and its retry; the content does not.
+    const content = parsed.map(({ type, data }) => ({ type, data }));
+    const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
     return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
       this.#queue.push({
         stream,
