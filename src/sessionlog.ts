@@ -4,6 +4,7 @@ import { SqliteEventReader } from './events/sqlite-reader.js';
 import { SqliteEventStore } from './events/sqlite-store.js';
 import { sessionsProjection } from './projections/sessions-projection.js';
 import { SqliteProjections } from './projections/sqlite-projections.js';
+import type { SessionStatus } from './sessions/session.js';
 import { sessionCommands } from './sessions/session-commands.js';
 
 export interface SessionlogOptions {
@@ -29,6 +30,7 @@ export function openSessionlog({ db: file, durability = 'full', clock }: Session
     });
     const sessions = projections.table(sessionsProjection);
     const commands = sessionCommands({ store, load: (id) => sessions.get(id) ?? null });
+    const checkpoint = () => projections.checkpoint(sessionsProjection.name)?.position ?? 0;
     return {
       file,
       store,
@@ -37,6 +39,23 @@ export function openSessionlog({ db: file, durability = 'full', clock }: Session
       commands,
       /** What opening did to the projections: rebuilt (version changed) or caught up. */
       opened,
+      /**
+       * The sessions not deleted, newest first, with the position they reflect, read together
+       * (a client that tails the log from `position` then sees every later change once).
+       * `asOf` gives the table as it was right after that position.
+       */
+      async listSessions(filter: { status?: SessionStatus; asOf?: number } = {}) {
+        const { status, asOf } = filter;
+        const byStatus = status === undefined ? {} : { status };
+        if (asOf === undefined)
+          return { sessions: sessions.list(byStatus), position: checkpoint() };
+        const listed = projections.asOf(sessionsProjection, asOf, (table) => table.list(byStatus));
+        return { sessions: listed, position: asOf };
+      },
+      /** One session (deleted ones too: they answer 410) and the position it reflects. */
+      async getSession(id: string) {
+        return { session: sessions.get(id), position: checkpoint() };
+      },
       async close() {
         await store.close();
         db.close();

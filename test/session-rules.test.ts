@@ -380,3 +380,27 @@ describe('given/when/then', () => {
     await expect(Promise.resolve(scenario)).rejects.toThrow(/not a promise/);
   });
 });
+
+describe('a patch (PATCH /api/sessions/:id)', () => {
+  it('renames, summarizes and moves a pending session on in one event', () => {
+    given(pending)
+      .when({ type: 'patchSession', data: { name: 'n', summary: 's', status: 'in_progress' } })
+      .then([{ type: 'SessionUpdated', data: { name: 'n', summary: 's', status: 'in_progress' } }]);
+  });
+
+  it('that ends the session records the rename first, then the end with its summary', () => {
+    given(inProgress)
+      .when({ type: 'patchSession', data: { name: 'n', summary: 'done', status: 'completed' } })
+      .then([
+        { type: 'SessionUpdated', data: { name: 'n' } },
+        { type: 'SessionEnded', data: { status: 'completed', summary: 'done' } },
+      ]);
+  });
+
+  it('is refused on an ended session and on a deleted one', () => {
+    given(completedSession)
+      .when({ type: 'patchSession', data: { name: 'n' } })
+      .thenThrows(ConflictError);
+    given(deletedSession).when({ type: 'patchSession', data: { name: 'n' } }).thenThrows(GoneError);
+  });
+});

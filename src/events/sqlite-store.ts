@@ -118,7 +118,8 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     const { expectedVersion = 'any', idempotencyKey } = options;
     // Meta (request ids) differs between a request and its retry; the content does not.
     const content = parsed.map(({ type, data }) => ({ type, data }));
-    const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
+    const fingerprint =
+      options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
     return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
       this.#queue.push({
         stream,

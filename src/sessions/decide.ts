@@ -11,7 +11,15 @@ export type SessionCommand =
   | { type: 'endSession'; data: Data<'SessionEnded'> }
   | { type: 'deleteSession'; data: Data<'SessionDeleted'> }
   | { type: 'recordFileChange'; data: Data<'FileChanged'> }
-  | { type: 'recordWatchFailure'; data: Data<'WatchFailed'> };
+  | { type: 'recordWatchFailure'; data: Data<'WatchFailed'> }
+  /** Rename, summarize, and move the status on, in one go (`PATCH /api/sessions/:id`). */
+  | { type: 'patchSession'; data: PatchData };
+
+export interface PatchData {
+  name?: string;
+  summary?: string;
+  status?: 'in_progress' | 'completed' | 'failed';
+}
 
 /**
  * The session rules: given the session's state, what events a command produces, or which
@@ -39,7 +47,23 @@ export function decide(command: SessionCommand, state: SessionState | null): Ses
       return [{ type: 'FileChanged', data: command.data }];
     case 'recordWatchFailure':
       return [{ type: 'WatchFailed', data: command.data }];
+    case 'patchSession':
+      return patch(command.data);
     default:
       return exhaustive(command);
   }
+}
+
+/** A patch that ends the session records the rename first, then the end with its summary. */
+function patch({ name, summary, status }: PatchData): SessionEvent[] {
+  if (status === 'completed' || status === 'failed') {
+    const ended: SessionEvent = { type: 'SessionEnded', data: { status, ...defined({ summary }) } };
+    return name === undefined ? [ended] : [{ type: 'SessionUpdated', data: { name } }, ended];
+  }
+  return [{ type: 'SessionUpdated', data: defined({ name, summary, status }) }];
+}
+
+/** The object without its undefined fields: the log stores what was said, nothing more. */
+function defined<T extends object>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as never;
 }

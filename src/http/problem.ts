@@ -1,0 +1,104 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import {
+  ConflictError,
+  type FieldIssue,
+  ForbiddenError,
+  GoneError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  StoreUnavailableError,
+  ValidationError,
+  VersionConflictError,
+} from '../events/errors.js';
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: readonly FieldIssue[];
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** A problem+json response. */
+export function problem(
+  status: ContentfulStatusCode,
+  kind: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  const body: Problem = {
+    type: `urn:sessionlog:problem:${kind}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    ...extra,
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  });
+}
+
+/** Thrown by the HTTP layer for what only HTTP knows (415, 413, 429, 401…). */
+export class ProblemException extends HTTPException {
+  constructor(response: Response) {
+    super(response.status as ContentfulStatusCode, { res: response });
+  }
+}
+
+/**
+ * The one place typed errors become status codes. The core throws domain errors; routes
+ * do not catch them.
+ */
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof HTTPException) {
+    const response = error.getResponse();
+    if (response.headers.get('content-type')?.startsWith('application/problem+json'))
+      return response;
+    const status = error.status as ContentfulStatusCode;
+    return problem(status, 'http', error.message || (TITLES[status] ?? 'Error'));
+  }
+  if (error instanceof ValidationError) {
+    return problem(400, 'validation', error.message, { errors: error.issues });
+  }
+  if (error instanceof ForbiddenError) return problem(403, 'forbidden', error.message);
+  if (error instanceof NotFoundError) return problem(404, 'not-found', error.message);
+  if (error instanceof GoneError) return problem(410, 'gone', error.message);
+  if (error instanceof VersionConflictError) {
+    // With If-Match the caller named a version and lost; without, concurrent writers kept
+    // winning the retries.
+    return c.req.header('if-match') === undefined
+      ? problem(409, 'conflict', error.message)
+      : problem(412, 'version-mismatch', error.message, { currentVersion: error.actual });
+  }
+  if (error instanceof ConflictError) return problem(409, 'conflict', error.message);
+  if (error instanceof IdempotencyKeyReusedError) {
+    return problem(422, 'idempotency-key-reused', error.message);
+  }
+  if (error instanceof StoreUnavailableError) {
+    return problem(503, 'unavailable', error.message, {}, { 'retry-after': '1' });
+  }
+  console.error('sessionlog: unexpected error', error);
+  return problem(500, 'internal', 'the server failed to handle this request');
+}
