@@ -10,20 +10,51 @@ import { useLogFile } from './support/temp-dir.js';
 describe('the sessionlog CLI', () => {
   const logFile = useLogFile();
 
-  it('serve opens the log, says so, and closes cleanly on SIGTERM', async () => {
+  it('serve prints the URL, answers on it, refuses a second serve on the same file, and stops cleanly on SIGTERM', async () => {
     expect(existsSync('dist/cli/main.js'), 'dist/ is built by `npm test` (npm run build)').toBe(
       true,
     );
-    const child = spawn(process.execPath, ['bin/sessionlog.js', 'serve', '--db', logFile()], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/sessionlog.js', 'serve', '--db', logFile(), '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const first = await lines.next();
-    expect(first.value).toMatch(/^sessionlog: log .*log\.db open \(logId [0-9a-f-]{36}, head 0\)/);
+    expect((await lines.next()).value).toMatch(
+      /^sessionlog: log .*log\.db \(logId [0-9a-f-]{36}, head 0\)/,
+    );
+    const url = (await lines.next()).value as string;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const health = await fetch(new URL('/api/health', url));
+    expect(await health.json()).toMatchObject({ status: 'ok', head: 0 });
+
+    const second = await runCli('serve', '--db', logFile(), '--port', '0');
+    expect(second.code).toBe(2);
+    expect(second.output).toContain(`is already served by another sessionlog (pid ${child.pid}`);
+
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
-    expect(existsSync(logFile())).toBe(true);
+    expect(existsSync(`${logFile()}.lock`)).toBe(false);
+  });
+
+  it('serve refuses to listen beyond loopback without a token', async () => {
+    const { code, output } = await runCli(
+      'serve',
+      '--db',
+      logFile(),
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+    );
+    expect(output).toContain(
+      '--host 0.0.0.0 would expose the log beyond this machine: set --token too',
+    );
+    expect(code).toBe(2);
+    expect(existsSync(logFile())).toBe(false);
   });
 
   it('rebuild replays the log into the sessions table', async () => {

@@ -401,6 +401,8 @@ describe('a patch (PATCH /api/sessions/:id)', () => {
     given(completedSession)
       .when({ type: 'patchSession', data: { name: 'n' } })
       .thenThrows(ConflictError);
-    given(deletedSession).when({ type: 'patchSession', data: { name: 'n' } }).thenThrows(GoneError);
+    given(deletedSession)
+      .when({ type: 'patchSession', data: { name: 'n' } })
+      .thenThrows(GoneError);
   });
 });

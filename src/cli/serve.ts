@@ -1,44 +1,104 @@
 import { once } from 'node:events';
-import { openSessionlog } from '../sessionlog.js';
+import { isLoopbackHost } from '../http/security.js';
+import { startServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'open the log and keep it open until SIGINT/SIGTERM',
-  usage: `sessionlog serve [--db FILE] [--durability full|normal]
+  summary: 'serve the dashboard, the HTTP API and the WebSocket gateway',
+  usage: `sessionlog serve [flags]
 
-Opens the log (creating it if missing), brings the projections up to its head, and holds it
-until interrupted. The HTTP API and the WebSocket gateway are not part of this build yet.
+Serves the dashboard, the HTTP API and the WebSocket gateway on one port, and prints the URL
+to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
 
-  --db FILE                  the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)
-  --durability full|normal   full (default): an append is acknowledged once on disk`,
+  --db FILE|:memory:        the log (SESSIONLOG_DB; default ./data/sessionlog.db)
+  --port N                  (PORT; default 3001; 0 picks a free port)
+  --host HOST               (HOST; default 127.0.0.1; any other than loopback needs a token)
+  --token TOKEN             (SESSIONLOG_TOKEN) required on /api and /ws
+  --root DIR                repeatable (SESSIONLOG_ROOTS, ':'-separated): a cwd must lie inside one
+  --allow-origin URL        repeatable (SESSIONLOG_ALLOW_ORIGINS, comma-separated)
+  --create-rate N           session creations per minute per client (SESSIONLOG_CREATE_RATE;
+                            default 120; 0 = unlimited)
+  --max-watchers N          directories watched at once (SESSIONLOG_MAX_WATCHERS; default 256;
+                            0 turns watching off); file watching is not built yet
+  --durability full|normal  (SESSIONLOG_DURABILITY; default full: acknowledged = on disk)`,
   options: {
     db: { type: 'string', short: 'd' },
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+    token: { type: 'string' },
+    root: { type: 'string', multiple: true },
+    'allow-origin': { type: 'string', multiple: true },
+    'create-rate': { type: 'string' },
+    'max-watchers': { type: 'string' },
     durability: { type: 'string' },
   },
   async run(values, out) {
-    const durability =
-      (values.durability as string | undefined) ?? process.env.SESSIONLOG_DURABILITY ?? 'full';
+    const env = process.env;
+    const flag = (name: string, variable: string): string | undefined =>
+      (values[name] as string | undefined) ?? env[variable];
+    const list = (name: string, variable: string, separator: string): string[] =>
+      (values[name] as string[] | undefined) ??
+      env[variable]?.split(separator).filter(Boolean) ??
+      [];
+    const problems: string[] = [];
+    const count = (
+      name: string,
+      text: string | undefined,
+      fallback: number,
+      max: number,
+    ): number => {
+      if (text === undefined) return fallback;
+      const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!(n <= max))
+        problems.push(
+          `--${name} must be a whole number from 0 to ${max}, not ${JSON.stringify(text)}`,
+        );
+      return n;
+    };
+    const port = count('port', flag('port', 'PORT'), 3001, 65_535);
+    const createRate = count(
+      'create-rate',
+      flag('create-rate', 'SESSIONLOG_CREATE_RATE'),
+      120,
+      1_000_000,
+    );
+    count('max-watchers', flag('max-watchers', 'SESSIONLOG_MAX_WATCHERS'), 256, 100_000);
+    const host = flag('host', 'HOST') ?? '127.0.0.1';
+    const token = flag('token', 'SESSIONLOG_TOKEN') || undefined;
+    const durability = flag('durability', 'SESSIONLOG_DURABILITY') ?? 'full';
     if (durability !== 'full' && durability !== 'normal') {
-      out.error(`--durability must be full or normal, not ${JSON.stringify(durability)}`);
+      problems.push(`--durability must be full or normal, not ${JSON.stringify(durability)}`);
+    }
+    if (!isLoopbackHost(host) && token === undefined) {
+      problems.push(`--host ${host} would expose the log beyond this machine: set --token too`);
+    }
+    if (problems.length > 0 || (durability !== 'full' && durability !== 'normal')) {
+      for (const problem of problems) out.error(`sessionlog serve: ${problem}`);
       return 2;
     }
-    const log = openSessionlog({ db: dbFrom(values), durability });
-    // Listen before announcing: whoever reads the announcement may signal at once.
+    const server = await startServer({
+      db: dbFrom(values),
+      host,
+      port,
+      token,
+      roots: list('root', 'SESSIONLOG_ROOTS', ':'),
+      allowedOrigins: list('allow-origin', 'SESSIONLOG_ALLOW_ORIGINS', ','),
+      createRate,
+      durability,
+    });
+    // Listen before announcing: whoever reads the URL may signal at once.
     const stop = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
-    const { rebuilt, caughtUp } = log.opened;
+    const { rebuilt, caughtUp } = server.log.opened;
     out.log(
-      `sessionlog: log ${log.file} open (logId ${log.store.logId}, head ${await log.store.head()})` +
+      `sessionlog: log ${server.log.file} (logId ${server.log.store.logId}, head ${await server.log.store.head()})` +
         (rebuilt.length > 0 ? `; rebuilt ${rebuilt.join(', ')}` : '') +
         (caughtUp.length > 0 ? `; caught up ${caughtUp.join(', ')}` : ''),
     );
-    // Nothing else holds the event loop open yet (the HTTP server will): without this, Node
-    // would exit at once with the signal promise unsettled.
-    const holdOpen = setInterval(() => {}, 2 ** 30);
+    out.log(server.dashboardUrl);
     await stop;
-    clearInterval(holdOpen);
-    await log.close();
-    out.log('sessionlog: closed');
+    await server.close();
+    out.log('sessionlog: stopped');
     return 0;
   },
 };

@@ -104,6 +104,9 @@ export function sessionCommands({
       execute(id, { type: 'updateSession', data }, options),
     end: (id: string, data: DataOf<'endSession'>, options: CommandOptions = {}) =>
       execute(id, { type: 'endSession', data }, options),
+    /** Rename, summarize, move on or end, in one command (`PATCH /api/sessions/:id`). */
+    patch: (id: string, data: DataOf<'patchSession'>, options: CommandOptions = {}) =>
+      execute(id, { type: 'patchSession', data }, options),
     delete: (id: string, data: DataOf<'deleteSession'> = {}, options: CommandOptions = {}) =>
       execute(id, { type: 'deleteSession', data }, options),
     recordFileChange: (

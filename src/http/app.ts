@@ -1,0 +1,81 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { type Context, Hono } from 'hono';
+import type { Sessionlog } from '../sessionlog.js';
+import { cwdPolicy } from './cwd-policy.js';
+import { eventsRoutes } from './events-routes.js';
+import { guard } from './guard.js';
+import { healthRoute } from './health-route.js';
+import { onError, problem } from './problem.js';
+import { rateLimiter } from './rate-limit.js';
+import { requestId } from './request-id.js';
+import type { SecurityPolicy } from './security.js';
+import { sessionsRoutes } from './sessions-routes.js';
+
+export interface AppDeps {
+  log: Sessionlog;
+  policy: SecurityPolicy;
+  /** `--root` directories: when any is given, a session's cwd must lie inside one. */
+  roots: readonly string[];
+  /** Session creations per minute per client (`--create-rate`); 0 = unlimited. */
+  createRate: number;
+  /** Who a request counts against for the rate limit; default: its remote address. */
+  clientKey?: (c: Context) => string;
+  /** Serves `GET /`; default: a page saying the dashboard is not built yet. */
+  dashboard?: (c: Context) => Response | Promise<Response>;
+}
+
+/**
+ * The HTTP API of SPEC: every request through the request id and the security guard, the
+ * routes, and one error handler that turns typed errors into problem+json.
+ */
+export function createApp({
+  log,
+  policy,
+  roots,
+  createRate,
+  clientKey = remoteAddress,
+  dashboard = placeholderDashboard,
+}: AppDeps): Hono {
+  const app = new Hono();
+  app.use(requestId());
+  app.use(guard(policy));
+  app.get('/', (c) => dashboard(c));
+  app.route('/api/health', healthRoute(log));
+  app.route(
+    '/api/sessions',
+    sessionsRoutes({
+      log,
+      cwd: cwdPolicy({ roots }),
+      createRate: rateLimiter({ perMinute: createRate }),
+      clientKey,
+    }),
+  );
+  app.route('/api/events', eventsRoutes(log));
+  app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError(onError);
+  return app;
+}
+
+/**
+ * The socket's remote address. `app.request()` has no socket (no Node bindings at all), and
+ * then every request is one local client.
+ */
+function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'local';
+  } catch {
+    return 'local';
+  }
+}
+
+function placeholderDashboard(c: Context): Response {
+  return c.html(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>sessionlog</title></head>
+<body>
+<h1>sessionlog</h1>
+<p>The dashboard is not built yet. The API is up: <a href="/api/health">/api/health</a>.</p>
+</body>
+</html>
+`);
+}

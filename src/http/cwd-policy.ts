@@ -1,0 +1,112 @@
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ForbiddenError, ValidationError } from '../events/errors.js';
+
+/** Where a session may run (SPEC, "cwd rules"). */
+export interface CwdPolicy {
+  /** The directory's realpath, or a ValidationError (400) or ForbiddenError (403). */
+  resolve(cwd: string): Promise<string>;
+}
+
+export interface CwdPolicyOptions {
+  /** `--root` directories; when any is given, a cwd must lie inside one. */
+  roots: readonly string[];
+  platform?: NodeJS.Platform;
+}
+
+// PATH_MAX on Linux; the event schema refuses longer paths too.
+const MAX_LENGTH = 4096;
+
+// SPEC's list; the /private ones are what /etc and /var/log resolve to on macOS.
+const POSIX_SYSTEM = [
+  '/etc',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+  '/root',
+  '/bin',
+  '/sbin',
+  '/usr',
+  '/var/log',
+  '/private/etc',
+  '/private/var/log',
+  '/System',
+];
+// SPEC's `/lib*`: /lib, /lib32, /lib64, /libx32, /libexec…
+const POSIX_LIB = /^\/lib[^/]*(\/|$)/;
+const WINDOWS_SYSTEM = /^[a-z]:\\(windows|program files[^\\]*|programdata)(\\|$)/i;
+
+/**
+ * The cwd rules. Every check runs on the realpath, never on the name the client gave: a
+ * symlink to /etc is /etc, and `/home/a/../../etc` is /etc too.
+ */
+export function cwdPolicy({ roots, platform = process.platform }: CwdPolicyOptions): CwdPolicy {
+  const paths = platform === 'win32' ? path.win32 : path.posix;
+  return {
+    async resolve(cwd) {
+      // Before the disk is touched: fs throws on NUL itself, but as a 500, not a 400.
+      if (cwd.includes('\0')) throw invalid('must not contain NUL bytes');
+      if (cwd.length > MAX_LENGTH) throw invalid(`must be at most ${MAX_LENGTH} characters`);
+      if (!isAbsolute(cwd, platform)) throw invalid('must be an absolute path');
+      const real = await realpath(cwd).catch((error: unknown) => {
+        throw invalid(unresolvable(error));
+      });
+      const stats = await stat(real).catch((error: unknown) => {
+        throw invalid(unresolvable(error));
+      });
+      if (!stats.isDirectory()) throw invalid('is not a directory');
+      if (real === paths.parse(real).root) {
+        throw new ForbiddenError('a session cannot run in the filesystem root');
+      }
+      if (isSystemPath(real, platform)) {
+        throw new ForbiddenError(`${real} is inside a system directory`);
+      }
+      if (roots.length > 0) {
+        // Resolved on each request: a root created or re-linked after start still counts.
+        const realRoots = await Promise.all(
+          roots.map((root) => realpath(root).catch(() => paths.resolve(root))),
+        );
+        if (!realRoots.some((root) => isInside(real, root, platform))) {
+          throw new ForbiddenError(`${real} is outside every --root`);
+        }
+      }
+      return real;
+    },
+  };
+}
+
+/** Whether a realpath lies in a system directory (SPEC's list, and the like). */
+export function isSystemPath(real: string, platform: NodeJS.Platform): boolean {
+  if (platform === 'win32') return WINDOWS_SYSTEM.test(real);
+  if (POSIX_LIB.test(real)) return true;
+  return POSIX_SYSTEM.some((dir) => isInside(real, dir, platform));
+}
+
+/**
+ * Equal to `parent` or below it, by whole path segments: /home/ab is not inside /home/a.
+ * Case-insensitive where the usual file systems are (Windows, macOS).
+ */
+export function isInside(child: string, parent: string, platform: NodeJS.Platform): boolean {
+  const sep = platform === 'win32' ? '\\' : '/';
+  const fold = platform === 'win32' || platform === 'darwin';
+  const a = fold ? child.toLowerCase() : child;
+  const b = fold ? parent.toLowerCase() : parent;
+  return a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
+}
+
+function isAbsolute(cwd: string, platform: NodeJS.Platform): boolean {
+  return platform === 'win32' ? /^([A-Za-z]:[\\/]|\\\\)/.test(cwd) : cwd.startsWith('/');
+}
+
+function invalid(message: string): ValidationError {
+  return new ValidationError(`invalid cwd: ${message}`, [{ path: 'cwd', message }]);
+}
+
+function unresolvable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return 'does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'cannot be read by the server';
+  if (code === 'ELOOP') return 'is a symlink loop';
+  return `cannot be resolved (${code ?? String(error)})`;
+}

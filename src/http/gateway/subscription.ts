@@ -1,0 +1,227 @@
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { EventStore } from '../../events/store.js';
+import { type BatchLimits, eventFrames } from './frames.js';
+import { CloseCode, type ServerFrame } from './protocol.js';
+
+/** Where a subscription writes: a WebSocket today, an SSE response tomorrow. */
+export interface Sink {
+  /** Bytes accepted but not yet written to the network. */
+  readonly buffered: number;
+  /** `done` runs once the frame has been handed to the network (or failed). */
+  send(frame: string, done: () => void): void;
+  close(code: number, reason: string): void;
+}
+
+export interface FlowLimits extends BatchLimits {
+  /** Stop pushing above this many buffered bytes; catch up from the log once drained. */
+  highWater: number;
+  /** SPEC: at most 1 MiB buffered per connection; past it the client is closed with 4408. */
+  maxBuffered: number;
+  /** A client that stays above the high water mark this long is closed with 4408. */
+  slowClientMs: number;
+  /** Live watermarks (`position` frames) at most this often. */
+  watermarkMs: number;
+}
+
+export const DEFAULT_LIMITS: FlowLimits = {
+  events: 1000,
+  bytes: 256 * 1024,
+  highWater: 256 * 1024,
+  maxBuffered: 1024 * 1024,
+  slowClientMs: 30_000,
+  watermarkMs: 1000,
+};
+
+export interface SubscriptionOptions {
+  store: Pick<EventStore<AnyEvent>, 'read'>;
+  sink: Sink;
+  /** The last position the client has; every matching event after it is delivered. */
+  after: number;
+  /** The head when the client connected. */
+  head: number;
+  streams: readonly string[] | undefined;
+  types: readonly string[] | undefined;
+  limits: FlowLimits;
+  clock?: () => number;
+}
+
+/**
+ * One client's view of the log: a cursor, not a queue. Every matching event with a position
+ * above the cursor is sent exactly once, in order: live commits are pushed straight through
+ * while the client keeps up and they follow the cursor; anything else (the replay, a client
+ * that fell behind, commits that arrived mid-read) is read back from the log by position.
+ * The server never holds more than the socket's bounded buffer for a client.
+ */
+export class Subscription {
+  readonly #options: SubscriptionOptions;
+  readonly #streams: ReadonlySet<string> | undefined;
+  readonly #types: ReadonlySet<string> | undefined;
+  readonly #clock: () => number;
+  /** Every matching event at or below it has been sent (or filtered out). */
+  #cursor: number;
+  /** The highest committed position known. */
+  #head: number;
+  /** The highest position the client has been told of (by an event, `live` or `position`). */
+  #told: number;
+  #live = false;
+  #reading = false;
+  #closed = false;
+  #congestedSince: number | undefined;
+  #watermarkTimer: NodeJS.Timeout | undefined;
+  #lastWatermarkAt = 0;
+  /** When the client last received anything (heartbeats are due 15 s after). */
+  lastSentAt: number;
+
+  constructor(options: SubscriptionOptions) {
+    this.#options = options;
+    this.#streams = options.streams === undefined ? undefined : new Set(options.streams);
+    this.#types = options.types === undefined ? undefined : new Set(options.types);
+    this.#clock = options.clock ?? Date.now;
+    this.#cursor = options.after;
+    this.#told = options.after;
+    this.#head = options.head;
+    this.lastSentAt = this.#clock();
+  }
+
+  get position(): number {
+    return this.#cursor;
+  }
+
+  /** Starts the replay from `after`; `live` follows once it reaches the head. */
+  start(): void {
+    void this.#catchUp();
+  }
+
+  /** Every commit of the log, in order, as it happens. */
+  onCommit(events: readonly Envelope<AnyEvent>[]): void {
+    const last = events.at(-1);
+    if (this.#closed || last === undefined) return;
+    this.#head = Math.max(this.#head, last.position);
+    const follows = events[0]?.position === this.#cursor + 1;
+    if (this.#live && !this.#reading && follows && !this.#congested()) {
+      this.#deliver(events.filter((event) => this.#matches(event)));
+      this.#cursor = last.position;
+      this.#watermark();
+    } else {
+      void this.#catchUp();
+    }
+  }
+
+  /** Sends a heartbeat when nothing else was sent for `idleMs`; closes a client stuck too long. */
+  tick(now: number, idleMs: number, head: number): void {
+    if (this.#closed) return;
+    const tooSlow =
+      (this.#congested() &&
+        now - (this.#congestedSince ?? now) > this.#options.limits.slowClientMs) ||
+      this.#options.sink.buffered > this.#options.limits.maxBuffered;
+    if (tooSlow) {
+      this.close(
+        CloseCode.tooSlow,
+        'client reads too slowly: reconnect with after = last position',
+      );
+    } else if (now - this.lastSentAt >= idleMs) {
+      this.#send({ type: 'heartbeat', head });
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#watermarkTimer);
+    this.#options.sink.close(code, reason);
+  }
+
+  /** Marks the subscription closed when the transport closed by itself. */
+  closed(): void {
+    this.#closed = true;
+    clearTimeout(this.#watermarkTimer);
+  }
+
+  /** Reads from the log until the cursor reaches the head, unless the client is congested. */
+  async #catchUp(): Promise<void> {
+    if (this.#reading || this.#closed) return;
+    this.#reading = true;
+    try {
+      const { store, streams, types, limits } = this.#options;
+      while (!this.#closed && this.#cursor < this.#head && !this.#congested()) {
+        const upTo = this.#head;
+        const events = await store.read({
+          after: this.#cursor,
+          upTo,
+          limit: limits.events,
+          ...(streams === undefined ? {} : { streams }),
+          ...(types === undefined ? {} : { types }),
+        });
+        if (this.#closed) return;
+        this.#deliver(events);
+        // A short page means nothing else matched up to `upTo`: the cursor may jump there.
+        this.#cursor = events.length < limits.events ? upTo : (events.at(-1)?.position ?? upTo);
+        this.#watermark();
+      }
+      if (!this.#closed && !this.#live && this.#cursor >= this.#head) {
+        this.#live = true;
+        this.#send({ type: 'live', position: this.#cursor });
+        this.#told = this.#cursor;
+      }
+    } catch (error) {
+      console.error('sessionlog: a subscription failed to read the log', error);
+      this.close(CloseCode.internalError, 'the server could not read the log');
+    } finally {
+      this.#reading = false;
+    }
+    // Commits that arrived during the last read, or a drain that came while reading.
+    if (!this.#closed && this.#cursor < this.#head && !this.#congested()) void this.#catchUp();
+  }
+
+  #deliver(events: readonly Envelope<AnyEvent>[]): void {
+    const last = events.at(-1);
+    if (last === undefined) return;
+    for (const frame of eventFrames(events, this.#options.limits)) this.#sendRaw(frame);
+    this.#told = last.position;
+  }
+
+  /** Tells a filtered client how far it has seen, so that its resume skips what did not match. */
+  #watermark(): void {
+    if (this.#cursor <= this.#told || this.#watermarkTimer !== undefined) return;
+    const wait = this.#live
+      ? this.#lastWatermarkAt + this.#options.limits.watermarkMs - this.#clock()
+      : 0;
+    const send = () => {
+      this.#watermarkTimer = undefined;
+      if (this.#closed || this.#cursor <= this.#told) return;
+      this.#lastWatermarkAt = this.#clock();
+      this.#send({ type: 'position', position: this.#cursor });
+      this.#told = this.#cursor;
+    };
+    if (wait <= 0) send();
+    else this.#watermarkTimer = setTimeout(send, wait).unref();
+  }
+
+  #matches(event: Envelope<AnyEvent>): boolean {
+    return (
+      (this.#streams === undefined || this.#streams.has(event.stream)) &&
+      (this.#types === undefined || this.#types.has(event.type))
+    );
+  }
+
+  #congested(): boolean {
+    const congested = this.#options.sink.buffered >= this.#options.limits.highWater;
+    if (!congested) this.#congestedSince = undefined;
+    else this.#congestedSince ??= this.#clock();
+    return congested;
+  }
+
+  #send(frame: ServerFrame): void {
+    this.#sendRaw(JSON.stringify(frame));
+  }
+
+  #sendRaw(frame: string): void {
+    this.lastSentAt = this.#clock();
+    this.#options.sink.send(frame, () => {
+      // The network took a frame: if the client is no longer congested, catch it up.
+      if (!this.#closed && !this.#reading && this.#cursor < this.#head && !this.#congested()) {
+        void this.#catchUp();
+      }
+    });
+  }
+}

@@ -1,0 +1,29 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+
+// Typed for every context, as Hono's own request-id middleware does: the app stays a plain
+// `Hono` that the server can mount whatever else it needs on.
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** Recorded in each appended event's meta, and echoed in `X-Request-Id`. */
+    requestId: string;
+  }
+}
+
+// A caller's id is written into the log: keep it short and free of anything that could
+// corrupt a log line or a header.
+const SANE_ID = /^[A-Za-z0-9._~:/+=-]{1,200}$/;
+
+/**
+ * Names each request: the caller's `X-Request-Id` when it is sane (so a trace spans the
+ * caller and the log), a random UUID otherwise; echoed on every answer, errors included.
+ */
+export function requestId(): MiddlewareHandler {
+  return async (c, next) => {
+    const given = c.req.header('x-request-id');
+    const id = given !== undefined && SANE_ID.test(given) ? given : randomUUID();
+    c.set('requestId', id);
+    await next();
+    c.header('X-Request-Id', id);
+  };
+}

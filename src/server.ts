@@ -1,0 +1,78 @@
+import { realpath } from 'node:fs/promises';
+import { sessionEventTypes } from './events/schemas.js';
+import type { Durability } from './events/sqlite-database.js';
+import { lockLogFile } from './events/sqlite-lock.js';
+import { createApp } from './http/app.js';
+import type { FlowLimits } from './http/gateway/subscription.js';
+import { createGateway } from './http/gateway/ws-gateway.js';
+import { listen } from './http/server.js';
+import { openSessionlog } from './sessionlog.js';
+
+export interface ServerOptions {
+  /** A SQLite file path or `:memory:`. */
+  db: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  token?: string | undefined;
+  /** When given, a session's cwd must lie inside one of them. */
+  roots?: readonly string[];
+  allowedOrigins?: readonly string[];
+  /** Session creations per minute per client; 0 = unlimited. */
+  createRate?: number;
+  durability?: Durability;
+  /** Tuning for tests: how the gateway paces clients. */
+  gateway?: { limits?: Partial<FlowLimits>; heartbeatMs?: number; maxConnections?: number };
+}
+
+/**
+ * The composition root of a running server: the log and its projections, the HTTP API and
+ * the WebSocket gateway on one port. Everything below receives what it needs from here.
+ */
+export async function startServer(options: ServerOptions) {
+  const {
+    db,
+    host = '127.0.0.1',
+    port = 3001,
+    token,
+    createRate = 120,
+    durability = 'full',
+  } = options;
+  const lock = db === ':memory:' ? undefined : lockLogFile(db);
+  let log: ReturnType<typeof openSessionlog> | undefined;
+  try {
+    log = openSessionlog({ db, durability });
+    const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
+    const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
+    const app = createApp({ log, policy, roots, createRate });
+    const gateway = await createGateway({
+      store: log.store,
+      policy,
+      knownTypes: new Set(Object.keys(sessionEventTypes)),
+      ...options.gateway,
+    });
+    const http = await listen(app, gateway, host, port);
+    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
+    const opened = log;
+    return {
+      /** The server's origin, e.g. `http://127.0.0.1:3001`. */
+      url: origin,
+      /** What to open in a browser: the origin, with the token when one is set. */
+      dashboardUrl: `${origin}/${token === undefined ? '' : `?token=${encodeURIComponent(token)}`}`,
+      port: http.port,
+      log: opened,
+      gateway,
+      async close() {
+        await http.close();
+        await opened.close();
+        lock?.release();
+      },
+    };
+  } catch (error) {
+    await log?.close();
+    lock?.release();
+    throw error;
+  }
+}
+
+export type RunningServer = Awaited<ReturnType<typeof startServer>>;
