@@ -22,7 +22,12 @@ export interface ServerOptions {
   createRate?: number;
   durability?: Durability;
   /** Tuning for tests: how the gateway paces clients. */
-  gateway?: { limits?: Partial<FlowLimits>; heartbeatMs?: number; maxConnections?: number };
+  gateway?: {
+    limits?: Partial<FlowLimits>;
+    heartbeatMs?: number;
+    pingMs?: number;
+    maxConnections?: number;
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { subscribe } from '../src/testing/subscribe.js';
 import { appendMany, useServers } from './support/server.js';
@@ -115,6 +115,29 @@ describe('the WebSocket gateway', () => {
     const client = await subscribe(server.url);
     await server.close();
     expect(await client.closed).toMatchObject({ code: 1001 });
+  });
+
+  it('ends a connection whose peer stopped answering pings', async () => {
+    const server = await start({ db: logFile(), gateway: { pingMs: 100 } });
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, { autoPong: false });
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => socket.once('open', resolve));
+    expect(server.gateway.stats().connections).toBe(1);
+    expect(await closed).toBe(1006); // terminated, no close handshake
+    await vi.waitFor(() => expect(server.gateway.stats().connections).toBe(0));
+  });
+
+  it('closes a connection whose client sends more than a small message (1009)', async () => {
+    const server = await start({ db: logFile() });
+    const client = await subscribe(server.url);
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    socket.send('x'.repeat(64 * 1024));
+    expect(await closed).toBe(1009);
+    await appendMany(server, 1);
+    await client.waitFor(1); // the others are unaffected
+    await client.close();
   });
 
   it('refuses connections past the limit with 4429', async () => {
