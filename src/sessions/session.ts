@@ -47,9 +47,10 @@ export function evolve(state: SessionState | null, event: Envelope): SessionStat
       summary: null,
       startedAt: event.time,
       endedAt: null,
+      lastActivityAt: event.time,
       fileChanges: 0,
+      version: event.version,
       deletedAt: null,
-      ...at,
     };
   }
   // Only a start creates a session; anything else on an unknown stream changes nothing.
