@@ -1,0 +1,56 @@
+import type { Summary } from './stats.js';
+
+/** One line of the report: a section title, a measured figure, or a ratio of two figures. */
+export type ReportLine =
+  | { kind: 'section'; title: string }
+  | { kind: 'figure'; name: string; summary: Summary; unit: string; target?: number }
+  | { kind: 'ratio'; name: string; ratio: number; perRound?: Summary; target?: number };
+
+/** What the bench is doing, on stderr, so that stdout holds only the report. */
+export function progress(text: string): void {
+  process.stderr.write(`· ${text}\n`);
+}
+
+const NAME = 46;
+const MEDIAN = 12;
+const RANGE = 25;
+const RATIO = 40;
+
+/** The report as a table: name, median, min–max, unit, and the target check where there is one. */
+export function formatReport(lines: readonly ReportLine[]): string {
+  const header = `${'figure'.padEnd(NAME)}${'median'.padStart(MEDIAN)}${'min–max'.padStart(RANGE)}  unit`;
+  const out = [header, '─'.repeat(header.length + 12)];
+  for (const line of lines) out.push(formatLine(line));
+  return out.join('\n');
+}
+
+function formatLine(line: ReportLine): string {
+  switch (line.kind) {
+    case 'section':
+      return `\n${line.title}`;
+    case 'figure': {
+      const { median, min, max } = line.summary;
+      const range = `${formatNumber(min)}–${formatNumber(max)}`;
+      const check = line.target === undefined ? '' : `  ${targetCheck(median, line.target)}`;
+      return `${`  ${line.name}`.padEnd(NAME)}${formatNumber(median).padStart(MEDIAN)}${range.padStart(RANGE)}  ${line.unit}${check}`;
+    }
+    case 'ratio': {
+      const check = line.target === undefined ? '' : ` ${targetCheck(line.ratio, line.target)}`;
+      const rounds =
+        line.perRound === undefined
+          ? ''
+          : `per round ${line.perRound.min.toFixed(2)}–${line.perRound.max.toFixed(2)}`;
+      const value = `ratio ${line.ratio.toFixed(2)}${check}`;
+      return `${`  ${line.name}`.padEnd(NAME)}${value.padEnd(RATIO)}${rounds}`;
+    }
+  }
+}
+
+function targetCheck(value: number, target: number): string {
+  return `(target ≥ ${formatNumber(target)}: ${value >= target ? 'met' : 'NOT met'})`;
+}
+
+function formatNumber(value: number): string {
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+}
