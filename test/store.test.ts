@@ -56,6 +56,31 @@ describe('the SQLite log', () => {
     await log.close();
   });
 
+  it('fails only the append whose projection throws, and commits its neighbours', async () => {
+    const db = openDatabase(logFile());
+    const store = new SqliteEventStore<SessionEvent>(db, {
+      hooks: [
+        {
+          apply(events) {
+            if (events.some((e) => e.stream === 'faulty')) throw new Error('projection bug');
+          },
+        },
+      ],
+    });
+    const results = await Promise.allSettled([
+      store.append('a', [started]),
+      store.append('faulty', [started]),
+      store.append('b', [started]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toBe('projection bug');
+    expect((await store.read()).map((e) => [e.position, e.stream])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+    db.close();
+  });
+
   it('refuses UPDATE and DELETE of an event row in the database itself', async () => {
     const log = openSessionlog({ db: logFile() });
     await log.store.append('a', [started]);

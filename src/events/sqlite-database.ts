@@ -56,7 +56,6 @@ CREATE TABLE IF NOT EXISTS events (
   hash     TEXT NOT NULL,
   UNIQUE (stream, version)
 );
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   key            TEXT PRIMARY KEY,
@@ -83,6 +82,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
     if (readonly) return db;
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Savepoint journals and the scratch tables of asOf stay in memory, off the disk.
+    db.pragma('temp_store = MEMORY');
     migrate(db);
     return db;
   } catch (error) {

@@ -40,6 +40,12 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+interface BatchOutcome {
+  /** One per append of the batch, in order. */
+  outcomes: Array<{ ok: true; result: AppendResult<AnyEvent> } | { ok: false; error: unknown }>;
+  committed: Envelope<AnyEvent>[];
+}
+
 interface IdempotencyRow {
   fingerprint: string;
   stream: string;
@@ -66,6 +72,8 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
+  readonly #commitBatch;
+  readonly #appendInSavepoint;
 
   readonly #sql: {
     last: Statement;
@@ -82,6 +90,12 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? randomUUID;
+    this.#commitBatch = db.transaction((batch: readonly PendingAppend[], isolate: boolean) =>
+      this.#appendBatch(batch, isolate),
+    );
+    this.#appendInSavepoint = db.transaction((pending: PendingAppend, head: number, hash: string) =>
+      this.#appendOne(pending, head, hash),
+    );
     const logId = readMeta(db, 'logId');
     if (logId === undefined) throw new Error('not a sessionlog database: it has no logId');
     this.logId = logId;
@@ -183,52 +197,70 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   #flush(): void {
     const batch = this.#queue;
     this.#queue = [];
-    const outcomes: Array<
-      { ok: true; result: AppendResult<AnyEvent> } | { ok: false; error: unknown }
-    > = [];
-    const committed: Envelope<AnyEvent>[] = [];
+    let outcome: BatchOutcome;
     try {
-      this.#db
-        .transaction(() => {
-          const last = this.#sql.last.get() as { position: number; hash: string } | undefined;
-          let head = last?.position ?? 0;
-          let previousHash = last?.hash ?? GENESIS_HASH;
-          for (const pending of batch) {
-            try {
-              const { result, envelopes } = this.#db.transaction(() =>
-                this.#appendOne(pending, head, previousHash),
-              )();
-              outcomes.push({ ok: true, result });
-              const lastEnvelope = envelopes.at(-1);
-              if (lastEnvelope !== undefined) {
-                head = lastEnvelope.position;
-                previousHash = lastEnvelope.hash;
-                committed.push(...envelopes);
-              }
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
-        })
-        .immediate();
-    } catch (error) {
-      // The commit itself failed (disk full, read-only file, I/O error): nothing of the batch
-      // is in the log, so every caller hears so.
-      const unavailable = new StoreUnavailableError(`the log could not commit: ${String(error)}`, {
-        cause: error,
-      });
-      for (const pending of batch) pending.reject(unavailable);
-      return;
+      outcome = this.#commitBatch.immediate(batch, false);
+    } catch {
+      // An append failed in a way its checks could not foresee (a projection threw, say), or
+      // the commit failed. Run the batch again with each append in a savepoint of its own, so
+      // that only the faulty append fails; if the commit itself fails again, all of them do.
+      try {
+        outcome = this.#commitBatch.immediate(batch, true);
+      } catch (error) {
+        const unavailable = new StoreUnavailableError(
+          `the log could not commit: ${String(error)}`,
+          {
+            cause: error,
+          },
+        );
+        for (const pending of batch) pending.reject(unavailable);
+        return;
+      }
     }
+    const { outcomes, committed } = outcome;
     if (committed.length > 0) this.#notify(committed as unknown as Envelope<E>[]);
     batch.forEach((pending, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) pending.resolve(outcome.result);
-      else pending.reject(outcome?.error);
+      const result = outcomes[i];
+      if (result?.ok) pending.resolve(result.result);
+      else pending.reject(result?.error);
     });
   }
 
-  /** One append inside its savepoint; throws to roll back just this append. */
+  /**
+   * Appends a batch inside one transaction. Fast path: the checks that can refuse an append
+   * (version, idempotency key) run before it writes anything, so a refused append needs no
+   * savepoint. With `isolate`, each append runs in a savepoint and any failure is its own.
+   */
+  #appendBatch(batch: readonly PendingAppend[], isolate: boolean): BatchOutcome {
+    const outcomes: BatchOutcome['outcomes'] = [];
+    const committed: Envelope<AnyEvent>[] = [];
+    const last = this.#sql.last.get() as { position: number; hash: string } | undefined;
+    let head = last?.position ?? 0;
+    let previousHash = last?.hash ?? GENESIS_HASH;
+    for (const pending of batch) {
+      try {
+        const { result, envelopes } = isolate
+          ? this.#appendInSavepoint(pending, head, previousHash)
+          : this.#appendOne(pending, head, previousHash);
+        outcomes.push({ ok: true, result });
+        const lastEnvelope = envelopes.at(-1);
+        if (lastEnvelope !== undefined) {
+          head = lastEnvelope.position;
+          previousHash = lastEnvelope.hash;
+          committed.push(...envelopes);
+        }
+      } catch (error) {
+        const refusedBeforeWriting =
+          error instanceof VersionConflictError || error instanceof IdempotencyKeyReusedError;
+        if (!isolate && !refusedBeforeWriting) throw error;
+        outcomes.push({ ok: false, error: unavailableIfStorage(error) });
+      }
+    }
+    if (committed.length > 0) for (const hook of this.#hooks) hook.committing?.(head);
+    return { outcomes, committed };
+  }
+
+  /** One append: checks first, then writes; throws to refuse it. */
   #appendOne(
     pending: PendingAppend,
     head: number,
@@ -307,6 +339,17 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
       }
     }
   }
+}
+
+const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|CORRUPT|NOTADB)/;
+
+/** Errors of the disk or the database file say "unavailable", not "your append was wrong". */
+function unavailableIfStorage(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && STORAGE_FAILURES.test(code)) {
+    return new StoreUnavailableError(`the log could not write: ${String(error)}`, { cause: error });
+  }
+  return error;
 }
 
 function checkExpectedVersion(stream: string, expected: ExpectedVersion, actual: number): void {

@@ -87,5 +87,8 @@ export interface EventStore<E extends AnyEvent = SessionEvent> {
  * rolls back with the events, which is what makes reads after an append see it.
  */
 export interface TransactionHook {
+  /** The events of one append, just inserted. */
   apply(events: readonly Envelope<AnyEvent>[]): void;
+  /** Once per committed batch, before the commit: `head` is the batch's last position. */
+  committing?(head: number): void;
 }

@@ -95,14 +95,14 @@ export class SqliteProjections implements TransactionHook {
 
   /** Runs inside the append's transaction, so the rows commit (or roll back) with the events. */
   apply(events: readonly Envelope<AnyEvent>[]): void {
-    const last = events.at(-1);
-    if (last === undefined) return;
+    for (const projection of this.#projections)
+      applyAll(projection, this.table(projection), events);
+  }
+
+  /** The checkpoint moves once per committed batch, in the batch's transaction. */
+  committing(head: number): void {
     for (const projection of this.#projections) {
-      const table = this.table(projection);
-      for (const event of events) {
-        if (projection.handles.has(event.type)) applyOne(projection, table, event);
-      }
-      this.#saveCheckpoint.run(projection.name, projection.version, last.position);
+      this.#saveCheckpoint.run(projection.name, projection.version, head);
     }
   }
 
@@ -211,11 +211,12 @@ export class SqliteProjections implements TransactionHook {
           const page = [...this.#reader.rows({ after, limit: CATCH_UP_PAGE })];
           const last = page.at(-1);
           if (last === undefined) break;
-          for (const row of page) {
-            if (projection.handles.has(row.type)) {
-              applyOne(projection, table, upcast(decodeRow(row), this.#reader.registry));
-            }
-          }
+          const handled = page.filter((row) => projection.handles.has(row.type));
+          applyAll(
+            projection,
+            table,
+            handled.map((row) => upcast(decodeRow(row), this.#reader.registry)),
+          );
           after = last.position;
         }
         this.#saveCheckpoint.run(projection.name, projection.version, this.#reader.head());
@@ -245,11 +246,23 @@ export class SqliteProjections implements TransactionHook {
   }
 }
 
-function applyOne(
+/**
+ * Folds events into their rows: each row is read once and written once, however many of the
+ * events touch it (an append of a hundred file changes is one row update).
+ */
+function applyAll(
   projection: AnyProjection,
   table: ProjectionTable<unknown>,
-  event: Envelope<AnyEvent>,
+  events: readonly Envelope<AnyEvent>[],
 ): void {
-  const row = projection.evolve(table.get(projection.keyOf(event)) ?? null, event);
-  if (row !== null) table.put(row);
+  const rows = new Map<string, unknown>();
+  for (const event of events) {
+    if (!projection.handles.has(event.type)) continue;
+    const key = projection.keyOf(event);
+    const current = rows.has(key) ? rows.get(key) : (table.get(key) ?? null);
+    const next = projection.evolve(current ?? null, event);
+    // As in the fold: an event that yields no row leaves what was there.
+    if (next !== null) rows.set(key, next);
+  }
+  for (const row of rows.values()) table.put(row);
 }
