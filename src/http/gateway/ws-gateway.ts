@@ -116,7 +116,10 @@ export async function createGateway(options: GatewayOptions) {
       get buffered() {
         return socket.bufferedAmount;
       },
-      send: (frame: string, done: () => void) => socket.send(frame, done),
+      send: (frame: string, done: () => void) => {
+        // A closing socket takes nothing more; its close event ends the subscription.
+        if (socket.readyState === WebSocket.OPEN) socket.send(frame, done);
+      },
       close: (code: number, reason: string) => socket.close(code, reason),
     };
     const after = wanted.after ?? head;
