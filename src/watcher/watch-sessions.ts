@@ -1,0 +1,129 @@
+import type { EventStore } from '../events/store.js';
+import type { SessionsTable } from '../projections/sessions-projection.js';
+import { DirectoryWatcher } from './directory-watcher.js';
+import { ownFiles } from './own-files.js';
+import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
+import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';
+import type { CreateWatcher } from './watch-run.js';
+
+/** What file watching needs from the log, and how it is bounded. */
+export interface WatchSessionsDeps {
+  store: Pick<EventStore, 'subscribe'>;
+  /** Read once, at start: the sessions pending or in progress are watched again. */
+  sessions: Pick<SessionsTable, 'list'>;
+  commands: RecordingCommands;
+  /** The log's database file: it and its companions are never reported. */
+  logFile?: string;
+  options?: Partial<WatchOptions>;
+  /** Told of what went wrong unexpectedly (default: a warning on stderr). */
+  onError?: (error: unknown) => void;
+  createWatcher?: CreateWatcher;
+}
+
+/** The file watching of a running server. */
+export interface SessionWatching {
+  /**
+   * Resolves true once the session's directory has been scanned and changes in it are seen
+   * (the HTTP answer does not wait for that), false when the session is not watched.
+   */
+  ready(sessionId: string): Promise<boolean>;
+  /** Stops watching; resolves once what was seen has been appended. */
+  close(): Promise<void>;
+}
+
+interface Watched {
+  directory: DirectoryWatcher;
+  recorder: SessionRecorder;
+}
+
+/**
+ * Watches the cwd of every active session, driven by the log itself: a committed
+ * `SessionStarted` starts watching, `SessionEnded` or `SessionDeleted` stops it, so whatever
+ * starts a session (any route, any future transport) has it watched. Sessions sharing a
+ * directory share its watcher. Past `maxWatchers` directories a new session is not watched,
+ * and a `WatchFailed` event says so; a slot freed later does not reach back to it.
+ */
+export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
+  const options = { ...DEFAULT_WATCH_OPTIONS, ...deps.options };
+  const { commands, createWatcher } = deps;
+  const exclude = ownFiles(deps.logFile);
+  const onError = deps.onError ?? ((error) => console.warn('sessionlog: file watching:', error));
+  if (options.maxWatchers <= 0) return { ready: async () => false, close: async () => {} };
+
+  const directories = new Map<string, DirectoryWatcher>();
+  const watched = new Map<string, Watched>();
+  const closing = new Set<Promise<unknown>>();
+  const track = (promise: Promise<unknown>) => {
+    const settled = promise.catch(onError).finally(() => closing.delete(settled));
+    closing.add(settled);
+  };
+
+  function watch(id: string, cwd: string): void {
+    if (watched.has(id)) return;
+    const recorder = new SessionRecorder(id, commands, options, onError);
+    let directory = directories.get(cwd);
+    if (directory === undefined) {
+      if (directories.size >= options.maxWatchers) {
+        recorder.problem(`not watched: --max-watchers ${options.maxWatchers} reached`);
+        track(recorder.close());
+        return;
+      }
+      directory = new DirectoryWatcher(cwd, {
+        options,
+        onError,
+        exclude,
+        ...(createWatcher ? { createWatcher } : {}),
+      });
+      directories.set(cwd, directory);
+      directory.start();
+    }
+    directory.add(recorder);
+    watched.set(id, { directory, recorder });
+  }
+
+  function unwatch(id: string): void {
+    const entry = watched.get(id);
+    if (entry === undefined) return;
+    watched.delete(id);
+    const { directory, recorder } = entry;
+    if (directory.remove(recorder) === 0) {
+      directories.delete(directory.root);
+      track(directory.close());
+    }
+    track(recorder.close());
+  }
+
+  const unsubscribe = deps.store.subscribe((events) => {
+    for (const event of events) {
+      if (event.type === 'SessionStarted') watch(event.stream, event.data.cwd);
+      else if (event.type === 'SessionEnded' || event.type === 'SessionDeleted') {
+        unwatch(event.stream);
+      }
+    }
+  });
+  // Oldest first, as they were watched before the restart: the same ones get the slots.
+  const active = [
+    ...deps.sessions.list({ status: 'pending' }),
+    ...deps.sessions.list({ status: 'in_progress' }),
+  ].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
+  for (const session of active) watch(session.id, session.cwd);
+
+  return {
+    async ready(sessionId) {
+      const entry = watched.get(sessionId);
+      if (entry === undefined) return false;
+      await entry.directory.ready();
+      return true;
+    },
+    async close() {
+      unsubscribe();
+      // Directories first: what they drain still reaches the recorders, which then finish.
+      const entries = [...watched.values()];
+      watched.clear();
+      directories.clear();
+      await Promise.all([...new Set(entries.map((e) => e.directory))].map((d) => d.close()));
+      await Promise.all(entries.map((e) => e.recorder.close()));
+      while (closing.size > 0) await Promise.all(closing);
+    },
+  };
+}
