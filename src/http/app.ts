@@ -2,6 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import type { Sessionlog } from '../sessionlog.js';
 import { cwdPolicy } from './cwd-policy.js';
+import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
 import { guard } from './guard.js';
 import { healthRoute } from './health-route.js';
@@ -20,7 +21,7 @@ export interface AppDeps {
   createRate: number;
   /** Who a request counts against for the rate limit; default: its remote address. */
   clientKey?: (c: Context) => string;
-  /** Serves `GET /`; default: a page saying the dashboard is not built yet. */
+  /** Serves `GET /` and `GET /assets/*`; default: a page saying the dashboard is not built yet. */
   dashboard?: (c: Context) => Response | Promise<Response>;
 }
 
@@ -34,12 +35,13 @@ export function createApp({
   roots,
   createRate,
   clientKey = remoteAddress,
-  dashboard = placeholderDashboard,
+  dashboard = placeholderPage,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
   app.use(guard(policy));
   app.get('/', (c) => dashboard(c));
+  app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));
   app.route(
     '/api/sessions',
@@ -66,16 +68,4 @@ function remoteAddress(c: Context): string {
   } catch {
     return 'local';
   }
-}
-
-function placeholderDashboard(c: Context): Response {
-  return c.html(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>sessionlog</title></head>
-<body>
-<h1>sessionlog</h1>
-<p>The dashboard is not built yet. The API is up: <a href="/api/health">/api/health</a>.</p>
-</body>
-</html>
-`);
 }

@@ -1,0 +1,63 @@
+import type { ReadonlySignal } from '@preact/signals';
+import type { SyncEngine } from '../sync/sync-engine.js';
+
+/**
+ * Where the page stands with the server. The state word is announced to screen readers
+ * (role=status); the details that change every second (position, countdown) are not, so
+ * that the announcement is not repeated on each event.
+ */
+export function ConnectionIndicator({
+  engine,
+  now,
+}: {
+  engine: SyncEngine;
+  now: ReadonlySignal<number>;
+}) {
+  const connection = engine.connection.value;
+  let label: string;
+  let detail = '';
+  switch (connection.state) {
+    case 'connecting':
+      label = 'Connecting';
+      break;
+    case 'live':
+      label = 'Live';
+      detail = `position ${engine.position.value}`;
+      break;
+    case 'replaying':
+      label = 'Replaying';
+      detail = `${connection.missed} missed ${connection.missed === 1 ? 'event' : 'events'}`;
+      break;
+    case 'reconnecting': {
+      label = `Reconnecting, attempt ${connection.attempt}`;
+      const seconds = Math.ceil((connection.retryAt - now.value) / 1000);
+      detail = seconds > 0 ? `next try in ${seconds} s` : 'trying now';
+      break;
+    }
+    case 'reset':
+      label = 'Log reset';
+      detail = 'reloading';
+      break;
+    case 'unauthorized':
+      label = 'Not authorized';
+      break;
+    case 'stopped':
+      label = 'Stopped';
+      break;
+  }
+  const reason = 'reason' in connection ? connection.reason : undefined;
+  return (
+    <div class="connection" data-state={connection.state} title={reason}>
+      <span class="connection-dot" aria-hidden="true" />
+      <span role="status" aria-live="polite" class="connection-label">
+        {label}
+      </span>
+      {detail !== '' && <span class="connection-detail">{detail}</span>}
+      {connection.state === 'reconnecting' && (
+        <button type="button" class="link-button" onClick={() => engine.retryNow()}>
+          Retry now
+        </button>
+      )}
+    </div>
+  );
+}
