@@ -12,17 +12,26 @@ export interface SessionlogOptions {
   db: string;
   durability?: Durability;
   clock?: () => Date;
+  /** A projection snapshot every this many positions (default 1000; 0: none). */
+  snapshotEvery?: number;
 }
 
 /**
  * The composition root: opens the log, brings the projections up to its head, and wires the
  * store, the projections and the session commands together.
  */
-export function openSessionlog({ db: file, durability = 'full', clock }: SessionlogOptions) {
+export function openSessionlog({
+  db: file,
+  durability = 'full',
+  clock,
+  snapshotEvery,
+}: SessionlogOptions) {
   const db = openDatabase(file, { durability });
   try {
     const reader = new SqliteEventReader(db, sessionEventTypes);
-    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+    const projections = new SqliteProjections(db, reader, [sessionsProjection], {
+      ...(snapshotEvery === undefined ? {} : { snapshotEvery }),
+    });
     const opened = projections.open();
     const store = new SqliteEventStore<SessionEvent>(db, {
       hooks: [projections],
@@ -58,6 +67,7 @@ export function openSessionlog({ db: file, durability = 'full', clock }: Session
       },
       async close() {
         await store.close();
+        projections.close();
         db.close();
       },
     };

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { subscribe } from '../src/testing/subscribe.js';
+import { subscribe } from '../src/testing/index.js';
+import '../src/testing/vitest.js';
 import { appendMany, useServers } from './support/server.js';
 import { useLogFile } from './support/temp-dir.js';
 
@@ -63,11 +64,11 @@ describe('the WebSocket gateway', () => {
     await commands.end(a, { status: 'completed' });
     const client = await subscribe(server.url, { after: 0, types: ['SessionEnded'], streams: [a] });
     await client.waitFor(await server.log.store.head());
-    expect(client.events.map((e) => [e.type, e.stream])).toEqual([['SessionEnded', a]]);
+    expect(client).toEqualEvents([{ type: 'SessionEnded', stream: a }]);
     await appendMany(server, 50);
     // The skipped live events move the watermark on, without any event frame.
     await client.waitFor(await server.log.store.head());
-    expect(client.events).toHaveLength(1);
+    expect(client).toEqualEvents([{ type: 'SessionEnded', stream: a }]);
     expect(client.frames.some((f) => f.type === 'position')).toBe(true);
     await client.close();
   });

@@ -72,7 +72,7 @@ describe('the sessions projection', () => {
     const log = openSessionlog({ db: logFile() });
     const [a, b, c] = await writeHistory(log);
     const live = [...log.sessions.rows()];
-    expect(log.projections.rebuild('sessions')).toEqual({ events: 9, rows: 3 });
+    expect(log.projections.rebuild('sessions')).toEqual({ events: 9, rows: 3, snapshots: 0 });
     expect([...log.sessions.rows()]).toEqual(live);
     expect(
       log.sessions

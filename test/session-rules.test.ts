@@ -1,10 +1,14 @@
 import { AssertionError } from 'node:assert';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, GoneError, NotFoundError } from '../src/events/errors.js';
-import type { SessionEvent } from '../src/events/schemas.js';
-import type { SessionCommand } from '../src/sessions/decide.js';
 import { evolve, type SessionState } from '../src/sessions/session.js';
-import { given } from '../src/testing/given-when-then.js';
+import {
+  ConflictError,
+  GoneError,
+  given,
+  NotFoundError,
+  type SessionCommand,
+  type SessionEvent,
+} from '../src/testing/index.js';
 
 const startData = { cwd: '/home/ada/project', hostname: 'laptop', platform: 'linux' };
 
@@ -375,6 +379,13 @@ describe('given/when/then', () => {
     given(pending).when(start).thenThrows(ConflictError, 'session session-test already exists');
   });
 
+  it('takes the expected error in then() as well', () => {
+    given(completedSession).when(rename).then(ConflictError, 'has ended');
+    expect(() => given(pending).when(rename).then(GoneError)).toThrow(
+      /expected GoneError, but updateSession decided/,
+    );
+  });
+
   it('rejects, with a hint, when a scenario is awaited instead of asserted', async () => {
     const scenario: unknown = given(none).when(start);
     await expect(Promise.resolve(scenario)).rejects.toThrow(/not a promise/);
@@ -400,9 +411,9 @@ describe('a patch (PATCH /api/sessions/:id)', () => {
   it('is refused on an ended session and on a deleted one', () => {
     given(completedSession)
       .when({ type: 'patchSession', data: { name: 'n' } })
-      .thenThrows(ConflictError);
+      .then(ConflictError);
     given(deletedSession)
       .when({ type: 'patchSession', data: { name: 'n' } })
-      .thenThrows(GoneError);
+      .then(GoneError);
   });
 });

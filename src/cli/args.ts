@@ -14,6 +14,10 @@ export interface Command {
 export interface Output {
   log(line: string): void;
   error(line: string): void;
+  /** Where a command's data goes (the NDJSON of `events`); default: standard output. */
+  data?: NodeJS.WritableStream;
+  /** Stops a command that runs until interrupted (`events --follow`); default: SIGINT/SIGTERM. */
+  signal?: AbortSignal;
 }
 
 export const dbOption = {

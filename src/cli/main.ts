@@ -1,13 +1,15 @@
 import { type Command, type Output, parseCommandArgs } from './args.js';
+import { events } from './events.js';
 import { rebuild } from './rebuild.js';
 import { serve } from './serve.js';
+import { sessions } from './sessions.js';
 import { verify } from './verify.js';
 
-const commands: readonly Command[] = [serve, verify, rebuild];
+const commands: readonly Command[] = [serve, events, sessions, verify, rebuild];
 
 const usage = `usage: sessionlog <command> [flags]
 
-${commands.map((c) => `  ${c.name.padEnd(9)}${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n')}
 
 Run \`sessionlog <command> --help\` for a command's flags.`;
 

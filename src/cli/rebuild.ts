@@ -1,26 +1,34 @@
+import { existsSync } from 'node:fs';
 import { openSessionlog } from '../sessionlog.js';
 import { type Command, dbFrom, dbOption } from './args.js';
 
+/** `sessionlog rebuild`: projections and their snapshots made again from the log. */
 export const rebuild: Command = {
   name: 'rebuild',
-  summary: 'rebuild projections from the log',
+  summary: 'rebuild projections and their snapshots from the log',
   usage: `sessionlog rebuild [--db FILE] [--projection NAME]
 
 Replays the whole log into a fresh table for each projection (or only NAME) and swaps it in,
-in one transaction.
+with the projection's snapshots dropped and written again from the same fold, in one
+transaction. The log itself is only read.
 
   --db FILE          the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
-    const log = openSessionlog({ db: dbFrom(values) });
+    const file = dbFrom(values);
+    // A mistyped path must not leave an empty log behind it.
+    if (file !== ':memory:' && !existsSync(file)) throw new Error(`no log at ${file}`);
+    const log = openSessionlog({ db: file });
     try {
       const names = values.projection === undefined ? ['sessions'] : [values.projection as string];
       for (const name of names) {
         const started = performance.now();
-        const { events, rows } = log.projections.rebuild(name);
+        const { events, rows, snapshots } = log.projections.rebuild(name);
         const ms = performance.now() - started;
-        out.log(`rebuilt ${name}: ${events} events into ${rows} rows in ${ms.toFixed(0)} ms`);
+        out.log(
+          `rebuilt ${name}: ${events} events into ${rows} rows and ${snapshots} snapshots in ${ms.toFixed(0)} ms`,
+        );
       }
       return 0;
     } finally {

@@ -20,7 +20,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
   --create-rate N           session creations per minute per client (SESSIONLOG_CREATE_RATE;
                             default 120; 0 = unlimited)
   --max-watchers N          directories watched at once (SESSIONLOG_MAX_WATCHERS; default 256;
-                            0 turns watching off); file watching is not built yet
+                            0 turns file watching off)
   --durability full|normal  (SESSIONLOG_DURABILITY; default full: acknowledged = on disk)`,
   options: {
     db: { type: 'string', short: 'd' },
@@ -63,7 +63,12 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       120,
       1_000_000,
     );
-    count('max-watchers', flag('max-watchers', 'SESSIONLOG_MAX_WATCHERS'), 256, 100_000);
+    const maxWatchers = count(
+      'max-watchers',
+      flag('max-watchers', 'SESSIONLOG_MAX_WATCHERS'),
+      256,
+      100_000,
+    );
     const host = flag('host', 'HOST') ?? '127.0.0.1';
     const token = flag('token', 'SESSIONLOG_TOKEN') || undefined;
     const durability = flag('durability', 'SESSIONLOG_DURABILITY') ?? 'full';
@@ -85,6 +90,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       roots: list('root', 'SESSIONLOG_ROOTS', ':'),
       allowedOrigins: list('allow-origin', 'SESSIONLOG_ALLOW_ORIGINS', ','),
       createRate,
+      maxWatchers,
       durability,
     });
     // Listen before announcing: whoever reads the URL may signal at once.

@@ -7,14 +7,18 @@ import { sessionsProjection } from '../projections/sessions-projection.js';
 import { SqliteProjections } from '../projections/sqlite-projections.js';
 import { type Command, dbFrom, dbOption } from './args.js';
 
+/** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
 export const verify: Command = {
   name: 'verify',
-  summary: 'check the hash chain, the append-only triggers and every projection against the log',
+  summary: 'check the hash chain, the append-only triggers, every projection and its snapshots',
   usage: `sessionlog verify [--db FILE]
 
 Recomputes the hash chain over every stored event, checks that the append-only triggers are
-in place, and compares each projection with a fresh fold of the log. Changes nothing.
-Exits 0 when all agree, 1 naming the first position that disagrees.
+in place and unaltered, that nothing records a position beyond the log's end, and compares
+each projection's table and every one of its snapshots with a fresh fold of the log.
+Opens the file read-only and changes nothing. Exits 0 when all agree, 1 naming the first
+position that disagrees (\`sessionlog rebuild\` makes tables and snapshots again from the log;
+nothing repairs the log itself).
 
   --db FILE   the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)`,
   options: dbOption,
@@ -28,46 +32,75 @@ Exits 0 when all agree, 1 naming the first position that disagrees.
     try {
       const reader = new SqliteEventReader(db, sessionEventTypes);
       const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+      const { name, version } = sessionsProjection;
       out.log(`log ${file} (logId ${readMeta(db, 'logId')})`);
       // One read transaction: the chain and the projections are checked at the same head.
-      const { chain, mismatches, checkpoint } = db.transaction(() => ({
+      const { chain, mismatches, checkpoint, snapshots } = db.transaction(() => ({
         chain: verifyChain(db, reader),
         mismatches: projections.verify(),
-        checkpoint: projections.checkpoint(sessionsProjection.name),
+        checkpoint: projections.checkpoint(name),
+        snapshots: projections.snapshotStats(name),
       }))();
-      let failed = false;
+      const bad: number[] = [];
       if (chain.broken === undefined) {
         out.log(
           `chain        ${chain.events} events, positions 1..${chain.head}, every hash intact`,
         );
       } else {
-        failed = true;
+        bad.push(chain.broken.position);
         out.log(`chain        BROKEN at position ${chain.broken.position}: ${chain.broken.reason}`);
       }
-      if (chain.missingTriggers.length === 0) out.log('append-only  triggers in place');
+      if (chain.keysBeyondHead !== undefined) {
+        bad.push(chain.head + 1);
+        out.log(
+          `end          TRUNCATED: idempotency keys name position ${chain.keysBeyondHead}, the log ends at ${chain.head}`,
+        );
+      }
+      const { missingTriggers: missing, alteredTriggers: altered } = chain;
+      if (missing.length === 0 && altered.length === 0) out.log('append-only  triggers in place');
       else {
-        failed = true;
-        out.log(`append-only  MISSING triggers: ${chain.missingTriggers.join(', ')}`);
+        bad.push(0);
+        if (missing.length > 0) out.log(`append-only  MISSING triggers: ${missing.join(', ')}`);
+        if (altered.length > 0) out.log(`append-only  ALTERED triggers: ${altered.join(', ')}`);
       }
-      const first = mismatches[0];
-      if (first === undefined) {
+      const inTable = mismatches.filter((m) => m.in === 'table');
+      const inSnapshots = mismatches.filter((m) => m.in === 'snapshot');
+      if (checkpoint === undefined) out.log(`projections  ${name} not built yet (serve builds it)`);
+      else if (checkpoint.version !== version) {
         out.log(
-          `projections  sessions at position ${checkpoint?.position ?? 0} equals a fresh fold of the log`,
+          `projections  ${name} was built by projection version ${checkpoint.version}, this sessionlog has ${version}: not compared (serve or rebuild makes it again)`,
         );
-      } else {
-        failed = true;
+      } else if (inTable.length === 0) {
         out.log(
-          `projections  ${first.projection} DISAGREES at position ${first.position}: row ${first.key}` +
-            ` (${mismatches.length} row(s) differ)\n  table: ${JSON.stringify(first.table)}\n  fold:  ${JSON.stringify(first.fold)}`,
+          `projections  ${name} at position ${checkpoint.position} equals a fresh fold of the log`,
         );
       }
-      const firstBad = Math.min(chain.broken?.position ?? Infinity, first?.position ?? Infinity);
-      out.log(
-        failed
-          ? `FAILED: first disagreement at position ${firstBad === Infinity ? '-' : firstBad}`
-          : 'OK',
-      );
-      return failed ? 1 : 0;
+      for (const [label, found] of [
+        ['projections', inTable],
+        ['snapshots', inSnapshots],
+      ] as const) {
+        const first = found[0];
+        if (first === undefined) continue;
+        bad.push(first.position);
+        out.log(
+          `${label.padEnd(12)} ${first.projection} DISAGREES at position ${first.position}: row ${first.key}` +
+            ` (${found.length} row(s) differ)\n  stored: ${JSON.stringify(first.stored)}\n  fold:   ${JSON.stringify(first.fold)}`,
+        );
+      }
+      if (inSnapshots.length === 0) {
+        out.log(
+          snapshots.count === 0
+            ? `snapshots    ${name}: none yet (serve writes them behind the log)`
+            : `snapshots    ${name}: ${snapshots.count} up to position ${snapshots.latest} (${snapshots.fulls} full), each equals the fold at its position`,
+        );
+      }
+      if (bad.length === 0) {
+        out.log('OK');
+        return 0;
+      }
+      const first = Math.min(...bad.filter((position) => position > 0));
+      out.log(`FAILED: first disagreement at position ${Number.isFinite(first) ? first : '-'}`);
+      return 1;
     } finally {
       db.close();
     }

@@ -24,17 +24,33 @@ export interface OpenOptions {
 const APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
 const APPEND_ONLY_OPERATIONS = ['UPDATE', 'DELETE'] as const;
 
-/** The names of the triggers that keep the log append-only (verify checks they are there). */
-export const APPEND_ONLY_TRIGGERS = APPEND_ONLY_TABLES.flatMap((table) =>
-  APPEND_ONLY_OPERATIONS.map((op) => `${table}_no_${op.toLowerCase()}`),
+/** The triggers that keep the log append-only: name → the statement that creates it. */
+const APPEND_ONLY = new Map<string, string>(
+  APPEND_ONLY_TABLES.flatMap((table) =>
+    APPEND_ONLY_OPERATIONS.map((op): [string, string] => [
+      `${table}_no_${op.toLowerCase()}`,
+      `CREATE TRIGGER ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} is append-only: ${op} refused'); END`,
+    ]),
+  ),
 );
 
-const APPEND_ONLY_SQL = APPEND_ONLY_TABLES.flatMap((table) =>
-  APPEND_ONLY_OPERATIONS.map(
-    (op) => `CREATE TRIGGER IF NOT EXISTS ${table}_no_${op.toLowerCase()} BEFORE ${op} ON ${table}
-  BEGIN SELECT RAISE(ABORT, '${table} is append-only: ${op} refused'); END;`,
-  ),
-).join('\n');
+/** The names of the triggers that keep the log append-only (verify checks they are there). */
+export const APPEND_ONLY_TRIGGERS = [...APPEND_ONLY.keys()];
+
+/**
+ * Whether `sql`, as sqlite_master holds it, is the trigger `name` as sessionlog creates it: a
+ * trigger dropped and made again under the same name with another body does not pass.
+ */
+export function isAppendOnlyTrigger(name: string, sql: string): boolean {
+  const expected = APPEND_ONLY.get(name);
+  const normal = (text: string) => text.replace(/\s+/g, ' ').replace(/;\s*$/, '').trim();
+  return expected !== undefined && normal(sql) === normal(expected);
+}
+
+const APPEND_ONLY_SQL = [...APPEND_ONLY.values()]
+  .map((sql) => `${sql.replace('CREATE TRIGGER', 'CREATE TRIGGER IF NOT EXISTS')};`)
+  .join('\n');
 
 // The events table is the log. AUTOINCREMENT keeps positions from ever being reused; every
 // insert names its position (head + 1) inside a write transaction, so positions have no gaps.

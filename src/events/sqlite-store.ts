@@ -56,13 +56,12 @@ interface IdempotencyRow {
 
 /**
  * The log on SQLite, with group commit: appends that arrive while a commit is being written
- * wait in a queue and are committed together in the next transaction, each in a savepoint of
- * its own (one failing append does not fail its neighbours). Every caller resolves only after
- * the commit that holds its events, so with durability `full` an acknowledged event is on disk.
+ * wait in a queue and are committed together in the next transaction; one refused append does
+ * not fail its neighbours. Every caller resolves only after the commit that holds its events,
+ * so with durability `full` an acknowledged event is on disk.
  */
 export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E> {
   readonly logId: string;
-  readonly #db: SqliteDatabase;
   readonly #reader: SqliteEventReader;
   readonly #registry: EventRegistry;
   readonly #hooks: readonly TransactionHook[];
@@ -84,7 +83,6 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   };
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
-    this.#db = db;
     this.#registry = options.registry ?? sessionEventTypes;
     this.#reader = new SqliteEventReader(db, this.#registry);
     this.#hooks = options.hooks ?? [];

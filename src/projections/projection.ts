@@ -31,4 +31,14 @@ export interface Projection<
   createIndexes(db: SqliteDatabase, table: string): void;
   /** The table's rows and the projection's own queries over them. */
   bind(db: SqliteDatabase, table: string): Table;
+  /**
+   * Optional: the same queries over rows held in memory, which `asOf` then uses instead of
+   * filling a scratch table (the cost that remains once snapshots make the fold short). They
+   * must answer exactly as `bind`'s do, order included: the projection's tests compare them.
+   */
+  inMemory?(rows: Map<string, Row>): Table;
 }
+
+/** Any projection, whatever its row type: what the machinery that runs projections holds. */
+// biome-ignore lint/suspicious/noExplicitAny: a list of projections of different row types
+export type AnyProjection = Projection<any, ProjectionTable<any>>;

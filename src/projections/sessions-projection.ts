@@ -70,4 +70,38 @@ export const sessionsProjection: Projection<SessionState, SessionsTable> = {
         (status === undefined ? listAll.all() : listByStatus.all(status)) as SessionState[],
     };
   },
+
+  inMemory(rows: Map<string, SessionState>): SessionsTable {
+    const sorted = (keep: (row: SessionState) => boolean) =>
+      [...rows.values()]
+        .filter(keep)
+        .sort((a, b) => compareText(b.startedAt, a.startedAt) || compareText(a.id, b.id));
+    return {
+      get: (id) => rows.get(id),
+      put: (row) => rows.set(row.id, row),
+      rows: () => [...rows.values()].sort((a, b) => compareText(a.id, b.id)),
+      list: ({ status } = {}) =>
+        sorted((row) => row.deletedAt === null && (status === undefined || row.status === status)),
+    };
+  },
 };
+
+/**
+ * SQLite's BINARY collation, which the table's ORDER BY uses: UTF-8 byte order, which is code
+ * point order. JavaScript's `<` compares UTF-16 units, which sorts characters beyond U+FFFF
+ * (surrogate pairs) before U+E000–U+FFFF; this corrects for that.
+ */
+function compareText(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}

@@ -1,40 +1,46 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { canonicalJson } from '../events/hash.js';
 import type { SqliteDatabase } from '../events/sqlite-database.js';
-import { decodeRow, type SqliteEventReader, upcast } from '../events/sqlite-reader.js';
+import type { SqliteEventReader } from '../events/sqlite-reader.js';
 import type { TransactionHook } from '../events/store.js';
-import type { Projection, ProjectionTable } from './projection.js';
+import { applyAll, catchUp } from './apply-events.js';
+import { Fold, multiplesOf } from './fold.js';
+import type { AnyProjection, Projection, ProjectionTable } from './projection.js';
+import { type SnapshotStats, SnapshotStore } from './snapshot-store.js';
+import { SnapshotsBehind } from './snapshots-behind.js';
+import { type ProjectionMismatch, verifyProjection } from './verify-projection.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a list of projections of different row types
-type AnyProjection = Projection<any, ProjectionTable<any>>;
+export type { ProjectionMismatch } from './verify-projection.js';
+
 type TableOf<P> = P extends Projection<unknown, infer T> ? T : never;
 
-/** Where a projection disagrees with a fresh fold of the log. */
-export interface ProjectionMismatch {
-  projection: string;
-  key: string;
-  /** The last position of the log that touched the row (0 for a row the log never made). */
-  position: number;
-  table: unknown;
-  fold: unknown;
+/** How projections are kept. */
+export interface ProjectionsOptions {
+  /**
+   * A snapshot every this many positions (default 1000), so that `asOf` folds at most that
+   * many events; 0: no snapshots, `asOf` folds the log from the start.
+   */
+  snapshotEvery?: number;
 }
 
-const CATCH_UP_PAGE = 1000;
-
-interface Checkpoint {
+/** The projection version a table was built by, and the log position it reflects. */
+export interface Checkpoint {
   version: number;
   position: number;
 }
 
 /**
  * Keeps a set of projections in step with the log on SQLite: applies each append inside its
- * transaction (a TransactionHook), catches up or rebuilds at start, and answers "as of P".
+ * transaction (a TransactionHook), catches up or rebuilds at start, writes snapshots behind
+ * the log, and answers "as of P" from the nearest snapshot.
  */
 export class SqliteProjections implements TransactionHook {
   readonly #db: SqliteDatabase;
   readonly #reader: SqliteEventReader;
   readonly #projections: readonly AnyProjection[];
   readonly #tables = new Map<string, ProjectionTable<unknown>>();
+  readonly #snapshots: SnapshotStore;
+  readonly #behind: SnapshotsBehind;
+  readonly #every: number;
   readonly #saveCheckpoint;
   readonly #loadCheckpoint;
 
@@ -42,10 +48,12 @@ export class SqliteProjections implements TransactionHook {
     db: SqliteDatabase,
     reader: SqliteEventReader,
     projections: readonly AnyProjection[],
+    options: ProjectionsOptions = {},
   ) {
     this.#db = db;
     this.#reader = reader;
     this.#projections = projections;
+    this.#every = options.snapshotEvery ?? 1000;
     // A read-only connection (verify) must not create anything.
     if (!db.readonly)
       db.exec(`CREATE TABLE IF NOT EXISTS projections (
@@ -53,6 +61,8 @@ export class SqliteProjections implements TransactionHook {
       version  INTEGER NOT NULL,
       position INTEGER NOT NULL
     ) STRICT`);
+    this.#snapshots = new SnapshotStore(db);
+    this.#behind = new SnapshotsBehind(db, reader, this.#snapshots, projections, this.#every);
     this.#saveCheckpoint = db.prepare(
       'INSERT OR REPLACE INTO projections (name, version, position) VALUES (?, ?, ?)',
     );
@@ -62,6 +72,7 @@ export class SqliteProjections implements TransactionHook {
   /**
    * Brings every projection up to the head: one whose version changed (or that was never
    * built) is rebuilt into a fresh table and swapped in; one that is behind catches up.
+   * Snapshots the log is owed are written behind, after this returns.
    */
   open(): { rebuilt: string[]; caughtUp: string[] } {
     const rebuilt: string[] = [];
@@ -72,10 +83,16 @@ export class SqliteProjections implements TransactionHook {
         this.rebuild(projection.name);
         rebuilt.push(projection.name);
       } else if (checkpoint.position < this.#reader.head()) {
-        this.#catchUp(projection, checkpoint.position);
+        this.#db
+          .transaction(() => {
+            catchUp(this.#reader, projection, this.table(projection), checkpoint.position);
+            this.#saveCheckpoint.run(projection.name, projection.version, this.#reader.head());
+          })
+          .immediate();
         caughtUp.push(projection.name);
       }
     }
+    this.#behind.schedule();
     return { rebuilt, caughtUp };
   }
 
@@ -104,33 +121,46 @@ export class SqliteProjections implements TransactionHook {
     for (const projection of this.#projections) {
       this.#saveCheckpoint.run(projection.name, projection.version, head);
     }
+    this.#behind.committed(head);
   }
 
-  /** Replays the whole log into a fresh table and swaps it in, in one transaction. */
-  rebuild(name: string): { events: number; rows: number } {
+  /**
+   * Replays the whole log into a fresh table and swaps it in, in one transaction; the
+   * snapshots are dropped and written again from the same fold.
+   */
+  rebuild(name: string): { events: number; rows: number; snapshots: number } {
     const projection = this.#find(name);
+    this.#behind.reset(name);
     return this.#db
       .transaction(() => {
         const head = this.#reader.head();
-        const { rows, events } = this.#fold(projection, head);
+        this.#snapshots.clear(projection.name);
+        let snapshots = 0;
+        const fold = new Fold(projection);
+        fold.run(this.#reader, head, multiplesOf(this.#every, 0, head), () => {
+          this.#snapshots.write(fold);
+          snapshots++;
+        });
         const next = `${projection.name}__next`;
         this.#db.exec(`DROP TABLE IF EXISTS ${next}`);
         projection.createTable(this.#db, next);
         const table = projection.bind(this.#db, next);
-        for (const row of rows.values()) table.put(row.row);
+        for (const { row } of fold.rows.values()) table.put(row);
         this.#db.exec(`DROP TABLE IF EXISTS ${projection.name}`);
         this.#db.exec(`ALTER TABLE ${next} RENAME TO ${projection.name}`);
         projection.createIndexes(this.#db, projection.name);
         this.#tables.delete(projection.name);
         this.#saveCheckpoint.run(projection.name, projection.version, head);
-        return { events, rows: rows.size };
+        return { events: fold.events, rows: fold.rows.size, snapshots };
       })
       .immediate();
   }
 
   /**
-   * The projection as it was right after `position`: the log folded up to there into a
-   * scratch table, which `query` reads with the projection's own queries.
+   * The projection as it was right after `position`: the nearest snapshot at or before it,
+   * the events after the snapshot folded on top (at most `snapshotEvery` of them once the
+   * snapshots are caught up), read by `query` with the projection's own queries: in memory
+   * when the projection has them there, else in a scratch table.
    */
   asOf<P extends AnyProjection, R>(
     projection: P,
@@ -139,12 +169,17 @@ export class SqliteProjections implements TransactionHook {
   ): R {
     const scratch = `${projection.name}_as_of`;
     return this.#db.transaction(() => {
-      const { rows } = this.#fold(projection, position);
+      const fold = new Fold(projection, this.#nearestSnapshot(projection, position));
+      fold.run(this.#reader, position);
+      if (projection.inMemory !== undefined) {
+        const rows = new Map(Array.from(fold.rows, ([key, { row }]) => [key, row]));
+        return query(projection.inMemory(rows) as TableOf<P>);
+      }
       this.#db.exec(`DROP TABLE IF EXISTS temp.${scratch}`);
       projection.createTable(this.#db, `temp.${scratch}`);
       try {
         const table = projection.bind(this.#db, `temp.${scratch}`);
-        for (const row of rows.values()) table.put(row.row);
+        for (const { row } of fold.rows.values()) table.put(row);
         return query(table as TableOf<P>);
       } finally {
         this.#db.exec(`DROP TABLE temp.${scratch}`);
@@ -153,44 +188,51 @@ export class SqliteProjections implements TransactionHook {
   }
 
   /**
-   * Compares every projection with a fresh fold of the log up to its checkpoint and returns
-   * the disagreements, earliest position first.
+   * Compares every projection's table, and each of its snapshots, with a fresh fold of the log
+   * and returns the disagreements, earliest position first.
    */
   verify(): ProjectionMismatch[] {
-    return this.#db.transaction(() => {
-      const mismatches: ProjectionMismatch[] = [];
-      for (const projection of this.#projections) {
-        const checkpoint = this.checkpoint(projection.name);
-        const { rows } = this.#fold(projection, checkpoint?.position ?? 0);
-        const seen = new Set<string>();
-        for (const stored of this.table(projection).rows()) {
-          const key = projection.keyOfRow(stored);
-          seen.add(key);
-          const folded = rows.get(key);
-          if (folded === undefined || canonicalJson(folded.row) !== canonicalJson(stored)) {
-            mismatches.push({
-              projection: projection.name,
-              key,
-              position: folded?.position ?? 0,
-              table: stored,
-              fold: folded?.row ?? null,
-            });
-          }
-        }
-        for (const [key, folded] of rows) {
-          if (!seen.has(key)) {
-            mismatches.push({
-              projection: projection.name,
-              key,
-              position: folded.position,
-              table: null,
-              fold: folded.row,
-            });
-          }
-        }
-      }
-      return mismatches.sort((a, b) => a.position - b.position);
-    })();
+    return this.#db.transaction(() =>
+      this.#projections
+        .flatMap((projection) => {
+          const checkpoint = this.checkpoint(projection.name);
+          const built = checkpoint !== undefined && checkpoint.version === projection.version;
+          const table = built
+            ? { rows: this.table(projection), position: checkpoint.position }
+            : undefined;
+          const reader = this.#reader;
+          return verifyProjection({ projection, reader, table, snapshots: this.#snapshots })
+            .mismatches;
+        })
+        .sort((a, b) => a.position - b.position),
+    )();
+  }
+
+  /** What the snapshots of a projection's current version hold. */
+  snapshotStats(name: string): SnapshotStats {
+    return this.#snapshots.stats(this.#find(name));
+  }
+
+  /** Writes every snapshot the log is owed, now (the CLI, benches, tests); returns how many. */
+  catchUpSnapshots(): number {
+    return this.#behind.catchUp();
+  }
+
+  /** Stops writing snapshots behind the log; call before closing the database. */
+  close(): void {
+    this.#behind.close();
+  }
+
+  /** The latest usable snapshot at or before `position`; none (position 0) when there is none. */
+  #nearestSnapshot(projection: AnyProjection, position: number) {
+    if (this.#every <= 0) return undefined;
+    try {
+      return this.#snapshots.load(projection, position);
+    } catch (error) {
+      // A snapshot that does not match the log is never used: fold from the start instead.
+      console.error(`sessionlog: ignoring the ${projection.name} snapshots:`, error);
+      return undefined;
+    }
   }
 
   #find(name: string): AnyProjection {
@@ -201,68 +243,4 @@ export class SqliteProjections implements TransactionHook {
     }
     return projection;
   }
-
-  #catchUp(projection: AnyProjection, from: number): void {
-    this.#db
-      .transaction(() => {
-        const table = this.table(projection);
-        // Page by page: SQLite cannot write while a read cursor on the same connection is open.
-        for (let after = from; ; ) {
-          const page = [...this.#reader.rows({ after, limit: CATCH_UP_PAGE })];
-          const last = page.at(-1);
-          if (last === undefined) break;
-          const handled = page.filter((row) => projection.handles.has(row.type));
-          applyAll(
-            projection,
-            table,
-            handled.map((row) => upcast(decodeRow(row), this.#reader.registry)),
-          );
-          after = last.position;
-        }
-        this.#saveCheckpoint.run(projection.name, projection.version, this.#reader.head());
-      })
-      .immediate();
-  }
-
-  /** The log folded in memory, row by row, with the last position that touched each row. */
-  #fold(projection: AnyProjection, upTo: number) {
-    const rows = new Map<string, { row: unknown; position: number }>();
-    let events = 0;
-    for (const event of this.#events(projection, 0, upTo)) {
-      events++;
-      const key = projection.keyOf(event);
-      const row = projection.evolve(rows.get(key)?.row ?? null, event);
-      // As in the table: an event that yields no row leaves what was there.
-      if (row !== null) rows.set(key, { row, position: event.position });
-    }
-    return { rows, events };
-  }
-
-  /** The events a projection handles; others are skipped before their JSON is parsed. */
-  *#events(projection: AnyProjection, after: number, upTo: number | undefined) {
-    for (const row of this.#reader.rows({ after, ...(upTo === undefined ? {} : { upTo }) })) {
-      if (projection.handles.has(row.type)) yield upcast(decodeRow(row), this.#reader.registry);
-    }
-  }
-}
-
-/**
- * Folds events into their rows: each row is read once and written once, however many of the
- * events touch it (an append of a hundred file changes is one row update).
- */
-function applyAll(
-  projection: AnyProjection,
-  table: ProjectionTable<unknown>,
-  events: readonly Envelope<AnyEvent>[],
-): void {
-  const rows = new Map<string, unknown>();
-  for (const event of events) {
-    if (!projection.handles.has(event.type)) continue;
-    const key = projection.keyOf(event);
-    const current = rows.has(key) ? rows.get(key) : (table.get(key) ?? null);
-    const next = projection.evolve(current ?? null, event);
-    // As in the fold: an event that yields no row leaves what was there.
-    if (next !== null) rows.set(key, next);
-  }
-  for (const row of rows.values()) table.put(row);
 }

@@ -1,18 +1,13 @@
 import { WebSocket } from 'ws';
-import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { Envelope } from '../events/envelope.js';
 import type { ServerFrame } from '../http/gateway/protocol.js';
+import { type SubscriptionParams, subscriptionUrl } from '../http/gateway/subscription-url.js';
 
 /** A frame as the client receives it, events included. */
-export type ClientFrame = ServerFrame | { type: 'events'; events: Envelope<AnyEvent>[] };
+export type ClientFrame = ServerFrame | { type: 'events'; events: Envelope[] };
 
-export interface SubscribeOptions {
-  /** The last position the client has (default: the head, i.e. only new events). */
-  after?: number;
-  logId?: string;
-  streams?: readonly string[];
-  types?: readonly string[];
-  token?: string;
-  /** Sent as the Origin header, as a browser would. */
+export interface SubscribeOptions extends SubscriptionParams {
+  /** Sent as the Origin header, as a browser would (default: none, as a server-side client). */
   origin?: string;
 }
 
@@ -21,10 +16,13 @@ export interface WaitOptions {
   timeout?: number;
 }
 
+/** What `waitFor` waits for: a position, or a condition on the events received so far. */
+export type WaitTarget = number | ((events: readonly Envelope[]) => boolean);
+
 /** A live subscription to a server's `/ws` that collects what it receives. */
 export interface Collector {
-  /** Every event received, in order of arrival. */
-  readonly events: readonly Envelope<AnyEvent>[];
+  /** Every event received, in order of arrival (which is position order). */
+  readonly events: readonly Envelope[];
   /** Every frame received, events frames included. */
   readonly frames: readonly ClientFrame[];
   /** The last position the server vouched for (an event, `live` or `position`): resume from it. */
@@ -32,48 +30,111 @@ export interface Collector {
   readonly logId: string;
   /** Resolves with the close code and reason when the server or the client closes. */
   readonly closed: Promise<{ code: number; reason: string }>;
-  /** Waits until `position` has been reached, or `predicate(events)` holds. */
-  waitFor(
-    target: number | ((events: readonly Envelope<AnyEvent>[]) => boolean),
-    options?: WaitOptions,
-  ): Promise<void>;
+  /**
+   * Waits until `target` is reached (a position) or holds (a predicate over the events so
+   * far). Rejects after `timeout`, or when the connection closes first, saying where it got to.
+   */
+  waitFor(target: WaitTarget, options?: WaitOptions): Promise<void>;
+  /** Closes the connection (code 1000) and waits for the close to complete. */
   close(): Promise<void>;
   /** Drops the connection without a close handshake, as a network failure would. */
   cut(): void;
 }
 
 /**
- * Opens `/ws` on a server (`url` is its origin, `http://…`) and collects its frames. Resolves
- * once the `hello` frame arrived; rejects if the server refuses the connection.
+ * Opens `/ws` on a server (`url`: its origin `http://…`, or its `ws://…/ws` URL) and collects
+ * its frames. Resolves once the `hello` frame arrived; rejects if the server refuses the
+ * subscription (an `error` frame, an HTTP refusal, or a close before `hello`).
+ *
+ * @example
+ * const collector = await subscribe(server.url, { after: 0, types: ['SessionEnded'] });
+ * await collector.waitFor((events) => events.length === 2);
+ * await collector.close();
  */
 export function subscribe(url: string, options: SubscribeOptions = {}): Promise<Collector> {
-  const wsUrl = new URL('/ws', url.replace(/^http/, 'ws'));
-  const { after, logId, streams, types, token, origin } = options;
-  if (after !== undefined) wsUrl.searchParams.set('after', String(after));
-  if (logId !== undefined) wsUrl.searchParams.set('logId', logId);
-  if (streams !== undefined) wsUrl.searchParams.set('streams', streams.join(','));
-  if (types !== undefined) wsUrl.searchParams.set('types', types.join(','));
-  if (token !== undefined) wsUrl.searchParams.set('token', token);
-  const socket = new WebSocket(wsUrl, origin === undefined ? {} : { origin });
-  const events: Envelope<AnyEvent>[] = [];
+  const { origin, ...params } = options;
+  const socket = new WebSocket(
+    subscriptionUrl(url, params),
+    origin === undefined ? {} : { origin },
+  );
+  const events: Envelope[] = [];
   const frames: ClientFrame[] = [];
   const waiters = new Set<() => void>();
-  let position = after ?? 0;
-  let logIdSeen = '';
+  let position = params.after ?? 0;
+  let logId = '';
+  let closeCode: number | undefined;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     socket.on('close', (code, reason) => {
+      closeCode = code;
       resolve({ code, reason: reason.toString() });
       for (const wake of waiters) wake();
     });
   });
 
+  const collector: Collector = {
+    events,
+    frames,
+    get position() {
+      return position;
+    },
+    get logId() {
+      return logId;
+    },
+    closed,
+    waitFor(target, { timeout = 5000 } = {}) {
+      const reached = () => (typeof target === 'number' ? position >= target : target(events));
+      const what = typeof target === 'number' ? `position ${target}` : 'a matching event';
+      const where = () => `at position ${position}, ${events.length} events received`;
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (reached()) finish(resolve);
+          else if (closeCode !== undefined) {
+            finish(() =>
+              reject(new Error(`the connection closed (${closeCode}) before ${what} (${where()})`)),
+            );
+          }
+        };
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`timed out after ${timeout} ms waiting for ${what} (${where()})`)),
+            ),
+          timeout,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    cut() {
+      socket.terminate();
+    },
+    async close() {
+      if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
+        socket.close(1000);
+      }
+      await closed;
+    },
+  };
+
   return new Promise((resolve, reject) => {
-    socket.on('error', reject);
+    let greeted = false;
+    socket.on('error', (error) => {
+      if (!greeted) reject(new Error(`cannot subscribe: ${error.message}`));
+    });
+    socket.on('close', (code, reason) => {
+      if (!greeted) reject(new Error(`refused: closed ${code} ${reason.toString()}`.trim()));
+    });
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as ClientFrame;
       frames.push(frame);
       if (frame.type === 'hello') {
-        logIdSeen = frame.logId;
+        greeted = true;
+        logId = frame.logId;
         position = frame.after;
         resolve(collector);
       } else if (frame.type === 'events') {
@@ -86,46 +147,5 @@ export function subscribe(url: string, options: SubscribeOptions = {}): Promise<
       }
       for (const wake of waiters) wake();
     });
-    const collector: Collector = {
-      events,
-      frames,
-      get position() {
-        return position;
-      },
-      get logId() {
-        return logIdSeen;
-      },
-      closed,
-      waitFor(target, { timeout = 5000 } = {}) {
-        const done = () => (typeof target === 'number' ? position >= target : target(events));
-        if (done()) return Promise.resolve();
-        return new Promise<void>((resolveWait, rejectWait) => {
-          const timer = setTimeout(() => {
-            waiters.delete(check);
-            rejectWait(
-              new Error(
-                `timed out after ${timeout} ms waiting for ${typeof target === 'number' ? `position ${target}` : 'a matching event'} (at position ${position}, ${events.length} events)`,
-              ),
-            );
-          }, timeout);
-          const check = () => {
-            if (!done()) return;
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolveWait();
-          };
-          waiters.add(check);
-        });
-      },
-      cut() {
-        socket.terminate();
-      },
-      async close() {
-        if (socket.readyState !== WebSocket.CLOSED) {
-          socket.close(1000);
-          await closed;
-        }
-      },
-    };
   });
 }

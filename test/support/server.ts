@@ -11,7 +11,8 @@ export function useServers(): (
     running.clear();
   });
   return async (options) => {
-    const server = await startServer({ port: 0, createRate: 0, ...options });
+    // Watching is off unless a test asks for it: sessions in /tmp must not watch all of /tmp.
+    const server = await startServer({ port: 0, createRate: 0, maxWatchers: 0, ...options });
     running.add(server);
     const close = server.close.bind(server);
     server.close = async () => {

@@ -1,0 +1,99 @@
+import type { AnyEvent, Envelope } from '../events/envelope.js';
+import { decodeRow, type SqliteEventReader, upcast } from '../events/sqlite-reader.js';
+import type { AnyProjection } from './projection.js';
+
+/** A row of a fold, and the last position of the log that changed it (0: not known). */
+export interface FoldedRow {
+  row: unknown;
+  position: number;
+}
+
+/** Events read per page: the fold never holds a read cursor open while its caller writes. */
+const PAGE = 1000;
+
+/**
+ * A projection folded in memory: the rows by key, as they are right after `position`. The same
+ * fold makes the table on rebuild, the snapshots, `asOf`, and what verify compares them with.
+ */
+export class Fold {
+  readonly projection: AnyProjection;
+  readonly rows: Map<string, FoldedRow>;
+  /** Keys whose row changed since `changed` was last cleared (the snapshots' deltas). */
+  readonly changed = new Set<string>();
+  /** The log position the rows reflect. */
+  position: number;
+  /** Events applied (the projection's types only). */
+  events = 0;
+
+  constructor(
+    projection: AnyProjection,
+    start: { position: number; rows: Map<string, FoldedRow> } = { position: 0, rows: new Map() },
+  ) {
+    this.projection = projection;
+    this.position = start.position;
+    this.rows = start.rows;
+  }
+
+  apply(event: Envelope<AnyEvent>): void {
+    const key = this.projection.keyOf(event);
+    const row = this.projection.evolve(this.rows.get(key)?.row ?? null, event);
+    // As in the table: an event that yields no row leaves what was there.
+    if (row !== null) {
+      this.rows.set(key, { row, position: event.position });
+      this.changed.add(key);
+    }
+    this.position = event.position;
+    this.events++;
+  }
+
+  /**
+   * Folds the log from `position` up to `upTo`, stopping at each of `stops` (ascending, in
+   * `(position, upTo]`) with the rows exactly as they were right after that position: every
+   * event up to it applied, none after. `atStop` may write to the database: the log is read a
+   * page at a time and no cursor is open while it runs. `changed` is cleared after each stop.
+   */
+  run(
+    reader: SqliteEventReader,
+    upTo: number,
+    stops: Iterable<number> = [],
+    atStop: (position: number) => void = () => {},
+  ): this {
+    const pending = stops[Symbol.iterator]();
+    let stop = pending.next();
+    const reach = (position: number) => {
+      for (; !stop.done && stop.value <= position; stop = pending.next()) {
+        this.position = Math.max(this.position, stop.value);
+        atStop(stop.value);
+        this.changed.clear();
+      }
+    };
+    for (let after = this.position; after < upTo; ) {
+      const page = Array.from(reader.rows({ after, upTo, limit: PAGE }));
+      const last = page.at(-1);
+      if (last === undefined) break;
+      for (const row of page) {
+        reach(row.position - 1);
+        // Types the projection ignores are skipped before their JSON is parsed.
+        if (this.projection.handles.has(row.type)) {
+          this.apply(upcast(decodeRow(row), reader.registry));
+        }
+      }
+      after = last.position;
+    }
+    reach(upTo);
+    this.position = Math.max(this.position, upTo);
+    return this;
+  }
+}
+
+/** Multiples of `every` in `(after, upTo]`: where snapshots belong. */
+export function* multiplesOf(every: number, after: number, upTo: number): Generator<number> {
+  if (every <= 0) return;
+  for (
+    let position = (Math.floor(after / every) + 1) * every;
+    position <= upTo;
+    position += every
+  ) {
+    yield position;
+  }
+}

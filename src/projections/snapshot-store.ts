@@ -1,0 +1,200 @@
+import { deflateSync, inflateSync } from 'node:zlib';
+import type { SqliteDatabase, Statement } from '../events/sqlite-database.js';
+import type { Fold, FoldedRow } from './fold.js';
+import type { AnyProjection } from './projection.js';
+
+// One row per snapshot, its rows as deflated JSON. `hash` is the hash of the event at
+// `position`: the log prefix the snapshot was folded from, checked before a snapshot is used.
+// `version` is the projection's: a snapshot of another version is never read. `since_full`
+// counts the rows stored since the last full snapshot, this one's included (0 for a full
+// one), so that deciding the next one's kind reads one row, not the whole chain.
+const DDL = `CREATE TABLE IF NOT EXISTS projection_snapshots (
+  projection TEXT    NOT NULL,
+  version    INTEGER NOT NULL,
+  position   INTEGER NOT NULL,
+  hash       TEXT    NOT NULL,
+  full       INTEGER NOT NULL,
+  row_count  INTEGER NOT NULL,
+  since_full INTEGER NOT NULL,
+  data       BLOB    NOT NULL,
+  PRIMARY KEY (projection, version, position)
+) STRICT`;
+
+/** One stored snapshot: every row (`full`), or the rows changed since the previous one. */
+export interface SnapshotRecord {
+  position: number;
+  hash: string;
+  full: boolean;
+  rows: unknown[];
+}
+
+export interface SnapshotStats {
+  count: number;
+  fulls: number;
+  rows: number;
+  bytes: number;
+  latest: number;
+}
+
+interface Statements {
+  chain: Statement;
+  latest: Statement;
+  last: Statement;
+  hashAt: Statement;
+  insert: Statement;
+  clear: Statement;
+  next: Statement;
+  stats: Statement;
+}
+
+interface StoredSnapshot {
+  position: number;
+  hash: string;
+  full: number;
+  data: Buffer;
+}
+
+/**
+ * The snapshots of projections, in the log's own file. Derived data: made from the log only,
+ * bound to the log prefix they were folded from (hash) and to the projection's version, and
+ * removed by rebuild. A snapshot stores the rows changed since the previous one, or every row
+ * once the deltas since the last full snapshot add up to as many rows as the table has: so
+ * the stored rows never exceed twice the row changes of the log, and loading a state reads
+ * at most about twice the table.
+ */
+export class SnapshotStore {
+  readonly #db: SqliteDatabase;
+  #sql: Statements | undefined;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    // A read-only connection (verify, the CLI) must not create anything.
+    if (!db.readonly) db.exec(DDL);
+  }
+
+  /**
+   * The rows as of the latest snapshot at or before `upTo`: the last full snapshot, then the
+   * deltas after it, in order. Position 0 and no rows when there is none. Throws when the
+   * snapshot does not belong to this log's prefix any more, or cannot be decoded.
+   */
+  load(
+    projection: AnyProjection,
+    upTo: number,
+  ): { position: number; rows: Map<string, FoldedRow> } {
+    const rows = new Map<string, FoldedRow>();
+    const sql = this.#statements();
+    if (sql === undefined) return { position: 0, rows };
+    const stored = sql.chain.all({
+      name: projection.name,
+      version: projection.version,
+      upTo,
+    }) as StoredSnapshot[];
+    const latest = stored.at(-1);
+    if (latest === undefined) return { position: 0, rows };
+    const hash = sql.hashAt.get(latest.position);
+    if (hash !== latest.hash) {
+      throw new Error(
+        `the ${projection.name} snapshot at position ${latest.position} was not folded from this log`,
+      );
+    }
+    for (const snapshot of stored) {
+      for (const row of decode(projection, snapshot)) {
+        rows.set(projection.keyOfRow(row), { row, position: snapshot.position });
+      }
+    }
+    return { position: latest.position, rows };
+  }
+
+  /** The position of the latest snapshot of the projection's version (0: none). */
+  latest(projection: AnyProjection): number {
+    return (this.#statements()?.latest.get(projection.name, projection.version) as number) ?? 0;
+  }
+
+  /** Stores `fold` as the snapshot at its position: a delta of `fold.changed`, or in full. */
+  write(fold: Fold): 'full' | 'delta' {
+    const sql = this.#statements();
+    if (sql === undefined) throw new Error('no snapshot table on this connection');
+    const { projection, position } = fold;
+    const last = sql.last.get(projection.name, projection.version) as
+      | { sinceFull: number }
+      | undefined;
+    const full = last === undefined || last.sinceFull + fold.changed.size >= fold.rows.size;
+    const rows = full
+      ? Array.from(fold.rows.values(), (folded) => folded.row)
+      : Array.from(fold.changed, (key) => fold.rows.get(key)?.row);
+    sql.insert.run(
+      projection.name,
+      projection.version,
+      position,
+      sql.hashAt.get(position),
+      full ? 1 : 0,
+      rows.length,
+      full ? 0 : (last?.sinceFull ?? 0) + rows.length,
+      deflateSync(JSON.stringify(rows)),
+    );
+    return full ? 'full' : 'delta';
+  }
+
+  /** Removes every snapshot of the projection, of every version (rebuild). */
+  clear(name: string): void {
+    this.#statements()?.clear.run(name);
+  }
+
+  /** The snapshot right after `after`, of the projection's version (verify walks them all). */
+  next(projection: AnyProjection, after: number): SnapshotRecord | undefined {
+    const stored = this.#statements()?.next.get(projection.name, projection.version, after) as
+      | StoredSnapshot
+      | undefined;
+    if (stored === undefined) return undefined;
+    const { position, hash, full } = stored;
+    return { position, hash, full: full === 1, rows: decode(projection, stored) };
+  }
+
+  stats(projection: AnyProjection): SnapshotStats {
+    const empty = { count: 0, fulls: 0, rows: 0, bytes: 0, latest: 0 };
+    return (this.#statements()?.stats.get(projection.name, projection.version) ??
+      empty) as SnapshotStats;
+  }
+
+  #statements(): Statements | undefined {
+    if (this.#sql !== undefined) return this.#sql;
+    const exists = this.#db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_snapshots'")
+      .get();
+    if (exists === undefined) return undefined;
+    const where = 'projection = ? AND version = ?';
+    this.#sql = {
+      chain: this.#db.prepare(`SELECT position, hash, full, data FROM projection_snapshots
+        WHERE projection = @name AND version = @version AND position <= @upTo
+          AND position >= coalesce((SELECT max(position) FROM projection_snapshots
+            WHERE projection = @name AND version = @version AND full = 1 AND position <= @upTo), 0)
+        ORDER BY position`),
+      latest: this.#db
+        .prepare(`SELECT coalesce(max(position), 0) FROM projection_snapshots WHERE ${where}`)
+        .pluck(),
+      last: this.#db.prepare(`SELECT since_full AS sinceFull FROM projection_snapshots
+        WHERE ${where} ORDER BY position DESC LIMIT 1`),
+      hashAt: this.#db.prepare('SELECT hash FROM events WHERE position = ?').pluck(),
+      insert: this.#db.prepare(`INSERT INTO projection_snapshots
+        (projection, version, position, hash, full, row_count, since_full, data)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      clear: this.#db.prepare('DELETE FROM projection_snapshots WHERE projection = ?'),
+      next: this.#db.prepare(`SELECT position, hash, full, data FROM projection_snapshots
+        WHERE ${where} AND position > ? ORDER BY position LIMIT 1`),
+      stats: this.#db.prepare(`SELECT count(*) AS count, coalesce(sum(full), 0) AS fulls,
+        coalesce(sum(row_count), 0) AS rows, coalesce(sum(length(data)), 0) AS bytes,
+        coalesce(max(position), 0) AS latest FROM projection_snapshots WHERE ${where}`),
+    };
+    return this.#sql;
+  }
+}
+
+function decode(projection: AnyProjection, snapshot: StoredSnapshot): unknown[] {
+  try {
+    return JSON.parse(inflateSync(snapshot.data).toString('utf8')) as unknown[];
+  } catch (error) {
+    throw new Error(
+      `the ${projection.name} snapshot at position ${snapshot.position} cannot be read: ${String(error)}`,
+    );
+  }
+}

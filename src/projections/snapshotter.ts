@@ -1,0 +1,83 @@
+import type { SqliteDatabase } from '../events/sqlite-database.js';
+import type { SqliteEventReader } from '../events/sqlite-reader.js';
+import { Fold, multiplesOf } from './fold.js';
+import type { AnyProjection } from './projection.js';
+import type { SnapshotStore } from './snapshot-store.js';
+
+/**
+ * Writes a projection's snapshots behind the log, at every multiple of `every`, each folded from
+ * the previous snapshot and the events after it, never from the live table: a snapshot is
+ * exactly the fold of the log up to its position, whatever happened to the table. Runs in a
+ * transaction of its own after commits, never inside an append's, so appends do not wait on it.
+ */
+export class Snapshotter {
+  readonly #db: SqliteDatabase;
+  readonly #reader: SqliteEventReader;
+  readonly #store: SnapshotStore;
+  readonly #projection: AnyProjection;
+  readonly #every: number;
+  /** The fold as of the latest snapshot, kept between runs so that a run need not load it. */
+  #cache: Fold | undefined;
+
+  constructor(
+    db: SqliteDatabase,
+    reader: SqliteEventReader,
+    store: SnapshotStore,
+    projection: AnyProjection,
+    every: number,
+  ) {
+    this.#db = db;
+    this.#reader = reader;
+    this.#store = store;
+    this.#projection = projection;
+    this.#every = every;
+  }
+
+  /**
+   * Writes the snapshots the log is owed, folding at most about `maxEvents` events (at least
+   * one interval) in one transaction. Returns the position at which the next one falls due.
+   */
+  catchUp(maxEvents = Number.POSITIVE_INFINITY): { written: number; due: number } {
+    const every = this.#every;
+    const cached = this.#cache;
+    this.#cache = undefined;
+    return this.#db
+      .transaction(() => {
+        const head = this.#reader.head();
+        const latest = this.#store.latest(this.#projection);
+        const first = (Math.floor(latest / every) + 1) * every;
+        if (first > head) {
+          this.#cache = cached?.position === latest ? cached : undefined;
+          return { written: 0, due: first };
+        }
+        const fold = cached?.position === latest ? cached : this.#load(latest);
+        const reach = Math.max(first, latest + maxEvents);
+        const upTo = Math.floor(Math.min(head, reach) / every) * every;
+        let written = 0;
+        fold.run(this.#reader, upTo, multiplesOf(every, fold.position, upTo), () => {
+          this.#store.write(fold);
+          written++;
+        });
+        this.#cache = fold;
+        return { written, due: upTo + every };
+      })
+      .immediate();
+  }
+
+  /** Forgets the cached fold (the snapshots were rebuilt). */
+  reset(): void {
+    this.#cache = undefined;
+  }
+
+  #load(latest: number): Fold {
+    try {
+      return new Fold(this.#projection, this.#store.load(this.#projection, latest));
+    } catch (error) {
+      // A snapshot that no longer matches the log is dropped with the rest: they are derived
+      // data, and the run below folds them again from the log.
+      console.error(`sessionlog: rebuilding the ${this.#projection.name} snapshots:`, error);
+      this.#store.clear(this.#projection.name);
+      return new Fold(this.#projection);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { existsSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openSessionlog } from '../src/sessionlog.js';
+import { runCli } from './support/cli.js';
+import { useLogFile } from './support/temp-dir.js';
+
+/** Twelve events over four sessions, the last appends under idempotency keys. */
+async function writeLog(file: string, snapshotEvery = 4): Promise<string[]> {
+  const log = openSessionlog({ db: file, durability: 'normal', snapshotEvery });
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { session } = await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
+    ids.push(session.id);
+    await log.commands.update(session.id, { name: `s${i}` });
+  }
+  for (const [i, id] of ids.entries()) {
+    await log.commands.end(id, { status: 'completed' }, { idempotencyKey: `end-${i}` });
+  }
+  log.projections.catchUpSnapshots();
+  await log.close();
+  return ids;
+}
+
+/** Edits the file behind sessionlog's back, as an intruder with write access would. */
+function tamper(file: string, sql: string, ...params: unknown[]): void {
+  const raw = new Database(file);
+  raw.prepare(sql).run(...params);
+  raw.close();
+}
+
+describe('sessionlog verify', () => {
+  const logFile = useLogFile();
+
+  it('checks every snapshot against the fold at its position', async () => {
+    await writeLog(logFile());
+    const { code, output } = await runCli('verify', '--db', logFile());
+    expect(output).toContain(
+      'snapshots    sessions: 3 up to position 12 (2 full), each equals the fold at its position',
+    );
+    expect(code).toBe(0);
+  });
+
+  it('finds a snapshot edited behind the log, and rebuild makes it right again', async () => {
+    const [first] = await writeLog(logFile());
+    const forged = [{ id: first, name: 'forged' }]; // in place of the two rows changed there
+    tamper(
+      logFile(),
+      'UPDATE projection_snapshots SET data = ?, row_count = 1 WHERE position = 8',
+      deflateSync(JSON.stringify(forged)),
+    );
+    const found = await runCli('verify', '--db', logFile());
+    // The forged row, and the two rows it dropped.
+    expect(found.output).toMatch(
+      /snapshots {4}sessions DISAGREES at position 8: row session-\S+ \(3 row\(s\) differ\)/,
+    );
+    expect(found.output).toContain('FAILED: first disagreement at position 8');
+    expect(found.code).toBe(1);
+
+    const rebuilt = await runCli('rebuild', '--db', logFile());
+    // The CLI snapshots every 1000 events: none for these 12, and the forged one is gone.
+    expect(rebuilt.output).toMatch(/rebuilt sessions: 12 events into 4 rows and 0 snapshots/);
+    expect((await runCli('verify', '--db', logFile())).code).toBe(0);
+  });
+
+  it('finds an append-only trigger replaced by one that refuses nothing', async () => {
+    await writeLog(logFile());
+    const raw = new Database(logFile());
+    raw.exec(`DROP TRIGGER events_no_update;
+      CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END;`);
+    raw.close();
+    const { code, output } = await runCli('verify', '--db', logFile());
+    expect(output).toContain('append-only  ALTERED triggers: events_no_update');
+    expect(output).toContain('FAILED');
+    expect(code).toBe(1);
+  });
+
+  it('finds a log whose last events were cut off, though what is left chains intact', async () => {
+    await writeLog(logFile());
+    const raw = new Database(logFile());
+    raw.exec('DROP TRIGGER events_no_delete');
+    raw.prepare('DELETE FROM events WHERE position > 10').run();
+    raw.close();
+    const { code, output } = await runCli('verify', '--db', logFile());
+    expect(output).toContain('chain        10 events, positions 1..10, every hash intact');
+    expect(output).toContain(
+      'end          TRUNCATED: idempotency keys name position 12, the log ends at 10',
+    );
+    expect(output).toContain('(built up to position 12, but the log ends at 10)');
+    expect(output).toContain('FAILED: first disagreement at position 11');
+    expect(code).toBe(1);
+  });
+
+  it('does not compare a table built by another version of the projection, and says so', async () => {
+    await writeLog(logFile());
+    tamper(logFile(), "UPDATE projections SET version = 99 WHERE name = 'sessions'");
+    const { code, output } = await runCli('verify', '--db', logFile());
+    expect(output).toContain(
+      'projections  sessions was built by projection version 99, this sessionlog has 1: not compared',
+    );
+    expect(code).toBe(0);
+  });
+
+  it('verifies a log made before snapshots existed, read-only, and creates nothing in it', async () => {
+    await writeLog(logFile(), 0);
+    tamper(logFile(), 'DROP TABLE projection_snapshots');
+    const { code, output } = await runCli('verify', '--db', logFile());
+    expect(output).toContain('snapshots    sessions: none yet');
+    expect(code).toBe(0);
+    const raw = new Database(logFile(), { readonly: true });
+    const table = raw
+      .prepare("SELECT name FROM sqlite_master WHERE name = 'projection_snapshots'")
+      .get();
+    raw.close();
+    expect(table).toBeUndefined();
+  });
+});
+
+describe('sessionlog rebuild', () => {
+  const logFile = useLogFile();
+
+  it('names a missing log and creates none', async () => {
+    const { code, output } = await runCli('rebuild', '--db', logFile());
+    expect(output).toBe(`sessionlog rebuild: no log at ${logFile()}`);
+    expect(code).toBe(2);
+    expect(existsSync(logFile())).toBe(false);
+  });
+});
