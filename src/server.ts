@@ -3,10 +3,13 @@ import { sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
 import { lockLogFile } from './events/sqlite-lock.js';
 import { createApp } from './http/app.js';
+import { staticDashboard } from './http/dashboard.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/server.js';
 import { openSessionlog } from './sessionlog.js';
+import type { WatchOptions } from './watcher/watch-options.js';
+import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
 export interface ServerOptions {
   /** A SQLite file path or `:memory:`. */
@@ -21,6 +24,12 @@ export interface ServerOptions {
   /** Session creations per minute per client; 0 = unlimited. */
   createRate?: number;
   durability?: Durability;
+  /** The built dashboard to serve at `/` (default: `dist/web`); without a build, a placeholder. */
+  dashboardDir?: string;
+  /** Directories watched at once (default 256); 0 turns file watching off. */
+  maxWatchers?: number;
+  /** How file watching is bounded: ignored paths, depth, entries, rate cap, retries. */
+  watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
   /** Tuning for tests: how the gateway paces clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -42,23 +51,41 @@ export async function startServer(options: ServerOptions) {
     token,
     createRate = 120,
     durability = 'full',
+    maxWatchers = 256,
   } = options;
   const lock = db === ':memory:' ? undefined : lockLogFile(db);
   let log: ReturnType<typeof openSessionlog> | undefined;
+  let watching: SessionWatching | undefined;
   try {
     log = openSessionlog({ db, durability });
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
-    const app = createApp({ log, policy, roots, createRate });
+    const app = createApp({
+      log,
+      policy,
+      roots,
+      createRate,
+      dashboard: staticDashboard(options.dashboardDir),
+    });
     const gateway = await createGateway({
       store: log.store,
       policy,
       knownTypes: new Set(Object.keys(sessionEventTypes)),
       ...options.gateway,
     });
+    // Driven by the log's commits, so it is up before the first request can start a session.
+    const { store, sessions, commands } = log;
+    watching = watchSessions({
+      store,
+      sessions,
+      commands,
+      logFile: db,
+      options: { ...options.watch, maxWatchers },
+    });
     const http = await listen(app, gateway, host, port);
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
     const opened = log;
+    const watched = watching;
     return {
       /** The server's origin, e.g. `http://127.0.0.1:3001`. */
       url: origin,
@@ -67,13 +94,17 @@ export async function startServer(options: ServerOptions) {
       port: http.port,
       log: opened,
       gateway,
+      /** File watching: `ready(sessionId)` says when a session's directory is watched. */
+      watching: watched,
       async close() {
         await http.close();
+        await watched.close();
         await opened.close();
         lock?.release();
       },
     };
   } catch (error) {
+    await watching?.close();
     await log?.close();
     lock?.release();
     throw error;

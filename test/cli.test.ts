@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSessionlog } from '../src/sessionlog.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
@@ -21,6 +21,10 @@ describe('the sessionlog CLI', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
+    // Whatever fails below, the server must not outlive the test.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toMatch(
       /^sessionlog: log .*log\.db \(logId [0-9a-f-]{36}, head 0\)/,
