@@ -17,6 +17,27 @@ export interface BenchConfig {
   rebuildRounds: number;
   /** The rebuild target of the issue, in events/s. */
   rebuildTarget: number;
+  /** HTTP: autocannon rounds per server (alternating), their length, and a warm-up each. */
+  httpRounds: number;
+  httpRoundMs: number;
+  httpWarmupMs: number;
+  httpConnections: number;
+  /**
+   * Fan-out: WebSocket clients, spread over this many client processes. Two: one process with
+   * all 1,000 was 90–94% busy at 200 creations/s (it would add its own lag); two are ~55% each.
+   */
+  fanoutClients: number;
+  fanoutProcesses: number;
+  /** Session creations per second, for this long (after a short warm-up). */
+  fanoutRate: number;
+  fanoutMs: number;
+  /** Replay: clients in turn, each reading the whole big log from position 0. */
+  replayRounds: number;
+  /** Idle WebSockets held open for the memory figure, opened this many at a time. */
+  idleConnections: number;
+  connectBatch: number;
+  /** BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles there. */
+  cpuProfileDir: string | undefined;
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -32,5 +53,17 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     logAppendsInFlight: 16,
     rebuildRounds: 3,
     rebuildTarget: 200_000,
+    httpRounds: 3,
+    httpRoundMs: quick ? 1000 : 5000,
+    httpWarmupMs: quick ? 1000 : 2000,
+    httpConnections: 50,
+    fanoutClients: quick ? 100 : 1000,
+    fanoutProcesses: 2,
+    fanoutRate: 200,
+    fanoutMs: quick ? 2000 : 10_000,
+    replayRounds: 3,
+    idleConnections: quick ? 1000 : 10_000,
+    connectBatch: 500,
+    cpuProfileDir: env.BENCH_CPU_PROF || undefined,
   };
 }

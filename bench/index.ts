@@ -5,25 +5,42 @@
  *   1. Single-event appends from 64 concurrent appenders, durability `full` and `normal`,
  *      through the store (and through the session commands), as events/s.
  *   2. The baseline: one INSERT per transaction in a plain loop, synchronous NORMAL and FULL,
- *      into the issue's events table (and, for reference, with the app's type index added),
+ *      into the issue's events table,
  *      and the ratios of the store to it, with the issue's targets.
- *   3. A log of 1,000,000 events built through the store, and the rebuild of the sessions
- *      projection over it, as events/s, with the issue's target.
+ *   3. A log of 1,000,000 events built through the store (once: big-log.ts), the rebuild of
+ *      the sessions projection over it, and one WebSocket client replaying it from position
+ *      0, as events/s, with the issue's targets.
+ *   4. POST /api/sessions under autocannon (50 connections, durable appends) against a bare
+ *      Hono route that parses the same body, as req/s and their ratio.
+ *   5. POST → delivery latency of SessionStarted on 1,000 WebSocket clients at 200
+ *      creations/s (p50, p90, p99, max over all deliveries).
+ *   6. The server's memory per idle WebSocket at 10,000 connections.
+ *
+ * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
+ * shares an event loop with the load generator or with each other.
  *
  * Machines are noisy: append figures run in interleaved rounds (append-suite.ts) and the report
  * shows the median and min–max over the rounds, and ratios of the medians with their
  * per-round range. Progress goes to stderr, the report to stdout.
  *
- * BENCH_QUICK=1 npm run bench: much smaller sizes (short rounds, a 20,000-event log), to check
- * that the bench runs; its figures mean little.
+ * BENCH_QUICK=1 npm run bench: much smaller sizes (short rounds, a 20,000-event log, 100 and
+ * 1,000 clients), to check that the bench runs; its figures mean little.
+ * BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles into dir.
  */
 import { cpus } from 'node:os';
 import Database from 'better-sqlite3';
 import { appendSuite } from './append-suite.js';
+import { asOfSuite } from './as-of-suite.js';
+import { buildBigLog } from './big-log.js';
 import { type BenchConfig, benchConfig } from './config.js';
+import { fanoutSuite } from './fanout-suite.js';
+import { httpSuite } from './http-suite.js';
+import { idleMemorySuite } from './idle-memory-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
+import { replaySuite } from './replay-suite.js';
 import { formatReport } from './report.js';
 import { withTempDir } from './temp-dir.js';
+import { watcherSuite } from './watcher-suite.js';
 
 function header(dir: string, config: BenchConfig): string {
   const db = new Database(':memory:');
@@ -40,7 +57,20 @@ function header(dir: string, config: BenchConfig): string {
 const config = benchConfig(process.env);
 const started = performance.now();
 await withTempDir(async (dir) => {
-  const lines = [...(await appendSuite(dir, config)), ...(await rebuildSuite(dir, config))];
+  const lines = [
+    ...(await appendSuite(dir, config)),
+    ...(await httpSuite(dir, config)),
+    ...(await fanoutSuite(dir, config)),
+    ...(await idleMemorySuite(dir, config)),
+    ...(await watcherSuite(dir, config)),
+  ];
+  // Built once for both: the rebuild and the replay only read it.
+  const log = await buildBigLog(dir, config);
+  lines.push(
+    ...(await rebuildSuite(log, config)),
+    ...(await replaySuite(log, config)),
+    ...(await asOfSuite(log, config)),
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);
 });

@@ -18,7 +18,6 @@ CREATE TABLE events (
   hash     TEXT NOT NULL,
   UNIQUE (stream, version)
 );`;
-const TYPE_INDEX = 'CREATE INDEX events_by_type ON events (type, position);';
 
 // What the store writes for a FileChanged event: canonical JSON, and a 64-hex-digit hash. The
 // hash column is not indexed, so a fixed value costs SQLite what a real one would.
@@ -31,8 +30,6 @@ const STREAMS = 64;
 export interface RawInsertRound {
   file: string;
   synchronous: Synchronous;
-  /** Add the app's index on (type, position) too, so the table costs what the app's does. */
-  typeIndex: boolean;
   ms: number;
 }
 
@@ -40,13 +37,12 @@ export interface RawInsertRound {
  * The baseline: a plain better-sqlite3 loop of one INSERT per transaction into a fresh events
  * table, WAL with the given synchronous mode. Returns rows/s over `ms` milliseconds.
  */
-export function rawInsertRound({ file, synchronous, typeIndex, ms }: RawInsertRound): number {
+export function rawInsertRound({ file, synchronous, ms }: RawInsertRound): number {
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.exec(EVENTS_TABLE);
-    if (typeIndex) db.exec(TYPE_INDEX);
     const insert =
       db.prepare(`INSERT INTO events (id, stream, version, type, time, data, meta, hash)
       VALUES (?, ?, ?, 'FileChanged', ?, ?, ?, ?)`);

@@ -1,10 +1,22 @@
 import type { Summary } from './stats.js';
 
-/** One line of the report: a section title, a measured figure, or a ratio of two figures. */
+/**
+ * One line of the report: a section title, a measured figure, a ratio of two figures, or a
+ * note (a count that must be zero, how busy a process was: what a reader needs to trust a
+ * figure). A target is a floor, unless `ceiling` says that lower is better (latency, memory).
+ */
 export type ReportLine =
   | { kind: 'section'; title: string }
-  | { kind: 'figure'; name: string; summary: Summary; unit: string; target?: number }
-  | { kind: 'ratio'; name: string; ratio: number; perRound?: Summary; target?: number };
+  | {
+      kind: 'figure';
+      name: string;
+      summary: Summary;
+      unit: string;
+      target?: number;
+      ceiling?: boolean;
+    }
+  | { kind: 'ratio'; name: string; ratio: number; perRound?: Summary; target?: number }
+  | { kind: 'note'; text: string };
 
 /** What the bench is doing, on stderr, so that stdout holds only the report. */
 export function progress(text: string): void {
@@ -31,7 +43,8 @@ function formatLine(line: ReportLine): string {
     case 'figure': {
       const { median, min, max } = line.summary;
       const range = `${formatNumber(min)}–${formatNumber(max)}`;
-      const check = line.target === undefined ? '' : `  ${targetCheck(median, line.target)}`;
+      const check =
+        line.target === undefined ? '' : `  ${targetCheck(median, line.target, line.ceiling)}`;
       return `${`  ${line.name}`.padEnd(NAME)}${formatNumber(median).padStart(MEDIAN)}${range.padStart(RANGE)}  ${line.unit}${check}`;
     }
     case 'ratio': {
@@ -43,11 +56,19 @@ function formatLine(line: ReportLine): string {
       const value = `ratio ${line.ratio.toFixed(2)}${check}`;
       return `${`  ${line.name}`.padEnd(NAME)}${value.padEnd(RATIO)}${rounds}`;
     }
+    case 'note':
+      return `    ${line.text}`;
   }
 }
 
-function targetCheck(value: number, target: number): string {
-  return `(target ≥ ${formatNumber(target)}: ${value >= target ? 'met' : 'NOT met'})`;
+function targetCheck(value: number, target: number, ceiling = false): string {
+  const met = ceiling ? value <= target : value >= target;
+  return `(target ${ceiling ? '≤' : '≥'} ${formatNumber(target)}: ${met ? 'met' : 'NOT met'})`;
+}
+
+/** A share (0–1) as a whole percentage, for notes. */
+export function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
 }
 
 function formatNumber(value: number): string {

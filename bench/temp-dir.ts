@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,6 +32,17 @@ export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise
 /** Deletes a SQLite file with its WAL and shared-memory files, so rounds do not fill the disk. */
 export function removeDatabase(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+}
+
+/**
+ * An empty directory inside `dir` for the bench's sessions to run in (their `cwd`). Not `dir`
+ * itself: the server watches a new session's cwd, and the log files changing there would
+ * become FileChanged events, so the bench would measure its own echo.
+ */
+export function sessionsCwd(dir: string): string {
+  const cwd = join(dir, 'sessions-cwd');
+  mkdirSync(cwd, { recursive: true });
+  return cwd;
 }
 
 /**

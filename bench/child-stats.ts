@@ -1,0 +1,49 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
+
+/** What the bench may ask any server child: start a measured stretch, or report on it. */
+export type StatsRequest = { type: 'mark' } | { type: 'stats'; gc: boolean };
+
+/** A server child's messages: its port once it listens, and its stats when asked. */
+export type ServerMessage = { type: 'ready'; port: number } | ProcessStats;
+
+export interface ProcessStats {
+  type: 'stats';
+  /** Resident set size, bytes. */
+  rss: number;
+  heapUsed: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers, sockets' native parts). */
+  external: number;
+  /** Share of the time since the last `mark` the event loop was busy (0–1): 1 = saturated. */
+  busy: number;
+}
+
+/** Sends a message to the bench; a child started without IPC has nobody to tell. */
+export function tell(message: object): void {
+  process.send?.(message);
+}
+
+/**
+ * Answers `mark` and `stats` from the bench, and calls `close` when the bench disconnects (it
+ * stops a child that way), then exits. `stats` with `gc` runs a full collection first, so that
+ * memory figures compare live data, not garbage that happens to be waiting.
+ */
+export function serveStats(close: () => Promise<void>): void {
+  let mark: EventLoopUtilization = performance.eventLoopUtilization();
+  process.on('message', (message: StatsRequest) => {
+    if (message.type === 'mark') {
+      mark = performance.eventLoopUtilization();
+    } else if (message.type === 'stats') {
+      if (message.gc) {
+        // Twice: the first collection can leave objects with finalizers for the second.
+        globalThis.gc?.();
+        globalThis.gc?.();
+      }
+      const { rss, heapUsed, external } = process.memoryUsage();
+      const busy = performance.eventLoopUtilization(mark).utilization;
+      tell({ type: 'stats', rss, heapUsed, external, busy } satisfies ProcessStats);
+    }
+  });
+  process.once('disconnect', () => {
+    void close().finally(() => process.exit(0));
+  });
+}

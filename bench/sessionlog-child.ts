@@ -1,0 +1,32 @@
+/**
+ * A child process: sessionlog as `serve` runs it (default security: loopback, no token), with
+ * no limit on session creation, on the log file and durability given as arguments, with file
+ * watching as by default or off. Tells the bench its port, then answers `mark`/`stats`
+ * (child-stats.ts) until the bench disconnects.
+ *
+ *   node --import tsx bench/sessionlog-child.ts <db file> <full|normal> <watch|no-watch>
+ */
+import type { Durability } from '../src/events/sqlite-database.js';
+import { startServer } from '../src/server.js';
+import { type ServerMessage, serveStats, tell } from './child-stats.js';
+
+const [db, durability, watch] = process.argv.slice(2);
+if (db === undefined || !isDurability(durability) || (watch !== 'watch' && watch !== 'no-watch')) {
+  throw new Error('usage: sessionlog-child.ts <db file> <full|normal> <watch|no-watch>');
+}
+const server = await startServer({
+  db,
+  host: '127.0.0.1',
+  port: 0,
+  // The bench is one client sending far more than the default 120 creations a minute.
+  createRate: 0,
+  durability,
+  // 0 turns watching off; undefined keeps serve's default.
+  ...(watch === 'no-watch' ? { maxWatchers: 0 } : {}),
+});
+serveStats(() => server.close());
+tell({ type: 'ready', port: server.port } satisfies ServerMessage);
+
+function isDurability(value: string | undefined): value is Durability {
+  return value === 'full' || value === 'normal';
+}
