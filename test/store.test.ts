@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '../src/events/envelope.js';
+import { envelopeJson } from '../src/events/envelope-json.js';
 import {
   IdempotencyKeyReusedError,
   ValidationError,
@@ -235,5 +236,26 @@ describe('the SQLite log', () => {
     expect(event?.data).toMatchObject({ cwd: '/tmp', user: 'unknown' });
     expect(event?.meta.schemaVersion).toBe(2);
     db.close();
+  });
+});
+
+describe('reading the log back', () => {
+  const logFile = useLogFile();
+
+  it('gives each envelope the same JSON text as JSON.stringify would, taken from the stored text', async () => {
+    const log = openSessionlog({ db: logFile() });
+    await log.commands.start({
+      cwd: '/tmp',
+      hostname: 'h"q',
+      platform: 'linux',
+      name: 'ünï "quoted"',
+    });
+    await log.store.append('s', [
+      { type: 'FileChanged', data: { change: 'created', path: 'a/ß.txt', kind: 'file' } },
+    ]);
+    for (const event of await log.store.read()) {
+      expect(envelopeJson(event)).toBe(JSON.stringify(event));
+    }
+    await log.close();
   });
 });

@@ -1,4 +1,5 @@
 import type { AnyEvent, Envelope, EventMeta } from './envelope.js';
+import { rememberEnvelopeJson } from './envelope-json.js';
 import type { EventRegistry } from './schemas.js';
 import type { SqliteDatabase, Statement } from './sqlite-database.js';
 import type { ReadOptions } from './store.js';
@@ -14,6 +15,15 @@ export interface EventRow {
   data: string;
   meta: string;
   hash: string;
+}
+
+/**
+ * The envelope's JSON text straight from the stored text: the same as JSON.stringify of the
+ * decoded envelope (same keys, same order; data and meta are stored as canonical JSON).
+ */
+function rowJson(row: EventRow): string {
+  const { position, id, stream, version, type, time, data, meta, hash } = row;
+  return `{"position":${position},"id":${JSON.stringify(id)},"stream":${JSON.stringify(stream)},"version":${version},"type":${JSON.stringify(type)},"time":${JSON.stringify(time)},"data":${data},"meta":${meta},"hash":${JSON.stringify(hash)}}`;
 }
 
 /** The stored event as it was written (verify hashes this form). */
@@ -60,12 +70,27 @@ export class SqliteEventReader {
     for (const row of this.rows(options)) yield upcast(decodeRow(row), this.registry);
   }
 
+  /**
+   * Decoded and upcast events, all at once (a page: callers pass a limit). The text of each
+   * envelope is assembled from the stored JSON, so a replay need not serialize it again.
+   */
   read(options: ReadOptions = {}): Envelope<AnyEvent>[] {
-    return Array.from(this.iterate(options));
+    const { sql, params } = this.#query(options);
+    return (this.#statement(sql).all(params) as EventRow[]).map((row) => {
+      const decoded = decodeRow(row);
+      const event = upcast(decoded, this.registry);
+      if (event === decoded) rememberEnvelopeJson(event, rowJson(row));
+      return event;
+    });
   }
 
   /** The rows exactly as stored. */
   rows(options: ReadOptions = {}): IterableIterator<EventRow> {
+    const { sql, params } = this.#query(options);
+    return this.#statement(sql).iterate(params) as IterableIterator<EventRow>;
+  }
+
+  #query(options: ReadOptions): { sql: string; params: Record<string, unknown> } {
     const { after = 0, upTo, limit, streams, types } = options;
     const where = ['position > @after'];
     if (upTo !== undefined) where.push('position <= @upTo');
@@ -73,17 +98,21 @@ export class SqliteEventReader {
     if (types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
     const sql = `SELECT position, id, stream, version, type, time, data, meta, hash FROM events
       WHERE ${where.join(' AND ')} ORDER BY position${limit === undefined ? '' : ' LIMIT @limit'}`;
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
     const params: Record<string, unknown> = { after };
     if (upTo !== undefined) params.upTo = upTo;
     if (limit !== undefined) params.limit = limit;
     if (streams !== undefined) params.streams = JSON.stringify(streams);
     if (types !== undefined) params.types = JSON.stringify(types);
-    return statement.iterate(params) as IterableIterator<EventRow>;
+    return { sql, params };
+  }
+
+  #statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   head(): number {

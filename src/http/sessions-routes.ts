@@ -24,6 +24,7 @@ const STATUSES: readonly SessionStatus[] = ['pending', 'in_progress', 'completed
 /** `/api/sessions`: the sessions table, and the commands on one session (SPEC, "HTTP API"). */
 export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRoutesDeps) {
   const app = new Hono();
+  const thisHost = hostname();
 
   app.get('/', async (c) => {
     const status = enumParam(c, 'status', STATUSES);
@@ -48,7 +49,7 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
     const { cwd: given, ...rest } = body;
     const { session, position } = await log.commands.start(
       {
-        hostname: hostname(),
+        hostname: thisHost,
         platform: process.platform,
         ...rest,
         cwd: repeat ? given : await cwd.resolve(given),

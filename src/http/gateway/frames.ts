@@ -1,16 +1,5 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
-
-// The same envelope goes to every live subscriber: serialize it once.
-const serialized = new WeakMap<object, string>();
-
-export function serializeEnvelope(event: Envelope<AnyEvent>): string {
-  let json = serialized.get(event);
-  if (json === undefined) {
-    json = JSON.stringify(event);
-    serialized.set(event, json);
-  }
-  return json;
-}
+import { envelopeJson } from '../../events/envelope-json.js';
 
 export interface BatchLimits {
   /** Events in one frame at most (SPEC: 1000). */
@@ -19,23 +8,45 @@ export interface BatchLimits {
   bytes: number;
 }
 
-/** `events` frames for these envelopes, each within the batch limits. */
-export function eventFrames(events: readonly Envelope<AnyEvent>[], limits: BatchLimits): string[] {
-  const frames: string[] = [];
+// A commit fans out to every unfiltered subscriber as the same frames: encode them once.
+const framesOf = new WeakMap<readonly Envelope<AnyEvent>[], Buffer[]>();
+
+/** `events` frames for these envelopes, encoded, each within the batch limits. */
+export function eventFrames(events: readonly Envelope<AnyEvent>[], limits: BatchLimits): Buffer[] {
+  const cached = framesOf.get(events);
+  if (cached !== undefined) return cached;
+  const frames: Buffer[] = [];
   let batch: string[] = [];
-  let bytes = 0;
+  // Characters, not bytes, while batching (a UTF-8 byte count per event is costly); a frame
+  // whose encoding comes out too large is split below.
+  let chars = 0;
   const flush = () => {
-    if (batch.length > 0) frames.push(`{"type":"events","events":[${batch.join(',')}]}`);
+    if (batch.length > 0) encode(batch, limits, frames);
     batch = [];
-    bytes = 0;
+    chars = 0;
   };
   for (const event of events) {
-    const json = serializeEnvelope(event);
-    const size = Buffer.byteLength(json) + 1;
-    if (batch.length >= limits.events || (batch.length > 0 && bytes + size > limits.bytes)) flush();
+    const json = envelopeJson(event);
+    if (
+      batch.length >= limits.events ||
+      (batch.length > 0 && chars + json.length + 1 > limits.bytes)
+    )
+      flush();
     batch.push(json);
-    bytes += size;
+    chars += json.length + 1;
   }
   flush();
+  framesOf.set(events, frames);
   return frames;
+}
+
+function encode(batch: string[], limits: BatchLimits, into: Buffer[]): void {
+  const frame = Buffer.from(`{"type":"events","events":[${batch.join(',')}]}`);
+  if (frame.length <= limits.bytes || batch.length === 1) {
+    into.push(frame);
+    return;
+  }
+  const half = Math.ceil(batch.length / 2);
+  encode(batch.slice(0, half), limits, into);
+  encode(batch.slice(half), limits, into);
 }

@@ -7,8 +7,8 @@ import { CloseCode, type ServerFrame } from './protocol.js';
 export interface Sink {
   /** Bytes accepted but not yet written to the network. */
   readonly buffered: number;
-  /** `done` runs once the frame has been handed to the network (or failed). */
-  send(frame: string, done: () => void): void;
+  /** A text frame; `done` runs once it has been handed to the network (or failed). */
+  send(frame: string | Buffer, done: () => void): void;
   close(code: number, reason: string): void;
 }
 
@@ -56,6 +56,7 @@ export class Subscription {
   readonly #options: SubscriptionOptions;
   readonly #streams: ReadonlySet<string> | undefined;
   readonly #types: ReadonlySet<string> | undefined;
+  readonly #filtered: boolean;
   readonly #clock: () => number;
   /** Every matching event at or below it has been sent (or filtered out). */
   #cursor: number;
@@ -76,6 +77,7 @@ export class Subscription {
     this.#options = options;
     this.#streams = options.streams === undefined ? undefined : new Set(options.streams);
     this.#types = options.types === undefined ? undefined : new Set(options.types);
+    this.#filtered = this.#streams !== undefined || this.#types !== undefined;
     this.#clock = options.clock ?? Date.now;
     this.#cursor = options.after;
     this.#told = options.after;
@@ -99,7 +101,8 @@ export class Subscription {
     this.#head = Math.max(this.#head, last.position);
     const follows = events[0]?.position === this.#cursor + 1;
     if (this.#live && !this.#reading && follows && !this.#congested()) {
-      this.#deliver(events.filter((event) => this.#matches(event)));
+      // Unfiltered subscribers all get the commit's own array, whose frames are encoded once.
+      this.#deliver(this.#filtered ? events.filter((event) => this.#matches(event)) : events);
       this.#cursor = last.position;
       this.#watermark();
     } else {
@@ -215,7 +218,7 @@ export class Subscription {
     this.#sendRaw(JSON.stringify(frame));
   }
 
-  #sendRaw(frame: string): void {
+  #sendRaw(frame: string | Buffer): void {
     this.lastSentAt = this.#clock();
     this.#options.sink.send(frame, () => {
       // The network took a frame: if the client is no longer congested, catch it up.

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AnyEvent } from '../../events/envelope.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import {
   bearerToken,
@@ -22,6 +22,8 @@ export interface GatewayOptions {
   limits?: Partial<FlowLimits>;
   /** SPEC: a heartbeat every 15 s when nothing else was sent. */
   heartbeatMs?: number;
+  /** Under load, commits within this many milliseconds reach a client in one frame. */
+  liveBatchMs?: number;
   /** Dead peers: a ping this often; no pong by the next one ends the connection. */
   pingMs?: number;
 }
@@ -42,6 +44,7 @@ export async function createGateway(options: GatewayOptions) {
     maxConnections = 20_000,
     heartbeatMs = 15_000,
     pingMs = 30_000,
+    liveBatchMs = 20,
   } = options;
   const limits: FlowLimits = { ...DEFAULT_LIMITS, ...options.limits };
   // No compression: it costs tens of KiB per connection and CPU on every frame.
@@ -57,9 +60,26 @@ export async function createGateway(options: GatewayOptions) {
   let head = await store.head();
   let closing = false;
 
+  // Commits fan out at once when the log is quiet; under load, those that follow within
+  // `liveBatchMs` go out together, so that each client gets one write for several commits
+  // (a write per client per commit is what saturates a server with a thousand clients).
+  let pending: Envelope<AnyEvent>[] = [];
+  let fanOutTimer: NodeJS.Timeout | undefined;
+  let lastFanOut = 0;
+  const fanOut = () => {
+    fanOutTimer = undefined;
+    lastFanOut = Date.now();
+    const events = pending;
+    pending = [];
+    for (const subscription of subscriptions.values()) subscription.onCommit(events);
+  };
   const unsubscribe = store.subscribe((events) => {
     head = Math.max(head, events.at(-1)?.position ?? head);
-    for (const subscription of subscriptions.values()) subscription.onCommit(events);
+    pending = pending.length === 0 ? [...events] : pending.concat(events);
+    if (fanOutTimer !== undefined) return;
+    const wait = lastFanOut + liveBatchMs - Date.now();
+    if (wait <= 0) fanOut();
+    else fanOutTimer = setTimeout(fanOut, wait);
   });
   const ticker = setInterval(
     () => {
@@ -116,9 +136,9 @@ export async function createGateway(options: GatewayOptions) {
       get buffered() {
         return socket.bufferedAmount;
       },
-      send: (frame: string, done: () => void) => {
+      send: (frame: string | Buffer, done: () => void) => {
         // A closing socket takes nothing more; its close event ends the subscription.
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame, done);
+        if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false }, done);
       },
       close: (code: number, reason: string) => socket.close(code, reason),
     };
@@ -189,6 +209,7 @@ export async function createGateway(options: GatewayOptions) {
       closing = true;
       unsubscribe();
       clearInterval(ticker);
+      clearTimeout(fanOutTimer);
       clearInterval(pinger);
       const closed = [...server.clients].map(
         (socket) =>
