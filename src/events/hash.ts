@@ -27,7 +27,20 @@ export function sha256Hex(text: string): string {
 
 /** The hash of one event, chained to the hash of the event before it. */
 export function chainHash(previous: string, event: Omit<Envelope<AnyEvent>, 'hash'>): string {
-  const { position, id, stream, version, type, time, data, meta } = event;
-  const content = canonicalJson({ position, id, stream, version, type, time, data, meta });
+  return chainHashOf(previous, event, canonicalJson(event.data), canonicalJson(event.meta));
+}
+
+/**
+ * `chainHash` for a caller that has the canonical JSON of data and meta already (the store,
+ * which writes that text): the content is canonicalJson of the event, keys in sorted order.
+ */
+export function chainHashOf(
+  previous: string,
+  event: Pick<Envelope<AnyEvent>, 'position' | 'id' | 'stream' | 'version' | 'type' | 'time'>,
+  dataJson: string,
+  metaJson: string,
+): string {
+  const { position, id, stream, version, type, time } = event;
+  const content = `{"data":${dataJson},"id":${JSON.stringify(id)},"meta":${metaJson},"position":${position},"stream":${JSON.stringify(stream)},"time":${JSON.stringify(time)},"type":${JSON.stringify(type)},"version":${version}}`;
   return createHash('sha256').update(previous).update('\n').update(content).digest('hex');
 }

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
 import {
   IdempotencyKeyReusedError,
   StoreUnavailableError,
   VersionConflictError,
 } from './errors.js';
-import { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from './hash.js';
+import { canonicalJson, chainHashOf, GENESIS_HASH, sha256Hex } from './hash.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
 import { readMeta, type SqliteDatabase, type Statement } from './sqlite-database.js';
 import { SqliteEventReader } from './sqlite-reader.js';
@@ -19,6 +18,7 @@ import type {
   ReadOptions,
   TransactionHook,
 } from './store.js';
+import { uuidv7 } from './uuid-v7.js';
 import { validateAppend } from './validate-append.js';
 
 export interface SqliteStoreOptions {
@@ -87,7 +87,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     this.#reader = new SqliteEventReader(db, this.#registry);
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
-    this.#newId = options.newId ?? randomUUID;
+    this.#newId = options.newId ?? (() => uuidv7());
     this.#commitBatch = db.transaction((batch: readonly PendingAppend[], isolate: boolean) =>
       this.#appendBatch(batch, isolate),
     );
@@ -293,13 +293,12 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
           schemaVersion: this.#registry[event.type]?.schemaVersion ?? 1,
         },
       };
-      hash = chainHash(hash, recorded);
+      // The text that is stored is the text that is hashed: canonical JSON, made once.
+      const data = canonicalJson(recorded.data);
+      const meta = canonicalJson(recorded.meta);
+      hash = chainHashOf(hash, recorded, data, meta);
       const envelope = { ...recorded, hash };
-      this.#sql.insert.run({
-        ...envelope,
-        data: canonicalJson(envelope.data),
-        meta: canonicalJson(envelope.meta),
-      });
+      this.#sql.insert.run({ ...envelope, data, meta });
       envelopes.push(envelope);
     });
     for (const hook of this.#hooks) hook.apply(envelopes);

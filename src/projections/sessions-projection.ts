@@ -50,11 +50,18 @@ export const sessionsProjection: Projection<SessionState, SessionsTable> = {
 
   bind(db: SqliteDatabase, table: string): SessionsTable {
     const get = db.prepare(`SELECT ${COLUMNS} FROM ${table} WHERE id = ?`);
-    const put = db.prepare(`INSERT OR REPLACE INTO ${table}
+    // An upsert, not INSERT OR REPLACE: replacing deletes and reinserts the row, index
+    // entries and all, on every event. cwd, hostname, platform, user and started_at are set by
+    // SessionStarted and never change (evolve), so an update leaves them alone.
+    const put = db.prepare(`INSERT INTO ${table}
       (id, name, cwd, hostname, platform, "user", status, summary, started_at, ended_at,
        last_activity_at, file_changes, version, deleted_at)
       VALUES (@id, @name, @cwd, @hostname, @platform, @user, @status, @summary, @startedAt,
-       @endedAt, @lastActivityAt, @fileChanges, @version, @deletedAt)`);
+       @endedAt, @lastActivityAt, @fileChanges, @version, @deletedAt)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+       summary = excluded.summary, ended_at = excluded.ended_at,
+       last_activity_at = excluded.last_activity_at, file_changes = excluded.file_changes,
+       version = excluded.version, deleted_at = excluded.deleted_at`);
     const rows = db.prepare(`SELECT ${COLUMNS} FROM ${table} ORDER BY id`);
     const listAll = db.prepare(
       `SELECT ${COLUMNS} FROM ${table} WHERE deleted_at IS NULL ORDER BY started_at DESC, id`,

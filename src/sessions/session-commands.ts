@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { IdempotencyKeyReusedError, VersionConflictError } from '../events/errors.js';
 import { canonicalJson, sha256Hex } from '../events/hash.js';
 import type { AppendResult, EventStore } from '../events/store.js';
+import { uuidv7 } from '../events/uuid-v7.js';
 import { decide, type SessionCommand } from './decide.js';
 import { evolve, type SessionState } from './session.js';
 
@@ -40,7 +40,8 @@ const MAX_ATTEMPTS = 5;
 export function sessionCommands({
   store,
   load,
-  newSessionId = () => `session-${randomUUID()}`,
+  // Time-ordered, so that new sessions land at the end of the sessions table's index.
+  newSessionId = () => `session-${uuidv7()}`,
 }: SessionCommandsDeps) {
   async function execute(
     id: string,
@@ -61,7 +62,9 @@ export function sessionCommands({
       }
     }
     for (let attempt = 1; ; attempt++) {
-      const state = await load(id);
+      // A new session's id was just made: there is nothing to load (and the append's
+      // 'no-stream' expectation still guards against a collision).
+      const state = command.type === 'startSession' ? null : await load(id);
       const version = state?.version ?? 0;
       if (expectedVersion !== undefined && expectedVersion !== version) {
         throw new VersionConflictError(id, expectedVersion, version);
