@@ -235,6 +235,8 @@ describe('the SQLite log', () => {
     const [event] = await v2.read();
     expect(event?.data).toMatchObject({ cwd: '/tmp', user: 'unknown' });
     expect(event?.meta.schemaVersion).toBe(2);
+    const [text] = await v2.readJson();
+    expect(JSON.parse(text?.json ?? '')).toEqual(event);
     db.close();
   });
 });
@@ -256,6 +258,26 @@ describe('reading the log back', () => {
     for (const event of await log.store.read()) {
       expect(envelopeJson(event)).toBe(JSON.stringify(event));
     }
+    await log.close();
+  });
+
+  it('gives as JSON text, made by SQLite, exactly what read gives', async () => {
+    const log = openSessionlog({ db: logFile() });
+    const { session } = await log.commands.start({
+      cwd: '/tmp',
+      hostname: 'h"q\\',
+      platform: 'linux',
+      name: 'ünï "quoted"\ttab',
+    });
+    await log.commands.update(session.id, { summary: 'line\nbreak', status: 'in_progress' });
+    await log.store.append('s', [
+      { type: 'FileChanged', data: { change: 'created', path: 'a/ß.txt', kind: 'file' } },
+    ]);
+    const events = await log.store.read({ after: 1 });
+    const texts = (await log.store.readJson?.({ after: 1 })) ?? [];
+    expect(texts.map((t) => t.position)).toEqual(events.map((e) => e.position));
+    expect(texts.map((t) => JSON.parse(t.json))).toEqual(events);
+    expect(texts.map((t) => t.json)).toEqual(events.map((e) => JSON.stringify(e)));
     await log.close();
   });
 });

@@ -2,7 +2,7 @@ import type { AnyEvent, Envelope, EventMeta } from './envelope.js';
 import { rememberEnvelopeJson } from './envelope-json.js';
 import type { EventRegistry } from './schemas.js';
 import type { SqliteDatabase, Statement } from './sqlite-database.js';
-import type { ReadOptions } from './store.js';
+import type { EnvelopeText, ReadOptions } from './store.js';
 
 /** An events row as SQLite holds it: data and meta as JSON text. */
 export interface EventRow {
@@ -24,6 +24,20 @@ export interface EventRow {
 function rowJson(row: EventRow): string {
   const { position, id, stream, version, type, time, data, meta, hash } = row;
   return `{"position":${position},"id":${JSON.stringify(id)},"stream":${JSON.stringify(stream)},"version":${version},"type":${JSON.stringify(type)},"time":${JSON.stringify(time)},"data":${data},"meta":${meta},"hash":${JSON.stringify(hash)}}`;
+}
+
+// The envelope's text, made by SQLite in the key order of JSON.stringify(envelope).
+const ENVELOPE_TEXT = `position, type,
+  coalesce(json_extract(meta, '$.schemaVersion'), 1) AS schemaVersion,
+  '{"position":' || position || ',"id":' || json_quote(id) || ',"stream":' || json_quote(stream)
+    || ',"version":' || version || ',"type":' || json_quote(type) || ',"time":' || json_quote(time)
+    || ',"data":' || data || ',"meta":' || meta || ',"hash":' || json_quote(hash) || '}' AS json`;
+
+interface TextRow {
+  position: number;
+  type: string;
+  schemaVersion: number;
+  json: string;
 }
 
 /** The stored event as it was written (verify hashes this form). */
@@ -84,19 +98,37 @@ export class SqliteEventReader {
     });
   }
 
+  /**
+   * The events of `read` as JSON text, assembled by SQLite from the stored text: one string
+   * per event crosses into JavaScript, and nothing is parsed. An event stored under an older
+   * schema version is decoded and upcast instead, so the text is always what `read` gives.
+   */
+  readJson(options: ReadOptions = {}): EnvelopeText[] {
+    const { sql, params } = this.#query(options, ENVELOPE_TEXT);
+    return (this.#statement(sql).all(params) as TextRow[]).map((row) => {
+      const current = this.registry[row.type]?.schemaVersion ?? row.schemaVersion;
+      if (row.schemaVersion >= current) return { position: row.position, json: row.json };
+      const [event] = this.read({ after: row.position - 1, upTo: row.position });
+      return { position: row.position, json: JSON.stringify(event) };
+    });
+  }
+
   /** The rows exactly as stored. */
   rows(options: ReadOptions = {}): IterableIterator<EventRow> {
     const { sql, params } = this.#query(options);
     return this.#statement(sql).iterate(params) as IterableIterator<EventRow>;
   }
 
-  #query(options: ReadOptions): { sql: string; params: Record<string, unknown> } {
+  #query(
+    options: ReadOptions,
+    columns = 'position, id, stream, version, type, time, data, meta, hash',
+  ): { sql: string; params: Record<string, unknown> } {
     const { after = 0, upTo, limit, streams, types } = options;
     const where = ['position > @after'];
     if (upTo !== undefined) where.push('position <= @upTo');
     if (streams !== undefined) where.push('stream IN (SELECT value FROM json_each(@streams))');
     if (types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
-    const sql = `SELECT position, id, stream, version, type, time, data, meta, hash FROM events
+    const sql = `SELECT ${columns} FROM events
       WHERE ${where.join(' AND ')} ORDER BY position${limit === undefined ? '' : ' LIMIT @limit'}`;
     const params: Record<string, unknown> = { after };
     if (upTo !== undefined) params.upTo = upTo;

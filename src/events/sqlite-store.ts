@@ -12,6 +12,7 @@ import type {
   AppendOptions,
   AppendResult,
   CommitListener,
+  EnvelopeText,
   EventStore,
   ExpectedVersion,
   IdempotencyRecord,
@@ -153,6 +154,10 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
 
   async read(options: ReadOptions = {}): Promise<Envelope<E>[]> {
     return this.#reader.read(options) as Envelope<E>[];
+  }
+
+  async readJson(options: ReadOptions = {}): Promise<EnvelopeText[]> {
+    return this.#reader.readJson(options);
   }
 
   async readStream(

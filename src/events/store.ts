@@ -43,6 +43,12 @@ export interface IdempotencyRecord {
   result: AppendResult<never>;
 }
 
+/** An event as JSON text, with its position. */
+export interface EnvelopeText {
+  position: number;
+  json: string;
+}
+
 export interface ReadOptions {
   /** Events with a position strictly greater than this (default 0: from the start). */
   after?: number;
@@ -73,6 +79,11 @@ export interface EventStore<E extends AnyEvent = SessionEvent> {
   /** The append an idempotency key was first used for, if any. */
   findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined>;
   read(options?: ReadOptions): Promise<Envelope<E>[]>;
+  /**
+   * The same events as `read`, as their JSON text (what a replay sends), for a store that can
+   * make the text without decoding each event first. Optional: callers fall back to `read`.
+   */
+  readJson?(options?: ReadOptions): Promise<EnvelopeText[]>;
   readStream(stream: string, options?: Omit<ReadOptions, 'streams'>): Promise<Envelope<E>[]>;
   /** The position of the last committed event (0 for an empty log). */
   head(): Promise<number>;

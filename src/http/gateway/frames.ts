@@ -11,10 +11,18 @@ export interface BatchLimits {
 // A commit fans out to every unfiltered subscriber as the same frames: encode them once.
 const framesOf = new WeakMap<readonly Envelope<AnyEvent>[], Buffer[]>();
 
-/** `events` frames for these envelopes, encoded, each within the batch limits. */
-export function eventFrames(events: readonly Envelope<AnyEvent>[], limits: BatchLimits): Buffer[] {
-  const cached = framesOf.get(events);
-  if (cached !== undefined) return cached;
+/** `events` frames for a commit's envelopes; the same array gives the same frames. */
+export function commitFrames(events: readonly Envelope<AnyEvent>[], limits: BatchLimits): Buffer[] {
+  let frames = framesOf.get(events);
+  if (frames === undefined) {
+    frames = eventFrames(events.map(envelopeJson), limits);
+    framesOf.set(events, frames);
+  }
+  return frames;
+}
+
+/** `events` frames for envelopes given as JSON text, encoded, each within the batch limits. */
+export function eventFrames(texts: readonly string[], limits: BatchLimits): Buffer[] {
   const frames: Buffer[] = [];
   let batch: string[] = [];
   // Characters, not bytes, while batching (a UTF-8 byte count per event is costly); a frame
@@ -25,8 +33,7 @@ export function eventFrames(events: readonly Envelope<AnyEvent>[], limits: Batch
     batch = [];
     chars = 0;
   };
-  for (const event of events) {
-    const json = envelopeJson(event);
+  for (const json of texts) {
     if (
       batch.length >= limits.events ||
       (batch.length > 0 && chars + json.length + 1 > limits.bytes)
@@ -36,7 +43,6 @@ export function eventFrames(events: readonly Envelope<AnyEvent>[], limits: Batch
     chars += json.length + 1;
   }
   flush();
-  framesOf.set(events, frames);
   return frames;
 }
 

@@ -1,6 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import { envelopeJson } from '../../events/envelope-json.js';
 import type { EventStore } from '../../events/store.js';
-import { type BatchLimits, eventFrames } from './frames.js';
+import { type BatchLimits, commitFrames, eventFrames } from './frames.js';
 import { CloseCode, type ServerFrame } from './protocol.js';
 
 /** Where a subscription writes: a WebSocket today, an SSE response tomorrow. */
@@ -33,7 +34,7 @@ export const DEFAULT_LIMITS: FlowLimits = {
 };
 
 export interface SubscriptionOptions {
-  store: Pick<EventStore<AnyEvent>, 'read'>;
+  store: Pick<EventStore<AnyEvent>, 'read' | 'readJson'>;
   sink: Sink;
   /** The last position the client has; every matching event after it is delivered. */
   after: number;
@@ -148,17 +149,28 @@ export class Subscription {
       const { store, streams, types, limits } = this.#options;
       while (!this.#closed && this.#cursor < this.#head && !this.#congested()) {
         const upTo = this.#head;
-        const events = await store.read({
+        const page = {
           after: this.#cursor,
           upTo,
           limit: limits.events,
           ...(streams === undefined ? {} : { streams }),
           ...(types === undefined ? {} : { types }),
-        });
+        };
+        const texts = store.readJson
+          ? await store.readJson(page)
+          : (await store.read(page)).map((e) => ({ position: e.position, json: envelopeJson(e) }));
         if (this.#closed) return;
-        this.#deliver(events);
+        const last = texts.at(-1);
+        if (last !== undefined) {
+          for (const frame of eventFrames(
+            texts.map((t) => t.json),
+            limits,
+          ))
+            this.#sendRaw(frame);
+          this.#told = last.position;
+        }
         // A short page means nothing else matched up to `upTo`: the cursor may jump there.
-        this.#cursor = events.length < limits.events ? upTo : (events.at(-1)?.position ?? upTo);
+        this.#cursor = texts.length < limits.events ? upTo : (last?.position ?? upTo);
         this.#watermark();
       }
       if (!this.#closed && !this.#live && this.#cursor >= this.#head) {
@@ -179,7 +191,7 @@ export class Subscription {
   #deliver(events: readonly Envelope<AnyEvent>[]): void {
     const last = events.at(-1);
     if (last === undefined) return;
-    for (const frame of eventFrames(events, this.#options.limits)) this.#sendRaw(frame);
+    for (const frame of commitFrames(events, this.#options.limits)) this.#sendRaw(frame);
     this.#told = last.position;
   }
 
