@@ -23,7 +23,11 @@ export function requestId(): MiddlewareHandler {
     const given = c.req.header('x-request-id');
     const id = given !== undefined && SANE_ID.test(given) ? given : randomUUID();
     c.set('requestId', id);
-    await next();
+    // Set before the answer exists, so that it is made with the header: touching the
+    // headers of a finished answer turns the adapter's lightweight response into a full one.
     c.header('X-Request-Id', id);
+    await next();
+    // Problem answers are built whole (problem.ts), without the prepared headers.
+    if (c.res.status >= 400) c.header('X-Request-Id', id);
   };
 }

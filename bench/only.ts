@@ -1,0 +1,34 @@
+/**
+ * `tsx bench/only.ts http fanout replay …`: some suites of `npm run bench`, by name, for working
+ * on one figure without waiting for all of them.
+ */
+import { appendSuite } from './append-suite.js';
+import { asOfSuite } from './as-of-suite.js';
+import { buildBigLog } from './big-log.js';
+import { benchConfig } from './config.js';
+import { fanoutSuite } from './fanout-suite.js';
+import { httpSuite } from './http-suite.js';
+import { idleMemorySuite } from './idle-memory-suite.js';
+import { rebuildSuite } from './rebuild-suite.js';
+import { replaySuite } from './replay-suite.js';
+import { formatReport, type ReportLine } from './report.js';
+import { withTempDir } from './temp-dir.js';
+import { watcherSuite } from './watcher-suite.js';
+
+const config = benchConfig(process.env);
+const wanted = new Set(process.argv.slice(2));
+await withTempDir(async (dir) => {
+  const lines: ReportLine[] = [];
+  if (wanted.has('append')) lines.push(...(await appendSuite(dir, config)));
+  if (wanted.has('http')) lines.push(...(await httpSuite(dir, config)));
+  if (wanted.has('fanout')) lines.push(...(await fanoutSuite(dir, config)));
+  if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
+  if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
+  if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
+    const log = await buildBigLog(dir, config);
+    if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
+    if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
+    if (wanted.has('as-of')) lines.push(...(await asOfSuite(log, config)));
+  }
+  console.log(formatReport(lines));
+});
