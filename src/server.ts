@@ -5,6 +5,7 @@ import { lockLogFile } from './events/sqlite-lock.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
+import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/server.js';
 import { openSessionlog } from './sessionlog.js';
@@ -30,7 +31,7 @@ export interface ServerOptions {
   maxWatchers?: number;
   /** How file watching is bounded: ignored paths, depth, entries, rate cap, retries. */
   watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
-  /** Tuning for tests: how the gateway paces clients. */
+  /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
     heartbeatMs?: number;
@@ -60,18 +61,24 @@ export async function startServer(options: ServerOptions) {
     log = openSessionlog({ db, durability });
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
+    const { limits, heartbeatMs, pingMs, maxConnections } = options.gateway ?? {};
+    // One feed from the log for both transports, WebSocket and event stream.
+    const hub = await createSubscriptionHub({ store: log.store, heartbeatMs, maxConnections });
     const app = createApp({
       log,
       policy,
       roots,
       createRate,
       dashboard: staticDashboard(options.dashboardDir),
+      eventStream: { hub, limits },
     });
-    const gateway = await createGateway({
+    const gateway = createGateway({
       store: log.store,
       policy,
       knownTypes: new Set(Object.keys(sessionEventTypes)),
-      ...options.gateway,
+      hub,
+      limits,
+      pingMs,
     });
     // Driven by the log's commits, so it is up before the first request can start a session.
     const { store, sessions, commands } = log;
@@ -82,7 +89,7 @@ export async function startServer(options: ServerOptions) {
       logFile: db,
       options: { ...options.watch, maxWatchers },
     });
-    const http = await listen(app, gateway, host, port);
+    const http = await listen(app, { gateway, hub }, host, port);
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
     const opened = log;
     const watched = watching;
@@ -94,6 +101,8 @@ export async function startServer(options: ServerOptions) {
       port: http.port,
       log: opened,
       gateway,
+      /** Every subscription, WebSocket and event stream: `stats()` gives their buffers. */
+      hub,
       /** File watching: `ready(sessionId)` says when a session's directory is watched. */
       watching: watched,
       async close() {

@@ -1,34 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { RunningServer } from '../src/server.js';
 import { subscribe } from '../src/testing/subscribe.js';
+import { writeConcurrently } from './support/concurrent-writes.js';
 import { useServers } from './support/server.js';
 import { useLogFile } from './support/temp-dir.js';
-
-/** Appends `total` single-event appends from `writers` concurrent writers. */
-async function writeConcurrently(
-  server: () => RunningServer,
-  total: number,
-  writers = 20,
-): Promise<void> {
-  let left = total;
-  await Promise.all(
-    Array.from({ length: writers }, async (_, n) => {
-      const stream = `session-writer-${n}`;
-      await server().log.store.append(stream, [
-        { type: 'SessionStarted', data: { cwd: '/tmp', hostname: 'h', platform: 'linux' } },
-      ]);
-      left--;
-      while (left > 0) {
-        left--;
-        await server().log.store.append(stream, [
-          { type: 'FileChanged', data: { change: 'modified', path: `f${left}`, kind: 'file' } },
-        ]);
-      }
-    }),
-  );
-}
 
 /** Reconnects from its last position after each cut until it has seen `until`. */
 async function readThroughCuts(url: () => string, until: () => number | undefined) {

@@ -107,9 +107,10 @@ export class SqliteEventReader {
     const { sql, params } = this.#query(options, ENVELOPE_TEXT);
     return (this.#statement(sql).all(params) as TextRow[]).map((row) => {
       const current = this.registry[row.type]?.schemaVersion ?? row.schemaVersion;
-      if (row.schemaVersion >= current) return { position: row.position, json: row.json };
+      if (row.schemaVersion >= current)
+        return { position: row.position, type: row.type, json: row.json };
       const [event] = this.read({ after: row.position - 1, upTo: row.position });
-      return { position: row.position, json: JSON.stringify(event) };
+      return { position: row.position, type: row.type, json: JSON.stringify(event) };
     });
   }
 

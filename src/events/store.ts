@@ -43,9 +43,10 @@ export interface IdempotencyRecord {
   result: AppendResult<never>;
 }
 
-/** An event as JSON text, with its position. */
+/** An event as JSON text, with its position and type (what an SSE block names beside it). */
 export interface EnvelopeText {
   position: number;
+  type: string;
   json: string;
 }
 

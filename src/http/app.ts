@@ -1,9 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
+import { sessionEventTypes } from '../events/schemas.js';
 import type { Sessionlog } from '../sessionlog.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
+import { EVENT_STREAM_PATH, eventStreamRoute } from './gateway/event-stream.js';
+import type { FlowLimits } from './gateway/subscription.js';
+import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import { guard } from './guard.js';
 import { healthRoute } from './health-route.js';
 import { onError, problem } from './problem.js';
@@ -23,6 +27,8 @@ export interface AppDeps {
   clientKey?: (c: Context) => string;
   /** Serves `GET /` and `GET /assets/*`; default: a page saying the dashboard is not built yet. */
   dashboard?: (c: Context) => Response | Promise<Response>;
+  /** Serves `GET /api/events/stream` from the hub that feeds the WebSocket gateway too. */
+  eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
 }
 
 /**
@@ -36,6 +42,7 @@ export function createApp({
   createRate,
   clientKey = remoteAddress,
   dashboard = placeholderPage,
+  eventStream,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
@@ -52,6 +59,16 @@ export function createApp({
       clientKey,
     }),
   );
+  if (eventStream !== undefined) {
+    app.route(
+      EVENT_STREAM_PATH,
+      eventStreamRoute({
+        store: log.store,
+        knownTypes: new Set(Object.keys(sessionEventTypes)),
+        ...eventStream,
+      }),
+    );
+  }
   app.route('/api/events', eventsRoutes(log));
   app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(onError);

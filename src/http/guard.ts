@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import { EVENT_STREAM_PATH } from './gateway/event-stream.js';
 import { ProblemException, problem } from './problem.js';
 import {
   bearerToken,
@@ -13,7 +14,10 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * SPEC "Security defaults", in front of every route: the Host check on every request, the
  * Origin check on every write, the token on the API. The dashboard page needs no token: it
- * holds no data, and it is where the token is typed in.
+ * holds no data, and it is where the token is typed in. The event stream is treated as the
+ * WebSocket is: its Origin is checked although it is a read (a cross-site page must not
+ * read the log), and it takes the token as `?token=` too, because EventSource cannot send
+ * headers.
  */
 export function guard(policy: SecurityPolicy): MiddlewareHandler {
   return async (c, next) => {
@@ -23,12 +27,25 @@ export function guard(policy: SecurityPolicy): MiddlewareHandler {
     if (!hostAllowed(host, policy)) {
       throw refuse(403, 'host-not-allowed', `Host ${JSON.stringify(host)} is not this server`);
     }
-    if (STATE_CHANGING.has(c.req.method) && !originAllowed(c.req.header('origin'), host, policy)) {
-      throw refuse(403, 'origin-not-allowed', 'a request from this Origin may not change anything');
-    }
     // c.req.path is the path the router matches, so no spelling of /api slips past this.
+    const eventStream = c.req.method === 'GET' && c.req.path === EVENT_STREAM_PATH;
+    if (
+      (STATE_CHANGING.has(c.req.method) || eventStream) &&
+      !originAllowed(c.req.header('origin'), host, policy)
+    ) {
+      throw refuse(
+        403,
+        'origin-not-allowed',
+        eventStream
+          ? 'a page from this Origin may not read the event stream'
+          : 'a request from this Origin may not change anything',
+      );
+    }
     const api = c.req.path === '/api' || c.req.path.startsWith('/api/');
-    if (api && !tokenMatches(bearerToken(c.req.header('authorization')), policy)) {
+    const presented =
+      bearerToken(c.req.header('authorization')) ??
+      (eventStream ? c.req.query('token') : undefined);
+    if (api && !tokenMatches(presented, policy)) {
       throw new ProblemException(
         problem(
           401,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import type { Gateway } from './gateway/ws-gateway.js';
 
 export interface HttpServer {
@@ -13,7 +14,7 @@ export interface HttpServer {
 /** Serves the Hono app and, on the same port, upgrades `/ws` to the gateway. */
 export async function listen(
   app: Hono,
-  gateway: Gateway,
+  { gateway, hub }: { gateway: Gateway; hub: SubscriptionHub },
   host: string,
   port: number,
 ): Promise<HttpServer> {
@@ -34,7 +35,9 @@ export async function listen(
     port: (server.address() as AddressInfo).port,
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // WebSockets first, with 1001, so clients know to resume; then idle keep-alive sockets.
+      // Subscriptions first, so clients know to resume: event streams end, WebSockets close
+      // with 1001 (the gateway waits for their handshakes); then idle keep-alive sockets.
+      hub.close();
       await gateway.close();
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), 2000).unref();

@@ -34,3 +34,4 @@ export {
   type WaitOptions,
   type WaitTarget,
 } from './subscribe.js';
+export { type SseCollector, type SseSubscribeOptions, subscribeSse } from './subscribe-sse.js';

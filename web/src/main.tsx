@@ -4,6 +4,7 @@ import { createApi } from './api/client.js';
 import { browserSocket } from './browser-socket.js';
 import { tickingNow } from './models/clock.js';
 import { hashRouter } from './models/route.js';
+import { fetchEventStream } from './sync/event-stream.js';
 import { createSyncEngine } from './sync/sync-engine.js';
 import { forgetToken, takeToken } from './token.js';
 import { App } from './ui/app.js';
@@ -17,7 +18,14 @@ import './styles/audit.css';
 const token = takeToken(window.location, window.history);
 const baseUrl = window.location.origin;
 const fetchJson = (url: string, init: RequestInit) => window.fetch(url, init);
-const engine = createSyncEngine({ baseUrl, token, fetch: fetchJson, openSocket: browserSocket });
+const engine = createSyncEngine({
+  baseUrl,
+  token,
+  fetch: fetchJson,
+  openSocket: browserSocket,
+  // The fallback when the WebSocket keeps failing (a proxy that breaks upgrades, say).
+  openEventStream: fetchEventStream((url, init) => window.fetch(url, init)),
+});
 const api = createApi({ baseUrl, token, fetch: fetchJson });
 const router = hashRouter(window);
 const now = tickingNow();

@@ -1,5 +1,6 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { envelopeJson } from '../../events/envelope-json.js';
+import type { WireEncoder } from './wire-encoder.js';
 
 export interface BatchLimits {
   /** Events in one frame at most (SPEC: 1000). */
@@ -56,3 +57,14 @@ function encode(batch: string[], limits: BatchLimits, into: Buffer[]): void {
   encode(batch.slice(0, half), limits, into);
   encode(batch.slice(half), limits, into);
 }
+
+/** The WebSocket wire: JSON text frames, events batched within the limits (SPEC). */
+export const wsEncoder: WireEncoder = {
+  control: (frame) => JSON.stringify(frame),
+  replay: (texts, limits) =>
+    eventFrames(
+      texts.map((text) => text.json),
+      limits,
+    ),
+  commit: commitFrames,
+};

@@ -75,3 +75,18 @@ export function parseSubscription(
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, request: { after, logId, streams, types } };
 }
+
+/**
+ * Why a client must drop its state and resubscribe (a `reset`), if it must: it holds another
+ * log, or it claims a position this log has not reached.
+ */
+export function resetReason(
+  logId: string,
+  head: number,
+  wanted: { logId: string | undefined; after: number },
+): string | undefined {
+  if (wanted.logId !== undefined && wanted.logId !== logId)
+    return `this is log ${logId}, not ${wanted.logId}`;
+  if (wanted.after > head) return `after ${wanted.after} is beyond the head ${head}`;
+  return undefined;
+}

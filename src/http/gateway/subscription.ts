@@ -1,10 +1,11 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { envelopeJson } from '../../events/envelope-json.js';
 import type { EventStore } from '../../events/store.js';
-import { type BatchLimits, commitFrames, eventFrames } from './frames.js';
+import type { BatchLimits } from './frames.js';
 import { CloseCode, type ServerFrame } from './protocol.js';
+import type { WireEncoder } from './wire-encoder.js';
 
-/** Where a subscription writes: a WebSocket today, an SSE response tomorrow. */
+/** Where a subscription writes: a WebSocket, or a Server-Sent Events response. */
 export interface Sink {
   /** Bytes accepted but not yet written to the network. */
   readonly buffered: number;
@@ -36,6 +37,8 @@ export const DEFAULT_LIMITS: FlowLimits = {
 export interface SubscriptionOptions {
   store: Pick<EventStore<AnyEvent>, 'read' | 'readJson'>;
   sink: Sink;
+  /** How messages look on the sink's wire. */
+  encoder: WireEncoder;
   /** The last position the client has; every matching event after it is delivered. */
   after: number;
   /** The head when the client connected. */
@@ -88,6 +91,11 @@ export class Subscription {
 
   get position(): number {
     return this.#cursor;
+  }
+
+  /** The bytes its sink holds for the client (SPEC: at most 1 MiB). */
+  get buffered(): number {
+    return this.#options.sink.buffered;
   }
 
   /** Starts the replay from `after`; `live` follows once it reaches the head. */
@@ -146,7 +154,7 @@ export class Subscription {
     if (this.#reading || this.#closed) return;
     this.#reading = true;
     try {
-      const { store, streams, types, limits } = this.#options;
+      const { store, streams, types, limits, encoder } = this.#options;
       while (!this.#closed && this.#cursor < this.#head && !this.#congested()) {
         const upTo = this.#head;
         const page = {
@@ -158,15 +166,15 @@ export class Subscription {
         };
         const texts = store.readJson
           ? await store.readJson(page)
-          : (await store.read(page)).map((e) => ({ position: e.position, json: envelopeJson(e) }));
+          : (await store.read(page)).map((e) => ({
+              position: e.position,
+              type: e.type,
+              json: envelopeJson(e),
+            }));
         if (this.#closed) return;
         const last = texts.at(-1);
         if (last !== undefined) {
-          for (const frame of eventFrames(
-            texts.map((t) => t.json),
-            limits,
-          ))
-            this.#sendRaw(frame);
+          for (const frame of encoder.replay(texts, limits)) this.#sendRaw(frame);
           this.#told = last.position;
         }
         // A short page means nothing else matched up to `upTo`: the cursor may jump there.
@@ -191,7 +199,8 @@ export class Subscription {
   #deliver(events: readonly Envelope<AnyEvent>[]): void {
     const last = events.at(-1);
     if (last === undefined) return;
-    for (const frame of commitFrames(events, this.#options.limits)) this.#sendRaw(frame);
+    const { encoder, limits } = this.#options;
+    for (const frame of encoder.commit(events, limits)) this.#sendRaw(frame);
     this.#told = last.position;
   }
 
@@ -227,7 +236,7 @@ export class Subscription {
   }
 
   #send(frame: ServerFrame): void {
-    this.#sendRaw(JSON.stringify(frame));
+    this.#sendRaw(this.#options.encoder.control(frame));
   }
 
   #sendRaw(frame: string | Buffer): void {

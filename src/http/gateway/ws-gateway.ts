@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { AnyEvent } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import {
   bearerToken,
@@ -10,21 +10,19 @@ import {
   type SecurityPolicy,
   tokenMatches,
 } from '../security.js';
-import { CloseCode, parseSubscription, type ServerFrame } from './protocol.js';
+import { wsEncoder } from './frames.js';
+import { CloseCode, parseSubscription, resetReason, type ServerFrame } from './protocol.js';
 import { DEFAULT_LIMITS, type FlowLimits, Subscription } from './subscription.js';
+import type { SubscriptionHub } from './subscription-hub.js';
 
 export interface GatewayOptions {
   store: EventStore<AnyEvent>;
   policy: SecurityPolicy;
   /** Event types a `types` filter may name. */
   knownTypes: ReadonlySet<string>;
-  maxConnections?: number;
+  /** Feeds every subscription from the log's commits (shared with the event stream). */
+  hub: SubscriptionHub;
   limits?: Partial<FlowLimits>;
-  /** SPEC: a heartbeat every 15 s when nothing else was sent. */
-  heartbeatMs?: number;
-  /** Under load, commits within this many milliseconds reach a client in one frame (30 ms: as
-   * quick at the median as 10 or 20 ms on the fan-out bench, with a quarter less CPU). */
-  liveBatchMs?: number;
   /** Dead peers: a ping this often; no pong by the next one ends the connection. */
   pingMs?: number;
 }
@@ -33,20 +31,11 @@ export interface GatewayOptions {
 const MAX_CLIENT_MESSAGE = 4 * 1024;
 
 /**
- * `GET /ws`: each connection is a Subscription fed by the log's commits. The gateway
- * subscribes to the store once and fans each commit out, so whatever is in the log reaches
- * every subscriber; nothing is broadcast by hand.
+ * `GET /ws`: each connection is a Subscription fed by the log's commits through the hub, so
+ * whatever is in the log reaches every subscriber; nothing is broadcast by hand.
  */
-export async function createGateway(options: GatewayOptions) {
-  const {
-    store,
-    policy,
-    knownTypes,
-    maxConnections = 20_000,
-    heartbeatMs = 15_000,
-    pingMs = 30_000,
-    liveBatchMs = 30,
-  } = options;
+export function createGateway(options: GatewayOptions) {
+  const { store, policy, knownTypes, hub, pingMs = 30_000 } = options;
   const limits: FlowLimits = { ...DEFAULT_LIMITS, ...options.limits };
   // No compression: it costs tens of KiB per connection and CPU on every frame.
   const server = new WebSocketServer({
@@ -56,39 +45,7 @@ export async function createGateway(options: GatewayOptions) {
   });
   const subscriptions = new Map<WebSocket, Subscription>();
   const alive = new WeakSet<WebSocket>();
-  // Kept current by the commits themselves, so that accepting a client needs no await (and
-  // no commit can slip between reading the head and subscribing).
-  let head = await store.head();
   let closing = false;
-
-  // Commits fan out at once when the log is quiet; under load, those that follow within
-  // `liveBatchMs` go out together, so that each client gets one write for several commits
-  // (a write per client per commit is what saturates a server with a thousand clients).
-  let pending: Envelope<AnyEvent>[] = [];
-  let fanOutTimer: NodeJS.Timeout | undefined;
-  let lastFanOut = 0;
-  const fanOut = () => {
-    fanOutTimer = undefined;
-    lastFanOut = Date.now();
-    const events = pending;
-    pending = [];
-    for (const subscription of subscriptions.values()) subscription.onCommit(events);
-  };
-  const unsubscribe = store.subscribe((events) => {
-    head = Math.max(head, events.at(-1)?.position ?? head);
-    pending = pending.length === 0 ? [...events] : pending.concat(events);
-    if (fanOutTimer !== undefined) return;
-    const wait = lastFanOut + liveBatchMs - Date.now();
-    if (wait <= 0) fanOut();
-    else fanOutTimer = setTimeout(fanOut, wait);
-  });
-  const ticker = setInterval(
-    () => {
-      const now = Date.now();
-      for (const subscription of subscriptions.values()) subscription.tick(now, heartbeatMs, head);
-    },
-    Math.min(1000, heartbeatMs),
-  ).unref();
   const pinger = setInterval(() => {
     for (const socket of subscriptions.keys()) {
       if (!alive.has(socket)) {
@@ -122,7 +79,7 @@ export async function createGateway(options: GatewayOptions) {
       fail(socket, CloseCode.forbiddenOrigin, `origin ${origin} is not allowed`);
       return;
     }
-    if (subscriptions.size >= maxConnections) {
+    if (hub.full) {
       fail(socket, CloseCode.tooManyConnections, 'too many connections: retry later');
       return;
     }
@@ -143,15 +100,11 @@ export async function createGateway(options: GatewayOptions) {
       },
       close: (code: number, reason: string) => socket.close(code, reason),
     };
+    const head = hub.head;
     const after = wanted.after ?? head;
     const hello: ServerFrame = { type: 'hello', logId: store.logId, head, after };
     socket.send(JSON.stringify(hello));
-    const reason =
-      wanted.logId !== undefined && wanted.logId !== store.logId
-        ? `this is log ${store.logId}, not ${wanted.logId}`
-        : after > head
-          ? `after ${after} is beyond the head ${head}`
-          : undefined;
+    const reason = resetReason(store.logId, head, { logId: wanted.logId, after });
     if (reason !== undefined) {
       const reset: ServerFrame = { type: 'reset', logId: store.logId, head, reason };
       socket.send(JSON.stringify(reset));
@@ -166,13 +119,16 @@ export async function createGateway(options: GatewayOptions) {
       streams: wanted.streams,
       types: wanted.types,
       limits,
+      encoder: wsEncoder,
     });
     subscriptions.set(socket, subscription);
+    hub.add(subscription);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('close', () => {
       subscription.closed();
       subscriptions.delete(socket);
+      hub.delete(subscription);
     });
     subscription.start();
   }
@@ -208,9 +164,6 @@ export async function createGateway(options: GatewayOptions) {
     /** Closes every connection with 1001 (going away): clients resume from their position. */
     async close(): Promise<void> {
       closing = true;
-      unsubscribe();
-      clearInterval(ticker);
-      clearTimeout(fanOutTimer);
       clearInterval(pinger);
       const closed = [...server.clients].map(
         (socket) =>
@@ -233,4 +186,4 @@ export async function createGateway(options: GatewayOptions) {
   };
 }
 
-export type Gateway = Awaited<ReturnType<typeof createGateway>>;
+export type Gateway = ReturnType<typeof createGateway>;

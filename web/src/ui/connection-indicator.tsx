@@ -14,6 +14,8 @@ export function ConnectionIndicator({
   now: ReadonlySignal<number>;
 }) {
   const connection = engine.connection.value;
+  // Named only when it is the fallback: the WebSocket is what "Live" means by default.
+  const via = engine.transport.value === 'sse' ? ' · SSE fallback' : '';
   let label: string;
   let detail = '';
   switch (connection.state) {
@@ -21,11 +23,11 @@ export function ConnectionIndicator({
       label = 'Connecting';
       break;
     case 'live':
-      label = 'Live';
+      label = `Live${via}`;
       detail = `position ${engine.position.value}`;
       break;
     case 'replaying':
-      label = 'Replaying';
+      label = `Replaying${via}`;
       detail = `${connection.missed} missed ${connection.missed === 1 ? 'event' : 'events'}`;
       break;
     case 'reconnecting': {
@@ -47,7 +49,12 @@ export function ConnectionIndicator({
   }
   const reason = 'reason' in connection ? connection.reason : undefined;
   return (
-    <div class="connection" data-state={connection.state} title={reason}>
+    <div
+      class="connection"
+      data-state={connection.state}
+      data-transport={engine.transport.value}
+      title={reason}
+    >
       <span class="connection-dot" aria-hidden="true" />
       <span role="status" aria-live="polite" class="connection-label">
         {label}

@@ -1,0 +1,20 @@
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { EnvelopeText } from '../../events/store.js';
+import type { BatchLimits } from './frames.js';
+import type { ServerFrame } from './protocol.js';
+
+/**
+ * How a subscription's messages look on its transport: WebSocket frames (frames.ts) or
+ * Server-Sent Events blocks (sse-encoder.ts). The cursor logic is the same for both.
+ */
+export interface WireEncoder {
+  /** A message that is not events: hello, live, position, heartbeat, reset, error. */
+  control(frame: ServerFrame): string | Buffer;
+  /** Events read back from the log, as their JSON text, in position order. */
+  replay(texts: readonly EnvelopeText[], limits: BatchLimits): readonly (string | Buffer)[];
+  /**
+   * A commit's (matching) envelopes. The same array goes to every unfiltered subscriber: an
+   * encoder encodes it once.
+   */
+  commit(events: readonly Envelope<AnyEvent>[], limits: BatchLimits): readonly (string | Buffer)[];
+}

@@ -1,0 +1,215 @@
+import type { Envelope } from '../events/envelope.js';
+import type { ServerFrame } from '../http/gateway/protocol.js';
+import type { WaitOptions, WaitTarget } from './subscribe.js';
+
+/** What a client asks `GET /api/events/stream` for (SPEC, "HTTP API"). */
+export interface SseSubscribeOptions {
+  /** The last position the client has (absent: the head, only new events). */
+  after?: number;
+  /** Sent as `Last-Event-ID`, as a reconnecting EventSource does: it wins over `after`. */
+  lastEventId?: string;
+  /** The log id the client last saw: another log's answers `reset`. */
+  logId?: string;
+  streams?: readonly string[];
+  types?: readonly string[];
+  token?: string;
+  /** How the token goes: `Authorization: Bearer` (default) or `?token=` as a browser's must. */
+  tokenIn?: 'header' | 'query';
+  /** Sent as the Origin header, as a browser would (default: none). */
+  origin?: string;
+}
+
+/** A live `GET /api/events/stream` that collects what it receives. */
+export interface SseCollector {
+  /** Every event received, in order of arrival (which is position order). */
+  readonly events: readonly Envelope[];
+  /** Every message that is not an event (hello, live, position, reset; heartbeat comments). */
+  readonly frames: readonly ServerFrame[];
+  /** The last position the server vouched for (an event, `live` or `position`). */
+  readonly position: number;
+  /** The last `id:` received: what to send as `Last-Event-ID` on reconnecting. */
+  readonly lastEventId: string | undefined;
+  readonly logId: string;
+  /** Resolves when the stream ends: by the server (`ended`) or by this client (`closed`). */
+  readonly closed: Promise<{ by: 'server' | 'client' }>;
+  /** As `Collector.waitFor`: a position reached, or a condition over the events so far. */
+  waitFor(target: WaitTarget, options?: WaitOptions): Promise<void>;
+  /** Ends the stream and waits until it has ended. */
+  close(): Promise<void>;
+  /** Drops the connection mid-stream, as a network failure would. */
+  cut(): void;
+}
+
+/** The `/api/events/stream?…` URL of the server at `origin` (`http://…`). */
+function streamUrl(origin: string, options: SseSubscribeOptions): URL {
+  const url = new URL('/api/events/stream', origin);
+  const { after, logId, streams, types, token, tokenIn } = options;
+  if (after !== undefined) url.searchParams.set('after', String(after));
+  if (logId !== undefined) url.searchParams.set('logId', logId);
+  if (streams !== undefined) url.searchParams.set('streams', streams.join(','));
+  if (types !== undefined) url.searchParams.set('types', types.join(','));
+  if (token !== undefined && tokenIn === 'query') url.searchParams.set('token', token);
+  return url;
+}
+
+/**
+ * Opens a server's Server-Sent Events stream (`url`: its origin `http://…`) with fetch and
+ * collects what arrives. Resolves once `hello` arrived; rejects when the server refuses (the
+ * status and the problem's detail) or the stream ends first.
+ *
+ * @example
+ * let client = await subscribeSse(server.url, { after: 0 });
+ * client.cut();
+ * client = await subscribeSse(server.url, { lastEventId: client.lastEventId });
+ */
+export async function subscribeSse(
+  url: string,
+  options: SseSubscribeOptions = {},
+): Promise<SseCollector> {
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (options.token !== undefined && options.tokenIn !== 'query')
+    headers.authorization = `Bearer ${options.token}`;
+  if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
+  if (options.origin !== undefined) headers.origin = options.origin;
+  const abort = new AbortController();
+  const response = await fetch(streamUrl(url, options), { headers, signal: abort.signal });
+  if (response.status !== 200 || response.body === null) {
+    const text = await response.text();
+    let detail = text;
+    try {
+      detail = (JSON.parse(text) as { detail?: string }).detail ?? text;
+    } catch {}
+    throw new Error(`refused: ${response.status} ${detail}`.trim());
+  }
+
+  const events: Envelope[] = [];
+  const frames: ServerFrame[] = [];
+  const waiters = new Set<() => void>();
+  let position = options.after ?? 0;
+  let lastEventId: string | undefined;
+  let logId = '';
+  let ended: 'server' | 'client' | undefined;
+  let greeted: (() => void) | undefined;
+  const hello = new Promise<void>((resolve) => {
+    greeted = resolve;
+  });
+
+  const dispatch = (event: string, id: string | undefined, data: string) => {
+    if (id !== undefined) lastEventId = id;
+    if (event === 'message') return;
+    const parsed = JSON.parse(data) as ServerFrame | Envelope;
+    if ('position' in parsed && 'stream' in parsed) {
+      events.push(parsed);
+      position = parsed.position;
+      return;
+    }
+    const frame = parsed as ServerFrame;
+    frames.push(frame);
+    if (frame.type === 'hello') {
+      logId = frame.logId;
+      position = frame.after;
+      greeted?.();
+    } else if (frame.type === 'live' || frame.type === 'position') {
+      position = frame.position;
+    }
+  };
+
+  // The SSE grammar, as far as this server uses it: fields up to a blank line, comments.
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    const reader = response.body?.getReader();
+    let buffer = '';
+    let event = 'message';
+    let id: string | undefined;
+    let data: string[] = [];
+    try {
+      for (;;) {
+        const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let newline = buffer.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline).replace(/\r$/, '');
+          buffer = buffer.slice(newline + 1);
+          newline = buffer.indexOf('\n');
+          if (line === '') {
+            if (data.length > 0) dispatch(event, id, data.join('\n'));
+            event = 'message';
+            id = undefined;
+            data = [];
+            continue;
+          }
+          const colon = line.indexOf(':');
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === '') {
+            const heartbeat = /^heartbeat (\d+)$/.exec(value);
+            if (heartbeat) frames.push({ type: 'heartbeat', head: Number(heartbeat[1]) });
+          } else if (field === 'event') event = value;
+          else if (field === 'id') id = value;
+          else if (field === 'data') data.push(value);
+        }
+        for (const wake of waiters) wake();
+      }
+      ended ??= 'server';
+    } catch {
+      ended ??= abort.signal.aborted ? 'client' : 'server';
+    }
+    for (const wake of waiters) wake();
+    return { by: ended };
+  })();
+
+  const collector: SseCollector = {
+    events,
+    frames,
+    get position() {
+      return position;
+    },
+    get lastEventId() {
+      return lastEventId;
+    },
+    get logId() {
+      return logId;
+    },
+    closed: reading,
+    waitFor(target, { timeout = 5000 } = {}) {
+      const reached = () => (typeof target === 'number' ? position >= target : target(events));
+      const what = typeof target === 'number' ? `position ${target}` : 'a matching event';
+      const where = () => `at position ${position}, ${events.length} events received`;
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (reached()) finish(resolve);
+          else if (ended !== undefined) {
+            finish(() => reject(new Error(`the stream ended before ${what} (${where()})`)));
+          }
+        };
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`timed out after ${timeout} ms waiting for ${what} (${where()})`)),
+            ),
+          timeout,
+        );
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    cut() {
+      ended ??= 'client';
+      abort.abort();
+    },
+    async close() {
+      ended ??= 'client';
+      abort.abort();
+      await reading;
+    },
+  };
+  await Promise.race([hello, reading]);
+  if (logId === '') throw new Error('refused: the stream ended before hello');
+  return collector;
+}

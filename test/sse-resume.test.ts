@@ -1,0 +1,167 @@
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it, vi } from 'vitest';
+import { subscribeSse } from '../src/testing/index.js';
+import { writeConcurrently } from './support/concurrent-writes.js';
+import { appendMany, useServers } from './support/server.js';
+import { useLogFile } from './support/temp-dir.js';
+
+/**
+ * Reconnects after each cut as an EventSource does: the same URL (`after=0`), with
+ * `Last-Event-ID` = the last id received, until it has seen `until`.
+ */
+async function readThroughCuts(url: () => string, until: () => number | undefined) {
+  const seen: number[] = [];
+  let lastEventId: string | undefined;
+  let connections = 0;
+  for (;;) {
+    let client: Awaited<ReturnType<typeof subscribeSse>>;
+    try {
+      client = await subscribeSse(url(), {
+        after: 0,
+        ...(lastEventId === undefined ? {} : { lastEventId }),
+      });
+    } catch {
+      await sleep(20); // the server is restarting
+      continue;
+    }
+    connections++;
+    const target = until();
+    if (target !== undefined && Number(lastEventId ?? 0) >= target) {
+      await client.close();
+      return { seen, connections };
+    }
+    // Cut at a random moment: sometimes at once, sometimes mid-replay, sometimes while live.
+    await Promise.race([sleep(Math.random() * 40), client.closed]);
+    client.cut();
+    seen.push(...client.events.map((e) => e.position));
+    lastEventId = client.lastEventId ?? lastEventId;
+  }
+}
+
+/** Event ids (not `live` or `position` ones) in SSE text, complete blocks only. */
+function eventIds(text: string): number[] {
+  return [...text.matchAll(/^id: (\d+)\nevent: (\w+)\ndata: [^\n]*\n\n/gm)]
+    .filter((match) => match[2] !== 'live' && match[2] !== 'position')
+    .map((match) => Number(match[1]));
+}
+
+describe('resuming the event stream by Last-Event-ID', () => {
+  const logFile = useLogFile();
+  const start = useServers();
+
+  it('delivers every position exactly once to a client cut off at random moments during 5,000 concurrent appends', async () => {
+    const server = await start({ db: logFile() });
+    let done: number | undefined;
+    const writing = writeConcurrently(() => server, 5000).then(async () => {
+      done = await server.log.store.head();
+    });
+    const { seen, connections } = await readThroughCuts(
+      () => server.url,
+      () => done,
+    );
+    await writing;
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+    expect(connections).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('delivers every position exactly once across a server restart on the same file', async () => {
+    let server = await start({ db: logFile() });
+    let done: number | undefined;
+    const writing = (async () => {
+      await writeConcurrently(() => server, 2500);
+      const port = server.port;
+      await server.close();
+      server = await start({ db: logFile(), port });
+      await writeConcurrently(() => server, 2500);
+      done = await server.log.store.head();
+    })();
+    const { seen } = await readThroughCuts(
+      () => server.url,
+      () => done,
+    );
+    await writing;
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+  }, 120_000);
+
+  it('holds at most a bounded buffer for a client that never reads while 100,000 events flow, then lets it resume', async () => {
+    const server = await start({
+      db: logFile(),
+      durability: 'normal',
+      gateway: { limits: { slowClientMs: 1500 } },
+    });
+    const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(`${server.url}/api/events/stream?after=0`, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    // Stop reading: the kernel buffers fill, then the server's.
+    response.socket.pause();
+    response.pause();
+    let maxBuffered = 0;
+    const sampler = setInterval(() => {
+      maxBuffered = Math.max(maxBuffered, server.hub.stats().maxBuffered);
+    }, 5);
+    const { store } = server.log;
+    await store.append('s', [
+      { type: 'SessionStarted', data: { cwd: '/tmp', hostname: 'h', platform: 'linux' } },
+    ]);
+    const change = {
+      type: 'FileChanged' as const,
+      data: { change: 'modified' as const, path: 'a', kind: 'file' as const },
+    };
+    for (let i = 0; i < 100; i++) {
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          store.append(
+            's',
+            Array.from({ length: 100 }, () => change),
+          ),
+        ),
+      );
+    }
+    // Past slowClientMs, the server gives up on it (the client reconnects, as after 4408).
+    await vi.waitFor(() => expect(server.hub.stats().connections).toBe(0), { timeout: 20_000 });
+    clearInterval(sampler);
+    expect(maxBuffered).toBeGreaterThan(0);
+    expect(maxBuffered).toBeLessThanOrEqual(1024 * 1024);
+
+    let text = '';
+    const ended = new Promise<void>((resolve) => {
+      response.on('close', resolve);
+      response.on('error', () => {});
+    });
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    response.socket.resume();
+    response.resume();
+    await ended;
+    const received = eventIds(text);
+    const last = received.at(-1) ?? 0;
+    expect(received).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+    const resumed = await subscribeSse(server.url, { lastEventId: String(last) });
+    await resumed.waitFor(100_001, { timeout: 30_000 });
+    expect(resumed.events[0]?.position).toBe(last + 1);
+    expect(resumed.events.at(-1)?.position).toBe(100_001);
+    expect(resumed.events).toHaveLength(100_001 - last);
+    await resumed.close();
+  }, 120_000);
+
+  it('frees the subscription when the client goes away, mid-replay or while live', async () => {
+    const server = await start({ db: logFile() });
+    await appendMany(server, 20_000);
+    const replaying = await subscribeSse(server.url, { after: 0 });
+    const live = await subscribeSse(server.url);
+    await live.waitFor(() => live.frames.some((f) => f.type === 'live'));
+    expect(server.hub.stats().connections).toBe(2);
+    replaying.cut();
+    await live.close();
+    await vi.waitFor(() => expect(server.hub.stats().connections).toBe(0), { timeout: 10_000 });
+    expect(replaying.events.length).toBeLessThan(20_000);
+    // The commits that follow reach nobody, and nothing is left waiting on them.
+    await appendMany(server, 10);
+    expect(server.hub.stats()).toEqual({ connections: 0, buffered: 0, maxBuffered: 0 });
+  });
+});
