@@ -1,6 +1,7 @@
 import type { Envelope } from '../events/envelope.js';
 import type { ServerFrame } from '../http/gateway/protocol.js';
 import type { WaitOptions, WaitTarget } from './subscribe.js';
+import { waitUntil } from './wait-until.js';
 
 /** What a client asks `GET /api/events/stream` for (SPEC, "HTTP API"). */
 export interface SseSubscribeOptions {
@@ -173,31 +174,8 @@ export async function subscribeSse(
     },
     closed: reading,
     waitFor(target, { timeout = 5000 } = {}) {
-      const reached = () => (typeof target === 'number' ? position >= target : target(events));
-      const what = typeof target === 'number' ? `position ${target}` : 'a matching event';
-      const where = () => `at position ${position}, ${events.length} events received`;
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (reached()) finish(resolve);
-          else if (ended !== undefined) {
-            finish(() => reject(new Error(`the stream ended before ${what} (${where()})`)));
-          }
-        };
-        const timer = setTimeout(
-          () =>
-            finish(() =>
-              reject(new Error(`timed out after ${timeout} ms waiting for ${what} (${where()})`)),
-            ),
-          timeout,
-        );
-        const finish = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
+      const gone = () => (ended === undefined ? undefined : 'the stream ended');
+      return waitUntil({ waiters, position: () => position, events, ended: gone }, target, timeout);
     },
     cut() {
       ended ??= 'client';

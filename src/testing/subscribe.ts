@@ -2,6 +2,9 @@ import { WebSocket } from 'ws';
 import type { Envelope } from '../events/envelope.js';
 import type { ServerFrame } from '../http/gateway/protocol.js';
 import { type SubscriptionParams, subscriptionUrl } from '../http/gateway/subscription-url.js';
+import { type WaitTarget, waitUntil } from './wait-until.js';
+
+export type { WaitTarget };
 
 /** A frame as the client receives it, events included. */
 export type ClientFrame = ServerFrame | { type: 'events'; events: Envelope[] };
@@ -15,9 +18,6 @@ export interface WaitOptions {
   /** Milliseconds before the wait fails (default 5000). */
   timeout?: number;
 }
-
-/** What `waitFor` waits for: a position, or a condition on the events received so far. */
-export type WaitTarget = number | ((events: readonly Envelope[]) => boolean);
 
 /** A live subscription to a server's `/ws` that collects what it receives. */
 export interface Collector {
@@ -82,33 +82,9 @@ export function subscribe(url: string, options: SubscribeOptions = {}): Promise<
     },
     closed,
     waitFor(target, { timeout = 5000 } = {}) {
-      const reached = () => (typeof target === 'number' ? position >= target : target(events));
-      const what = typeof target === 'number' ? `position ${target}` : 'a matching event';
-      const where = () => `at position ${position}, ${events.length} events received`;
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (reached()) finish(resolve);
-          else if (closeCode !== undefined) {
-            finish(() =>
-              reject(new Error(`the connection closed (${closeCode}) before ${what} (${where()})`)),
-            );
-          }
-        };
-        const timer = setTimeout(
-          () =>
-            finish(() =>
-              reject(new Error(`timed out after ${timeout} ms waiting for ${what} (${where()})`)),
-            ),
-          timeout,
-        );
-        const finish = (settle: () => void) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          settle();
-        };
-        waiters.add(check);
-        check();
-      });
+      const ended = () =>
+        closeCode === undefined ? undefined : `the connection closed (${closeCode})`;
+      return waitUntil({ waiters, position: () => position, events, ended }, target, timeout);
     },
     cut() {
       socket.terminate();
