@@ -1,5 +1,5 @@
 import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
-import { type Durability, openDatabase } from './events/sqlite-database.js';
+import { type Durability, openDatabase, type SqliteDatabase } from './events/sqlite-database.js';
 import { SqliteEventReader } from './events/sqlite-reader.js';
 import { SqliteEventStore } from './events/sqlite-store.js';
 import { sessionsProjection } from './projections/sessions-projection.js';
@@ -14,6 +14,8 @@ export interface SessionlogOptions {
   clock?: () => Date;
   /** A projection snapshot every this many positions (default 1000; 0: none). */
   snapshotEvery?: number;
+  /** Called with the connection as soon as it is open (tests use it to inject faults). */
+  onOpen?: (db: SqliteDatabase) => void;
 }
 
 /**
@@ -25,9 +27,11 @@ export function openSessionlog({
   durability = 'full',
   clock,
   snapshotEvery,
+  onOpen,
 }: SessionlogOptions) {
   const db = openDatabase(file, { durability });
   try {
+    onOpen?.(db);
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection], {
       ...(snapshotEvery === undefined ? {} : { snapshotEvery }),

@@ -104,8 +104,20 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw lockedError(file, error);
   }
+}
+
+/** SQLITE_BUSY at open, past busy_timeout, says who holds the file, not only "database is locked". */
+function lockedError(file: string, error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'SQLITE_BUSY' && code !== 'SQLITE_LOCKED') return error;
+  return new Error(
+    `${file} is locked by another process (${code}: ${(error as Error).message}; waited 5 s): ` +
+      'another program holds a write transaction on it (a sqlite3 shell, a backup?). ' +
+      'Let it finish, then try again.',
+    { cause: error },
+  );
 }
 
 function migrate(db: SqliteDatabase): void {

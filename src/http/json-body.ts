@@ -29,10 +29,19 @@ export async function jsonBody<S extends z.ZodType>(
   // body can be read whole, on the adapter's fast path (touching `raw.body` builds a full web
   // Request and stream per request: several times slower). A chunked body is counted as it
   // arrives.
-  const bytes =
-    length !== undefined && c.req.header('transfer-encoding') === undefined
-      ? new Uint8Array(await c.req.arrayBuffer())
-      : await readAtMost(c.req.raw.body, MAX_BODY_BYTES);
+  let bytes: Uint8Array;
+  try {
+    bytes =
+      length !== undefined && c.req.header('transfer-encoding') === undefined
+        ? new Uint8Array(await c.req.arrayBuffer())
+        : await readAtMost(c.req.raw.body, MAX_BODY_BYTES);
+  } catch (error) {
+    if (error instanceof ProblemException) throw error;
+    // The client broke its framing mid-body (a bad chunk) or went away: its fault, not ours.
+    throw new ProblemException(
+      problem(400, 'unreadable-body', `the body could not be read: ${(error as Error).message}`),
+    );
+  }
   // Outside Node's parser (app.request), a Content-Length is only a claim.
   if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
   let value: unknown;

@@ -65,7 +65,7 @@ export function createGateway(options: GatewayOptions) {
 
   function fail(socket: WebSocket, code: number, message: string): void {
     socket.send(JSON.stringify({ type: 'error', code, message } satisfies ServerFrame));
-    socket.close(code, message.slice(0, 120));
+    socket.close(code, closeReason(message));
   }
 
   function accept(socket: WebSocket, request: IncomingMessage): void {
@@ -187,3 +187,13 @@ export function createGateway(options: GatewayOptions) {
 }
 
 export type Gateway = ReturnType<typeof createGateway>;
+
+/**
+ * A close reason is at most 123 bytes of UTF-8 (ws throws past that); the message may echo a
+ * client's parameter with multi-byte characters, so cut by bytes, not characters.
+ */
+function closeReason(message: string): string {
+  let reason = message.slice(0, 120);
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
+}
