@@ -335,6 +335,9 @@ describeInChromium('the dashboard', () => {
     expect(await focused()).toBe('New session');
     await page.keyboard.press('Enter');
     await page.getByLabel('Directory').waitFor();
+    // The new view takes the focus to its heading once it has rendered: wait for that, or a
+    // Tab typed before it (a loaded machine) would start from the button instead.
+    await page.waitForFunction("document.activeElement?.id === 'view-heading'");
     await page.keyboard.press('Tab');
     expect(await focusedId()).toBe('new-cwd');
     await page.keyboard.type(workDir());
@@ -342,7 +345,11 @@ describeInChromium('the dashboard', () => {
     await page.keyboard.type('typed, not clicked');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'typed, not clicked' }).waitFor();
-    // The new view's heading has the focus: a screen reader announces where the user is.
+    // The new view's heading takes the focus (once rendered): a screen reader announces where
+    // the user is. A wait, not a snapshot, so a loaded machine does not fail it.
+    await page.waitForFunction("document.activeElement?.id === 'view-heading'", undefined, {
+      timeout: 5000,
+    });
     expect(await focusedId()).toBe('view-heading');
   });
 
