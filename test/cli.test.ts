@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openSessionlog } from '../src/sessionlog.js';
 import { runCli } from './support/cli.js';
-import { useLogFile } from './support/temp-dir.js';
+import { useLogFile, useTempDir } from './support/temp-dir.js';
 
 describe('the sessionlog CLI', () => {
   const logFile = useLogFile();
+  const workDir = useTempDir();
 
   it('serve prints the URL, answers on it, refuses a second serve on the same file, and stops cleanly on SIGTERM', async () => {
     expect(existsSync('dist/cli/main.js'), 'dist/ is built by `npm test` (npm run build)').toBe(
@@ -42,6 +44,24 @@ describe('the sessionlog CLI', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
     expect(existsSync(`${logFile()}.lock`)).toBe(false);
+  });
+
+  it('serve on a fresh checkout creates ./data/sessionlog.db (the quick start), folder and all', async () => {
+    const dir = workDir();
+    const child = spawn(process.execPath, [resolve('bin/sessionlog.js'), 'serve', '--port', '0'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toMatch(/^sessionlog: log \.\/data\/sessionlog\.db /);
+    expect((await lines.next()).value).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(existsSync(join(dir, 'data', 'sessionlog.db'))).toBe(true);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
   });
 
   it('serve refuses to listen beyond loopback without a token', async () => {

@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 
 /**
  * One server per log file: a second one would append fine, but its clients would not see the
@@ -9,6 +10,8 @@ import { hostname } from 'node:os';
 export function lockLogFile(file: string): { release(): void } {
   const lock = `${file}.lock`;
   const owner = { pid: process.pid, hostname: hostname(), since: new Date().toISOString() };
+  // The lock comes before the log: its folder may not exist yet (./data on a fresh clone).
+  mkdirSync(dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(lock, JSON.stringify(owner), { flag: 'wx' });
