@@ -3,35 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { subscribe } from '../src/testing/subscribe.js';
 import { writeConcurrently } from './support/concurrent-writes.js';
+import { readThroughCuts as readThroughCutsOver } from './support/read-through-cuts.js';
 import { useServers } from './support/server.js';
 import { useLogFile } from './support/temp-dir.js';
 
-/** Reconnects from its last position after each cut until it has seen `until`. */
-async function readThroughCuts(url: () => string, until: () => number | undefined) {
-  const seen: number[] = [];
-  let after = 0;
-  let connections = 0;
-  for (;;) {
-    let client: Awaited<ReturnType<typeof subscribe>>;
-    try {
-      client = await subscribe(url(), { after });
-    } catch {
-      await sleep(20); // the server is restarting
-      continue;
-    }
-    connections++;
-    const target = until();
-    if (target !== undefined && after >= target) {
-      await client.close();
-      return { seen, connections };
-    }
-    // Cut at a random moment: sometimes at once, sometimes mid-replay, sometimes while live.
-    await Promise.race([sleep(Math.random() * 40), client.closed]);
-    client.cut();
-    seen.push(...client.events.map((e) => e.position));
-    after = client.position;
-  }
-}
+/** Over the WebSocket: each reconnection asks for `after` = the last position received. */
+const readThroughCuts = (url: () => string, until: () => number | undefined) =>
+  readThroughCutsOver(
+    (after) => subscribe(url(), { after }),
+    (client) => client.position,
+    until,
+  );
 
 describe('resuming by position', () => {
   const logFile = useLogFile();

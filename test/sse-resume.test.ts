@@ -1,43 +1,21 @@
 import { request } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, vi } from 'vitest';
 import { subscribeSse } from '../src/testing/index.js';
 import { writeConcurrently } from './support/concurrent-writes.js';
+import { readThroughCuts as readThroughCutsOver } from './support/read-through-cuts.js';
 import { appendMany, useServers } from './support/server.js';
 import { useLogFile } from './support/temp-dir.js';
 
 /**
  * Reconnects after each cut as an EventSource does: the same URL (`after=0`), with
- * `Last-Event-ID` = the last id received, until it has seen `until`.
+ * `Last-Event-ID` = the last id received.
  */
-async function readThroughCuts(url: () => string, until: () => number | undefined) {
-  const seen: number[] = [];
-  let lastEventId: string | undefined;
-  let connections = 0;
-  for (;;) {
-    let client: Awaited<ReturnType<typeof subscribeSse>>;
-    try {
-      client = await subscribeSse(url(), {
-        after: 0,
-        ...(lastEventId === undefined ? {} : { lastEventId }),
-      });
-    } catch {
-      await sleep(20); // the server is restarting
-      continue;
-    }
-    connections++;
-    const target = until();
-    if (target !== undefined && Number(lastEventId ?? 0) >= target) {
-      await client.close();
-      return { seen, connections };
-    }
-    // Cut at a random moment: sometimes at once, sometimes mid-replay, sometimes while live.
-    await Promise.race([sleep(Math.random() * 40), client.closed]);
-    client.cut();
-    seen.push(...client.events.map((e) => e.position));
-    lastEventId = client.lastEventId ?? lastEventId;
-  }
-}
+const readThroughCuts = (url: () => string, until: () => number | undefined) =>
+  readThroughCutsOver(
+    (from) => subscribeSse(url(), { after: 0, ...(from > 0 ? { lastEventId: String(from) } : {}) }),
+    (client, from) => Number(client.lastEventId ?? from),
+    until,
+  );
 
 /** Event ids (not `live` or `position` ones) in SSE text, complete blocks only. */
 function eventIds(text: string): number[] {

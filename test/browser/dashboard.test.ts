@@ -15,6 +15,7 @@ import {
   waitForPosition,
   waitInPage,
 } from './support/chromium.js';
+import { createSession } from './support/fixtures.js';
 
 /** What a person does with the dashboard, in real Chromium against a real server. */
 describeInChromium('the dashboard', () => {
@@ -22,14 +23,7 @@ describeInChromium('the dashboard', () => {
   const startServer = useServers();
   const workDir = useTempDir();
 
-  async function post(server: RunningServer, body: Record<string, unknown>) {
-    const response = await fetch(`${server.url}/api/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as { session: Session; position: number };
-  }
+  const post = createSession;
   const head = async (server: RunningServer) =>
     ((await (await fetch(`${server.url}/api/health`)).json()) as { head: number }).head;
 

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import type { Session } from '../../src/sessions/session.js';
 import { useServers } from '../support/server.js';
@@ -13,27 +13,17 @@ import {
   useChromium,
   waitForPosition,
 } from './support/chromium.js';
-import { cuttableProxy } from './support/tcp-proxy.js';
+import { createSession, useProxies } from './support/fixtures.js';
 
 /** Issue 9: behind a proxy that refuses WebSockets, the page stays live over SSE. */
 describeInChromium('the dashboard behind a proxy that refuses WebSockets', () => {
   const chromium = useChromium();
   const startServer = useServers();
   const workDir = useTempDir();
-  const proxies: { close(): Promise<void> }[] = [];
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  });
+  const openProxy = useProxies();
 
-  async function post(server: RunningServer, name: string) {
-    const response = await fetch(`${server.url}/api/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ cwd: workDir(), name }),
-    });
-    if (response.status !== 201) throw new Error(`POST answered ${response.status}`);
-    return (await response.json()) as { session: Session; position: number };
-  }
+  const post = (server: RunningServer, name: string) =>
+    createSession(server, { cwd: workDir(), name });
   const names = (page: Page) => page.locator('.sidebar .session-name').allTextContents();
   const each = async (page: Page, made: { session: Session }[]) => {
     for (const { session } of made) {
@@ -41,16 +31,10 @@ describeInChromium('the dashboard behind a proxy that refuses WebSockets', () =>
     }
   };
 
-  it('shows sessions live over SSE, each once, then moves back to the WebSocket', async (context) => {
+  it('shows sessions live over SSE, each once, then moves back to the WebSocket', async () => {
     const server = await startServer({ db: ':memory:' });
-    const probe = await fetch(`${server.url}/api/events/stream?after=0`);
-    await probe.body?.cancel();
-    if (!(probe.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
-      context.skip(`the server has no /api/events/stream yet (answered ${probe.status})`);
-    }
     const before = await post(server, 'before');
-    const proxy = await cuttableProxy(() => server.port);
-    proxies.push(proxy);
+    const proxy = await openProxy(() => server.port);
     proxy.refuseWebSockets(true);
 
     // Three refused upgrades, then the event stream: live all the same.

@@ -1,7 +1,6 @@
 import type { Page } from 'playwright-core';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
-import type { Session } from '../../src/sessions/session.js';
 import { useServers } from '../support/server.js';
 import { useLogFile, useTempDir } from '../support/temp-dir.js';
 import {
@@ -13,7 +12,7 @@ import {
   useChromium,
   waitForPosition,
 } from './support/chromium.js';
-import { cuttableProxy } from './support/tcp-proxy.js';
+import { createSession, useProxies } from './support/fixtures.js';
 
 /** The page heals by itself: a cut network, a restarted server, a server on a new log. */
 describeInChromium('the dashboard recovering', () => {
@@ -22,20 +21,10 @@ describeInChromium('the dashboard recovering', () => {
   const logFile = useLogFile();
   const otherLogFile = useLogFile();
   const workDir = useTempDir();
-  const proxies: { close(): Promise<void> }[] = [];
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-  });
+  const openProxy = useProxies();
 
-  async function post(server: RunningServer, name: string) {
-    const response = await fetch(`${server.url}/api/sessions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ cwd: workDir(), name }),
-    });
-    if (response.status !== 201) throw new Error(`POST answered ${response.status}`);
-    return (await response.json()) as { session: Session; position: number };
-  }
+  const post = (server: RunningServer, name: string) =>
+    createSession(server, { cwd: workDir(), name });
 
   const names = (page: Page) => page.locator('.sidebar .session-name').allTextContents();
   const state = (page: Page) => page.locator('.connection').getAttribute('data-state');
@@ -43,8 +32,7 @@ describeInChromium('the dashboard recovering', () => {
   it('shows what was created while the network was cut, each once, without a reload', async () => {
     const server = await startServer({ db: ':memory:' });
     await post(server, 'before the cut');
-    const proxy = await cuttableProxy(() => server.port);
-    proxies.push(proxy);
+    const proxy = await openProxy(() => server.port);
     const page = await chromium.open(proxy.url);
     const stillThere = await markDocument(page);
     const states = await recordConnectionStates(page);
