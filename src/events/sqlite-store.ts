@@ -1,10 +1,19 @@
+import {
+  appendResult,
+  checkExpectedVersion,
+  type IdempotencyRow,
+  type PendingAppend,
+  planAppend,
+  recordEvents,
+  replayOf,
+} from './append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
 import {
   IdempotencyKeyReusedError,
   StoreUnavailableError,
   VersionConflictError,
 } from './errors.js';
-import { canonicalJson, chainHashOf, GENESIS_HASH, sha256Hex } from './hash.js';
+import { GENESIS_HASH } from './hash.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
 import { readMeta, type SqliteDatabase, type Statement } from './sqlite-database.js';
 import { SqliteEventReader } from './sqlite-reader.js';
@@ -14,13 +23,11 @@ import type {
   CommitListener,
   EnvelopeText,
   EventStore,
-  ExpectedVersion,
   IdempotencyRecord,
   ReadOptions,
   TransactionHook,
 } from './store.js';
 import { uuidv7 } from './uuid-v7.js';
-import { validateAppend } from './validate-append.js';
 
 export interface SqliteStoreOptions {
   registry?: EventRegistry;
@@ -31,28 +38,10 @@ export interface SqliteStoreOptions {
   newId?: () => string;
 }
 
-interface PendingAppend {
-  stream: string;
-  events: readonly NewEvent<AnyEvent>[];
-  expectedVersion: ExpectedVersion;
-  idempotencyKey: string | undefined;
-  fingerprint: string;
-  resolve(result: AppendResult<AnyEvent>): void;
-  reject(error: unknown): void;
-}
-
 interface BatchOutcome {
   /** One per append of the batch, in order. */
   outcomes: Array<{ ok: true; result: AppendResult<AnyEvent> } | { ok: false; error: unknown }>;
   committed: Envelope<AnyEvent>[];
-}
-
-interface IdempotencyRow {
-  fingerprint: string;
-  stream: string;
-  first_position: number;
-  position: number;
-  version: number;
 }
 
 /**
@@ -121,28 +110,15 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     options: AppendOptions = {},
   ): Promise<AppendResult<E>> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the log is closed'));
-    let parsed: NewEvent<AnyEvent>[];
+    let planned: Omit<PendingAppend, 'resolve' | 'reject'>;
     try {
       // Validation happens before the append is queued: nothing invalid reaches the log.
-      parsed = validateAppend(stream, events, options, this.#registry);
+      planned = planAppend(stream, events, options, this.#registry);
     } catch (error) {
       return Promise.reject(error);
     }
-    const { expectedVersion = 'any', idempotencyKey } = options;
-    // Meta (request ids) differs between a request and its retry; the content does not.
-    const content = parsed.map(({ type, data }) => ({ type, data }));
-    const fingerprint =
-      options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
     return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
-      this.#queue.push({
-        stream,
-        events: parsed,
-        expectedVersion,
-        idempotencyKey,
-        fingerprint,
-        resolve,
-        reject,
-      });
+      this.#queue.push({ ...planned, resolve, reject });
       this.#scheduleFlush();
     }) as Promise<AppendResult<E>>;
   }
@@ -269,7 +245,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     head: number,
     previousHash: string,
   ): { result: AppendResult<AnyEvent>; envelopes: Envelope<AnyEvent>[] } {
-    const { stream, events, expectedVersion, idempotencyKey, fingerprint } = pending;
+    const { stream, expectedVersion, idempotencyKey, fingerprint } = pending;
     if (idempotencyKey !== undefined) {
       const earlier = this.#sql.findKey.get(idempotencyKey) as IdempotencyRow | undefined;
       if (earlier !== undefined) {
@@ -280,43 +256,17 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     }
     const current = this.#sql.streamVersion.get(stream) as number;
     checkExpectedVersion(stream, expectedVersion, current);
-    const time = this.#clock().toISOString();
-    const envelopes: Envelope<AnyEvent>[] = [];
-    let hash = previousHash;
-    events.forEach((event, i) => {
-      const recorded = {
-        position: head + 1 + i,
-        id: this.#newId(),
-        stream,
-        version: current + 1 + i,
-        type: event.type,
-        time,
-        data: event.data,
-        meta: {
-          ...event.meta,
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-          schemaVersion: this.#registry[event.type]?.schemaVersion ?? 1,
-        },
-      };
-      // The text that is stored is the text that is hashed: canonical JSON, made once.
-      const data = canonicalJson(recorded.data);
-      const meta = canonicalJson(recorded.meta);
-      hash = chainHashOf(hash, recorded, data, meta);
-      const envelope = { ...recorded, hash };
+    const recorded = recordEvents(
+      pending,
+      { head, previousHash, version: current, time: this.#clock().toISOString() },
+      this.#registry,
+      this.#newId,
+    );
+    for (const { envelope, data, meta } of recorded)
       this.#sql.insert.run({ ...envelope, data, meta });
-      envelopes.push(envelope);
-    });
+    const envelopes = recorded.map(({ envelope }) => envelope);
     for (const hook of this.#hooks) hook.apply(envelopes);
-    const first = envelopes[0] as Envelope<AnyEvent>;
-    const lastEnvelope = envelopes.at(-1) as Envelope<AnyEvent>;
-    const result = {
-      stream,
-      firstPosition: first.position,
-      position: lastEnvelope.position,
-      version: lastEnvelope.version,
-      replayed: false,
-      events: envelopes,
-    };
+    const result = appendResult(stream, envelopes);
     if (idempotencyKey !== undefined) {
       this.#sql.saveKey.run(
         idempotencyKey,
@@ -352,24 +302,4 @@ function unavailableIfStorage(error: unknown): unknown {
     return new StoreUnavailableError(`the log could not write: ${String(error)}`, { cause: error });
   }
   return error;
-}
-
-function checkExpectedVersion(stream: string, expected: ExpectedVersion, actual: number): void {
-  const ok =
-    expected === 'any' ||
-    (expected === 'no-stream' && actual === 0) ||
-    (expected === 'exists' && actual > 0) ||
-    expected === actual;
-  if (!ok) throw new VersionConflictError(stream, expected, actual);
-}
-
-function replayOf(row: IdempotencyRow): AppendResult<never> {
-  return {
-    stream: row.stream,
-    firstPosition: row.first_position,
-    position: row.position,
-    version: row.version,
-    replayed: true,
-    events: [],
-  };
 }

@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+
+/** A log in PostgreSQL: its connection pool, the schema its tables live in, and its channel. */
+export interface PgDatabase {
+  pool: pg.Pool;
+  /** What `new pg.Client(...)` needs to open a connection of its own (LISTEN). */
+  config: pg.ClientConfig;
+  schema: string;
+  /** The NOTIFY channel commits are announced on (channels are per database: named by schema). */
+  channel: string;
+  /** The URL without its password, for messages. */
+  label: string;
+}
+
+export const PG_SCHEMA_VERSION = 1;
+
+/** True for the `--db` values that name a PostgreSQL database. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(db);
+}
+
+const int8 = 20;
+const parseTypes: pg.CustomTypesConfig = {
+  // Positions are bigint: they fit a double for 2^53 events, and callers want numbers.
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === int8
+      ? Number
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * Connects to `postgres://…[?schema=NAME]` (default schema `sessionlog`) and creates the
+ * log's tables on first use. Several nodes may call this at once: the migration runs under
+ * an advisory lock.
+ */
+export async function openPostgres(
+  url: string,
+  options: { applicationName?: string; max?: number } = {},
+): Promise<PgDatabase> {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? 'sessionlog';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new Error(`schema ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
+  }
+  parsed.searchParams.delete('schema');
+  const config: pg.ClientConfig = {
+    connectionString: parsed.toString(),
+    // Every connection, from its first statement, works in the log's schema.
+    options: `-c search_path=${schema}`,
+    application_name: options.applicationName ?? 'sessionlog',
+    types: parseTypes,
+    connectionTimeoutMillis: 10_000,
+  };
+  parsed.password = '';
+  const label = `${parsed.toString()}${schema === 'sessionlog' ? '' : ` (schema ${schema})`}`;
+  const pool = new pg.Pool({ ...config, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+  // An idle connection that the server ends (a restart, pg_terminate_backend) is reported
+  // here; without a listener it would crash the process. The pool replaces it on next use.
+  pool.on('error', (error) =>
+    console.warn('sessionlog: PostgreSQL connection lost:', error.message),
+  );
+  try {
+    await migrate(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return { pool, config, schema, channel: `sessionlog_${schema}`, label };
+}
+
+/** The tables that refuse UPDATE, DELETE and TRUNCATE in the database itself. */
+export const PG_APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
+
+// Positions are taken under the lock on log_head's single row (see PgEventStore): they run
+// 1, 2, 3, … in commit order. data and meta are `json`, which keeps the canonical text
+// that was hashed exactly as written (jsonb would reorder it).
+const SCHEMA = (schema: string) => `
+CREATE SCHEMA IF NOT EXISTS ${schema};
+SET LOCAL search_path TO ${schema};
+
+CREATE TABLE IF NOT EXISTS meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS events (
+  position bigint PRIMARY KEY,
+  id       text NOT NULL UNIQUE,
+  stream   text NOT NULL,
+  version  integer NOT NULL,
+  type     text NOT NULL,
+  time     text NOT NULL,
+  data     json NOT NULL,
+  meta     json NOT NULL,
+  hash     text NOT NULL,
+  UNIQUE (stream, version)
+);
+
+CREATE TABLE IF NOT EXISTS log_head (
+  one      boolean PRIMARY KEY DEFAULT true CHECK (one),
+  position bigint NOT NULL,
+  hash     text NOT NULL
+);
+INSERT INTO log_head (position, hash) VALUES (0, repeat('0', 64)) ON CONFLICT DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  key            text PRIMARY KEY,
+  fingerprint    text NOT NULL,
+  stream         text NOT NULL,
+  first_position bigint NOT NULL,
+  position       bigint NOT NULL,
+  version        integer NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name     text PRIMARY KEY,
+  version  integer NOT NULL,
+  position bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+  id               text COLLATE "C" PRIMARY KEY,
+  name             text,
+  cwd              text NOT NULL,
+  hostname         text NOT NULL,
+  platform         text NOT NULL,
+  "user"           text,
+  status           text NOT NULL,
+  summary          text,
+  started_at       text COLLATE "C" NOT NULL,
+  ended_at         text,
+  last_activity_at text NOT NULL,
+  file_changes     integer NOT NULL,
+  version          integer NOT NULL,
+  deleted_at       text
+);
+CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at DESC, id)
+  WHERE deleted_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS watch_leases (
+  session_id text PRIMARY KEY,
+  node       text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END $$;
+${PG_APPEND_ONLY_TABLES.map(
+  (table) => `
+CREATE OR REPLACE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
+  FOR EACH ROW EXECUTE FUNCTION refuse_change();
+CREATE OR REPLACE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();`,
+).join('\n')}
+`;
+
+async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // Nodes starting together take turns; the DDL above is idempotent.
+    await client.query("SELECT pg_advisory_xact_lock(hashtext('sessionlog migrate'))");
+    await client.query(SCHEMA(schema));
+    const found = await client.query<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'schemaVersion'",
+    );
+    const version = Number(found.rows[0]?.value ?? PG_SCHEMA_VERSION);
+    if (version > PG_SCHEMA_VERSION) {
+      throw new Error(
+        `this log has schema version ${version}; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
+      );
+    }
+    await client.query(
+      `INSERT INTO meta (key, value) VALUES ('schemaVersion', $1), ('logId', $2)
+       ON CONFLICT (key) DO NOTHING`,
+      [String(PG_SCHEMA_VERSION), randomUUID()],
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export async function readPgMeta(pool: pg.Pool, key: string): Promise<string | undefined> {
+  const { rows } = await pool.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [
+    key,
+  ]);
+  return rows[0]?.value;
+}

@@ -1,0 +1,179 @@
+import pg from 'pg';
+import type { AnyEvent, Envelope } from './envelope.js';
+import type { PgDatabase } from './pg-database.js';
+import type { CommitListener } from './store.js';
+
+export interface PgTailOptions {
+  /** Reads the committed events after a position, a page at a time, in position order. */
+  read(after: number): Promise<Envelope<AnyEvent>[]>;
+  /** Polling, for when a notification is lost (default 1000 ms). */
+  pollMs?: number;
+  /** The first wait before connecting again after the LISTEN connection is lost. */
+  reconnectMs?: number;
+}
+
+/**
+ * The commits of every node, in position order, each exactly once: wakes on NOTIFY (one per
+ * commit, sent in its transaction), on this node's own commits, and on a poll, then reads
+ * the log after the last position it delivered. Positions are taken in commit order (see
+ * PgEventStore), so what one read sees always follows what was delivered, with no gap.
+ * A lost connection is made again with backoff; the poll and the read after reconnecting
+ * cover what was announced meanwhile.
+ */
+export class PgTail<E extends AnyEvent = AnyEvent> {
+  readonly #database: PgDatabase;
+  readonly #options: Required<PgTailOptions>;
+  readonly #listeners = new Set<CommitListener<E>>();
+  #delivered: number;
+  #wanted = 0;
+  #pumping: Promise<void> | undefined;
+  #listener: pg.Client | undefined;
+  #poll: NodeJS.Timeout | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #failures = 0;
+  #closed = false;
+
+  constructor(database: PgDatabase, from: number, options: PgTailOptions) {
+    this.#database = database;
+    this.#delivered = from;
+    this.#options = { pollMs: 1000, reconnectMs: 250, ...options };
+  }
+
+  /** The last position handed to the listeners. */
+  get delivered(): number {
+    return this.#delivered;
+  }
+
+  /** True while the LISTEN connection is up (the poll covers the time it is not). */
+  get listening(): boolean {
+    return this.#listener !== undefined;
+  }
+
+  async start(): Promise<void> {
+    this.#poll = setInterval(() => this.wake(Number.POSITIVE_INFINITY), this.#options.pollMs);
+    this.#poll.unref();
+    await this.#listen();
+  }
+
+  subscribe(listener: CommitListener<E>): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** This node's own commit: delivered at once when it follows, else read back in order. */
+  offer(events: readonly Envelope<E>[]): void {
+    const first = events[0];
+    if (first === undefined) return;
+    if (this.#pumping === undefined && first.position === this.#delivered + 1) {
+      this.#deliver(events);
+    } else {
+      this.wake(events.at(-1)?.position ?? 0);
+    }
+  }
+
+  /** Something was committed up to `head` (Infinity: maybe): read until caught up. */
+  wake(head: number): void {
+    if (this.#closed || head <= this.#delivered) return;
+    this.#wanted = Math.max(this.#wanted, head);
+    this.#pumping ??= this.#pump().finally(() => {
+      this.#pumping = undefined;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#poll);
+    clearTimeout(this.#reconnect);
+    this.#listeners.clear();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => {});
+    await this.#pumping;
+  }
+
+  async #pump(): Promise<void> {
+    let empty = 0;
+    try {
+      while (!this.#closed) {
+        const page = (await this.#options.read(this.#delivered)) as Envelope<E>[];
+        // Delivered meanwhile by `offer`? Never: offer defers to the pump while it runs.
+        const fresh = page.filter((event) => event.position > this.#delivered);
+        if (fresh.length > 0) this.#deliver(fresh);
+        if (page.length === 0) {
+          // An unknown head (the poll) is reached when a read comes back empty.
+          if (!Number.isFinite(this.#wanted) || this.#delivered >= this.#wanted) break;
+          // Announced but not yet visible to this connection: look again shortly, for a
+          // while (a head announced wrongly must not keep it reading; the poll goes on).
+          if (++empty > 100) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+    } catch (error) {
+      // The next notification or poll tries again from the same position.
+      if (!this.#closed) console.warn('sessionlog: reading the log failed:', String(error));
+    } finally {
+      this.#wanted = this.#delivered;
+    }
+  }
+
+  #deliver(events: readonly Envelope<E>[]): void {
+    this.#delivered = events.at(-1)?.position ?? this.#delivered;
+    for (const listener of this.#listeners) {
+      try {
+        listener(events);
+      } catch (error) {
+        console.error('sessionlog: a commit listener failed', error);
+      }
+    }
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({
+      ...this.#database.config,
+      application_name: `${this.#database.config.application_name ?? 'sessionlog'} listen`,
+    });
+    const lost = (error?: Error) => {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      client.end().catch(() => {});
+      if (this.#closed) return;
+      console.warn(
+        `sessionlog: lost the PostgreSQL notification connection${error ? ` (${error.message})` : ''}; reconnecting`,
+      );
+      this.#scheduleReconnect();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    client.on('notification', (message) => {
+      const head = Number(message.payload);
+      this.wake(Number.isFinite(head) ? head : Number.POSITIVE_INFINITY);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.#database.channel}`);
+    } catch (error) {
+      client.end().catch(() => {});
+      if (this.#closed) return;
+      this.#failures++;
+      if (this.#failures === 1) {
+        console.warn('sessionlog: could not LISTEN for commits:', String(error));
+      }
+      this.#scheduleReconnect();
+      return;
+    }
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.#listener = client;
+    this.#failures = 0;
+    // Whatever was committed while nobody listened.
+    this.wake(Number.POSITIVE_INFINITY);
+  }
+
+  #scheduleReconnect(): void {
+    const wait = Math.min(this.#options.reconnectMs * 2 ** this.#failures, 10_000);
+    this.#reconnect = setTimeout(() => void this.#listen(), wait);
+    this.#reconnect.unref();
+  }
+}

@@ -1,0 +1,133 @@
+import type pg from 'pg';
+import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { SessionState, SessionStatus } from '../sessions/session.js';
+import { applyAll } from './apply-events.js';
+import { sessionsProjection } from './sessions-projection.js';
+
+/** Anything that runs a query: the pool, or the client of a transaction. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const COLUMNS = `id, name, cwd, hostname, platform, "user", status, summary,
+  started_at AS "startedAt", ended_at AS "endedAt", last_activity_at AS "lastActivityAt",
+  file_changes AS "fileChanges", version, deleted_at AS "deletedAt"`;
+
+// The sessions table's order is SQLite's (BINARY: code point order); the columns are
+// COLLATE "C", which orders UTF-8 bytes the same way.
+const LIST = `SELECT ${COLUMNS} FROM sessions
+  WHERE deleted_at IS NULL AND ($1::text IS NULL OR status = $1) ORDER BY started_at DESC, id`;
+
+const UPSERT = `INSERT INTO sessions
+  (id, name, cwd, hostname, platform, "user", status, summary, started_at, ended_at,
+   last_activity_at, file_changes, version, deleted_at)
+  SELECT id, name, cwd, hostname, platform, "user", status, summary, "startedAt", "endedAt",
+    "lastActivityAt", "fileChanges", version, "deletedAt"
+  FROM json_to_recordset($1::json) AS r(id text, name text, cwd text, hostname text,
+    platform text, "user" text, status text, summary text, "startedAt" text, "endedAt" text,
+    "lastActivityAt" text, "fileChanges" integer, version integer, "deletedAt" text)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+    summary = excluded.summary, ended_at = excluded.ended_at,
+    last_activity_at = excluded.last_activity_at, file_changes = excluded.file_changes,
+    version = excluded.version, deleted_at = excluded.deleted_at`;
+
+const CHECKPOINT = `INSERT INTO projection_checkpoints (name, version, position) VALUES ($1, $2, $3)
+  ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`;
+
+/**
+ * The sessions table of SPEC in PostgreSQL, folded by the same `evolve` as in SQLite and
+ * updated inside each append's transaction, with its checkpoint: a read after an append sees
+ * it, on every node.
+ */
+export class PgSessions {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** In the append's transaction: the rows the events touch, read once and written once. */
+  async apply(client: Queryable, events: readonly Envelope<AnyEvent>[], head: number) {
+    const handled = events.filter((event) => sessionsProjection.handles.has(event.type));
+    if (handled.length > 0) {
+      const keys = [...new Set(handled.map((event) => sessionsProjection.keyOf(event)))];
+      const { rows } = await client.query<SessionState>(
+        `SELECT ${COLUMNS} FROM sessions WHERE id = ANY($1::text[])`,
+        [keys],
+      );
+      const table = sessionsProjection.inMemory?.(new Map(rows.map((row): [string, SessionState] => [row.id, row])));
+      if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+      const changed = new Map<string, SessionState>();
+      applyAll(
+        sessionsProjection,
+        {
+          get: table.get,
+          rows: table.rows,
+          put: (row) => changed.set((row as SessionState).id, row as SessionState),
+        },
+        handled,
+      );
+      if (changed.size > 0)
+        await client.query(UPSERT, [JSON.stringify([...changed.values()])]);
+    }
+    await client.query(CHECKPOINT, [sessionsProjection.name, sessionsProjection.version, head]);
+  }
+
+  /** The table and the position it reflects, read in one statement (one snapshot). */
+  async list(status?: SessionStatus): Promise<{ sessions: SessionState[]; position: number }> {
+    const { rows } = await this.#pool.query<{ sessions: SessionState[]; position: number }>(
+      `SELECT coalesce((SELECT json_agg(s) FROM (${LIST}) s), '[]') AS sessions,
+        coalesce((SELECT position FROM projection_checkpoints WHERE name = 'sessions'), 0) AS position`,
+      [status ?? null],
+    );
+    const [row] = rows;
+    return { sessions: row?.sessions ?? [], position: row?.position ?? 0 };
+  }
+
+  async get(id: string): Promise<{ session: SessionState | undefined; position: number }> {
+    const { rows } = await this.#pool.query<SessionState & { position: number }>(
+      `SELECT ${COLUMNS}, (SELECT position FROM projection_checkpoints WHERE name = 'sessions')
+         AS position FROM sessions WHERE id = $1`,
+      [id],
+    );
+    const [row] = rows;
+    if (row === undefined) return { session: undefined, position: await this.position() };
+    const { position, ...session } = row;
+    return { session, position };
+  }
+
+  /** The position the table reflects. */
+  async position(): Promise<number> {
+    const { rows } = await this.#pool.query<{ position: number }>(
+      "SELECT position FROM projection_checkpoints WHERE name = 'sessions'",
+    );
+    return rows[0]?.position ?? 0;
+  }
+
+  /**
+   * At start, with appends held off (the caller holds the log's head): a table of another
+   * projection version is emptied and folded again; one behind the head catches up.
+   */
+  async open(
+    client: Queryable,
+    head: number,
+    read: (after: number) => Promise<Envelope<AnyEvent>[]>,
+  ): Promise<{ rebuilt: boolean; caughtUp: number }> {
+    const { rows } = await client.query<{ version: number; position: number }>(
+      "SELECT version, position FROM projection_checkpoints WHERE name = 'sessions'",
+    );
+    const checkpoint = rows[0];
+    const rebuilt = checkpoint !== undefined && checkpoint.version !== sessionsProjection.version;
+    // No checkpoint: a new table, or an old log whose table was never filled.
+    if (rebuilt || checkpoint === undefined) await client.query('DELETE FROM sessions');
+    let from = rebuilt ? 0 : (checkpoint?.position ?? 0);
+    const start = from;
+    while (from < head) {
+      const page = await read(from);
+      const last = page.at(-1);
+      if (last === undefined) break;
+      await this.apply(client, page, last.position);
+      from = last.position;
+    }
+    if (checkpoint === undefined && from === 0) await this.apply(client, [], 0);
+    return { rebuilt, caughtUp: from - start };
+  }
+}
