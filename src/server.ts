@@ -1,4 +1,5 @@
 import { realpath } from 'node:fs/promises';
+import { isPostgresUrl } from './events/pg-database.js';
 import { sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
 import { lockLogFile } from './events/sqlite-lock.js';
@@ -8,12 +9,14 @@ import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/server.js';
-import { openSessionlog } from './sessionlog.js';
+import { openPgSessionlog } from './pg-sessionlog.js';
+import { openSessionlog, type Sessionlog } from './sessionlog.js';
+import { type PgLeaseOptions, pgWatchLeases } from './watcher/pg-leases.js';
 import type { WatchOptions } from './watcher/watch-options.js';
 import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
 export interface ServerOptions {
-  /** A SQLite file path or `:memory:`. */
+  /** A SQLite file path, `:memory:`, or a `postgres://…[?schema=NAME]` URL. */
   db: string;
   host?: string;
   /** 0 picks a free port. */
@@ -31,6 +34,8 @@ export interface ServerOptions {
   maxWatchers?: number;
   /** How file watching is bounded: ignored paths, depth, entries, rate cap, retries. */
   watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
+  /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
+  postgres?: { leases?: PgLeaseOptions; pollMs?: number; applicationName?: string };
   /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -54,11 +59,23 @@ export async function startServer(options: ServerOptions) {
     durability = 'full',
     maxWatchers = 256,
   } = options;
-  const lock = db === ':memory:' ? undefined : lockLogFile(db);
-  let log: ReturnType<typeof openSessionlog> | undefined;
+  const postgres = isPostgresUrl(db);
+  // One serve per SQLite file (its clients would not see another process's commits live);
+  // any number of nodes on one PostgreSQL log.
+  const lock = db === ':memory:' || postgres ? undefined : lockLogFile(db);
+  let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
-    log = openSessionlog({ db, durability });
+    const { pollMs, applicationName, leases } = options.postgres ?? {};
+    const pg = postgres
+      ? await openPgSessionlog({
+          url: db,
+          durability,
+          ...(pollMs === undefined ? {} : { pollMs }),
+          ...(applicationName === undefined ? {} : { applicationName }),
+        })
+      : undefined;
+    log = pg ?? openSessionlog({ db, durability });
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
     const { limits, heartbeatMs, pingMs, maxConnections } = options.gateway ?? {};
@@ -81,17 +98,17 @@ export async function startServer(options: ServerOptions) {
       pingMs,
     });
     // Driven by the log's commits, so it is up before the first request can start a session.
-    const { store, sessions, commands } = log;
+    const { store, commands } = log;
+    const opened = log;
     watching = watchSessions({
       store,
-      sessions,
       commands,
-      logFile: db,
+      activeSessions: () => opened.activeSessions(),
+      ...(pg ? { leases: pgWatchLeases(pg.database.pool, leases) } : { logFile: db }),
       options: { ...options.watch, maxWatchers },
     });
     const http = await listen(app, { gateway, hub }, host, port);
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
-    const opened = log;
     const watched = watching;
     return {
       /** The server's origin, e.g. `http://127.0.0.1:3001`. */

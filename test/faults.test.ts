@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqliteDatabase } from '../src/events/sqlite-database.js';
 import { createApp } from '../src/http/app.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
+import { openSessionlog, type SqliteSessionlog } from '../src/sessionlog.js';
 import { runCli } from './support/cli.js';
 import { useLogFile, useTempDir } from './support/temp-dir.js';
 
@@ -14,7 +14,7 @@ import { useLogFile, useTempDir } from './support/temp-dir.js';
 function useFaultyApp() {
   const logFile = useLogFile();
   const work = useTempDir();
-  const opened: Sessionlog[] = [];
+  const opened: SqliteSessionlog[] = [];
   afterEach(async () => {
     for (const log of opened.splice(0)) await log.close();
   });
@@ -48,7 +48,7 @@ function useFaultyApp() {
 }
 
 /** The log is whole: the chain verifies, the projection equals a fresh fold. */
-async function expectConsistent(log: Sessionlog, file: string): Promise<void> {
+async function expectConsistent(log: SqliteSessionlog, file: string): Promise<void> {
   expect(log.projections.verify()).toEqual([]);
   const events = await log.store.read();
   expect(events.map((e) => e.position)).toEqual(events.map((_, i) => i + 1));

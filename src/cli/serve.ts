@@ -11,7 +11,9 @@ export const serve: Command = {
 Serves the dashboard, the HTTP API and the WebSocket gateway on one port, and prints the URL
 to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
 
-  --db FILE|:memory:        the log (SESSIONLOG_DB; default ./data/sessionlog.db)
+  --db FILE|:memory:|URL    the log (SESSIONLOG_DB; default ./data/sessionlog.db); a
+                            postgres://user@host:5432/db[?schema=NAME] URL puts it in
+                            PostgreSQL, where several serve nodes can share it
   --port N                  (PORT; default 3001; 0 picks a free port)
   --host HOST               (HOST; default 127.0.0.1; any other than loopback needs a token)
   --token TOKEN             (SESSIONLOG_TOKEN) required on /api and /ws
@@ -97,7 +99,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
     const stop = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     const { rebuilt, caughtUp } = server.log.opened;
     out.log(
-      `sessionlog: log ${server.log.file} (logId ${server.log.store.logId}, head ${await server.log.store.head()})` +
+      `sessionlog: log ${server.log.location} (logId ${server.log.store.logId}, head ${await server.log.store.head()})` +
         (rebuilt.length > 0 ? `; rebuilt ${rebuilt.join(', ')}` : '') +
         (caughtUp.length > 0 ? `; caught up ${caughtUp.join(', ')}` : ''),
     );

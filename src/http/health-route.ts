@@ -10,7 +10,7 @@ export function healthRoute(log: Sessionlog): Hono {
   const app = new Hono();
   app.get('/', async (c) => {
     const head = await log.store.head();
-    const sessions = log.projections.checkpoint(sessionsProjection.name)?.position ?? 0;
+    const sessions = await log.sessionsPosition();
     return c.json({ status: 'ok', logId: log.store.logId, head, projections: { sessions } });
   });
   return app;

@@ -88,7 +88,8 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
   // A deleted session's history stays readable: auditors need what led to the deletion.
   app.get('/:id/events', async (c) => {
     const id = c.req.param('id');
-    if (log.sessions.get(id) === undefined) throw new NotFoundError('no such session');
+    if ((await log.getSession(id)).session === undefined)
+      throw new NotFoundError('no such session');
     const { after, limit } = pageParams(c);
     const events = await log.store.readStream(id, { after, limit });
     // As on /api/events: the last returned position, or `after` for an empty page.

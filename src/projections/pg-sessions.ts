@@ -53,7 +53,9 @@ export class PgSessions {
         `SELECT ${COLUMNS} FROM sessions WHERE id = ANY($1::text[])`,
         [keys],
       );
-      const table = sessionsProjection.inMemory?.(new Map(rows.map((row): [string, SessionState] => [row.id, row])));
+      const table = sessionsProjection.inMemory?.(
+        new Map(rows.map((row): [string, SessionState] => [row.id, row])),
+      );
       if (table === undefined) throw new Error('the sessions projection has no in-memory table');
       const changed = new Map<string, SessionState>();
       applyAll(
@@ -65,8 +67,7 @@ export class PgSessions {
         },
         handled,
       );
-      if (changed.size > 0)
-        await client.query(UPSERT, [JSON.stringify([...changed.values()])]);
+      if (changed.size > 0) await client.query(UPSERT, [JSON.stringify([...changed.values()])]);
     }
     await client.query(CHECKPOINT, [sessionsProjection.name, sessionsProjection.version, head]);
   }

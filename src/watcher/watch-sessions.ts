@@ -1,7 +1,7 @@
 import type { EventStore } from '../events/store.js';
-import type { SessionsTable } from '../projections/sessions-projection.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
+import type { WatchLeases } from './pg-leases.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';
 import type { CreateWatcher } from './watch-run.js';
@@ -9,8 +9,13 @@ import type { CreateWatcher } from './watch-run.js';
 /** What file watching needs from the log, and how it is bounded. */
 export interface WatchSessionsDeps {
   store: Pick<EventStore, 'subscribe'>;
-  /** Read once, at start: the sessions pending or in progress are watched again. */
-  sessions: Pick<SessionsTable, 'list'>;
+  /** Read once, at start, oldest first: the sessions pending or in progress are watched again. */
+  activeSessions(): Promise<ReadonlyArray<{ id: string; cwd: string }>>;
+  /**
+   * Several nodes on one log: a session is watched only by the node holding its lease, and
+   * another node takes over the sessions of one that stops (default: this node watches all).
+   */
+  leases?: WatchLeases;
   commands: RecordingCommands;
   /** The log's database file: it and its companions are never reported. */
   logFile?: string;
@@ -93,29 +98,66 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
     track(recorder.close());
   }
 
+  // With leases, a session is watched once this node holds its lease. `wanted` is what the
+  // log says should be watched: an end that commits while a claim is under way wins.
+  const { leases } = deps;
+  const wanted = new Map<string, string>();
+  const claims = new Map<string, Promise<void>>();
+  function claimThenWatch(id: string, cwd: string): void {
+    wanted.set(id, cwd);
+    if (leases === undefined) return watch(id, cwd);
+    if (watched.has(id) || claims.has(id)) return;
+    // A full node leaves the session to another one rather than record it as not watched.
+    if (!directories.has(cwd) && directories.size >= options.maxWatchers) return;
+    const claim = leases
+      .claim(id)
+      .then((won) => {
+        if (!won) return;
+        if (wanted.get(id) === cwd) watch(id, cwd);
+        else return leases.release(id);
+      })
+      .finally(() => claims.delete(id));
+    claims.set(id, claim);
+    track(claim);
+  }
+  function stop(id: string): void {
+    wanted.delete(id);
+    unwatch(id);
+    if (leases !== undefined) track(leases.release(id));
+  }
+
   const unsubscribe = deps.store.subscribe((events) => {
     for (const event of events) {
-      if (event.type === 'SessionStarted') watch(event.stream, event.data.cwd);
-      else if (event.type === 'SessionEnded' || event.type === 'SessionDeleted') {
-        unwatch(event.stream);
-      }
+      if (event.type === 'SessionStarted') claimThenWatch(event.stream, event.data.cwd);
+      else if (event.type === 'SessionEnded' || event.type === 'SessionDeleted') stop(event.stream);
     }
   });
   // Oldest first, as they were watched before the restart: the same ones get the slots.
-  const active = [
-    ...deps.sessions.list({ status: 'pending' }),
-    ...deps.sessions.list({ status: 'in_progress' }),
-  ].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));
-  for (const session of active) watch(session.id, session.cwd);
+  const resumed = deps.activeSessions().then((active) => {
+    for (const session of active) claimThenWatch(session.id, session.cwd);
+  });
+  track(resumed);
+  leases?.start({
+    onLost: (ids) => {
+      for (const id of ids) unwatch(id);
+    },
+    onOrphans: (sessions) => {
+      for (const { id, cwd } of sessions) claimThenWatch(id, cwd);
+    },
+  });
 
   return {
     async ready(sessionId) {
+      await resumed.catch(() => {});
+      await claims.get(sessionId);
       const entry = watched.get(sessionId);
       if (entry === undefined) return false;
       await entry.directory.ready();
       return true;
     },
     async close() {
+      // Leases first: no orphan is claimed while closing, and others may take over at once.
+      await leases?.close();
       unsubscribe();
       // Directories first: what they drain still reaches the recorders, which then finish.
       const entries = [...watched.values()];

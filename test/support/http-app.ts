@@ -1,12 +1,12 @@
 import { realpathSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
 import { type AppDeps, createApp } from '../../src/http/app.js';
-import { openSessionlog, type Sessionlog } from '../../src/sessionlog.js';
+import { openSessionlog, type SqliteSessionlog } from '../../src/sessionlog.js';
 import { useLogFile, useTempDir } from './temp-dir.js';
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
-  log: Sessionlog;
+  log: SqliteSessionlog;
   /** A directory that exists, as its realpath: a valid cwd. */
   workDir: string;
   request(path: string, init?: RequestInit): Promise<Response>;
@@ -44,7 +44,7 @@ export interface Problem {
 export function useApp(defaults: Overrides = {}) {
   const logFile = useLogFile();
   const work = useTempDir();
-  const opened: Sessionlog[] = [];
+  const opened: SqliteSessionlog[] = [];
   afterEach(async () => {
     for (const log of opened.splice(0)) await log.close();
   });

@@ -1,0 +1,116 @@
+import { openPostgres, type PgDatabase } from './events/pg-database.js';
+import { PgEventStore, readEventsOn } from './events/pg-store.js';
+import type { SessionEvent } from './events/schemas.js';
+import type { Durability } from './events/sqlite-database.js';
+import { applyAll } from './projections/apply-events.js';
+import { PgSessions } from './projections/pg-sessions.js';
+import { sessionsProjection } from './projections/sessions-projection.js';
+import { oldestFirst, type Sessionlog } from './sessionlog.js';
+import type { SessionState } from './sessions/session.js';
+import { sessionCommands } from './sessions/session-commands.js';
+
+export interface PgSessionlogOptions {
+  /** `postgres://…[?schema=NAME]`. */
+  url: string;
+  durability?: Durability;
+  clock?: () => Date;
+  /** Names this node's connections in pg_stat_activity (default `sessionlog`). */
+  applicationName?: string;
+  /** How often the tail looks for commits when no notification came (default 1000 ms). */
+  pollMs?: number;
+}
+
+/**
+ * The composition root on PostgreSQL: the shared log, the sessions table kept in the append's
+ * transaction, and the session commands, with the same answers as on SQLite. Several nodes
+ * may open the same database at once.
+ */
+export async function openPgSessionlog(options: PgSessionlogOptions) {
+  const { url, durability, clock, applicationName, pollMs } = options;
+  const database = await openPostgres(url, applicationName ? { applicationName } : {});
+  try {
+    const sessions = new PgSessions(database.pool);
+    const opened = await openProjection(sessions);
+    const store = await PgEventStore.open<SessionEvent>(database, {
+      hooks: [sessions],
+      ...(durability ? { durability } : {}),
+      ...(clock ? { clock } : {}),
+      ...(pollMs === undefined ? {} : { pollMs }),
+    });
+    const commands = sessionCommands({
+      store,
+      load: async (id) => (await sessions.get(id)).session ?? null,
+    });
+
+    /** The table as of a position: the log folded up to there (no snapshots in PostgreSQL). */
+    async function asOf(position: number): Promise<Map<string, SessionState>> {
+      const rows = new Map<string, SessionState>();
+      const table = sessionsProjection.inMemory?.(rows);
+      if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+      for (let after = 0; after < position; ) {
+        const page = await store.read({ after, upTo: position, limit: 1000 });
+        const last = page.at(-1);
+        if (last === undefined) break;
+        applyAll(sessionsProjection, table, page);
+        after = last.position;
+      }
+      return rows;
+    }
+
+    const log: Sessionlog & { database: PgDatabase } = {
+      location: database.label,
+      store,
+      commands,
+      opened,
+      async listSessions({ status, asOf: at } = {}) {
+        if (at === undefined) return sessions.list(status);
+        const table = sessionsProjection.inMemory?.(await asOf(at));
+        const listed = table?.list(status === undefined ? {} : { status }) ?? [];
+        return { sessions: listed, position: at };
+      },
+      getSession: (id) => sessions.get(id),
+      sessionsPosition: () => sessions.position(),
+      async activeSessions() {
+        const [pending, inProgress] = await Promise.all([
+          sessions.list('pending'),
+          sessions.list('in_progress'),
+        ]);
+        return oldestFirst([...pending.sessions, ...inProgress.sessions]);
+      },
+      database,
+      async close() {
+        await store.close();
+        await database.pool.end();
+      },
+    };
+    return log;
+  } catch (error) {
+    await database.pool.end();
+    throw error;
+  }
+
+  /** Brings the sessions table to the head with appends held off (the head's lock). */
+  async function openProjection(sessions: PgSessions) {
+    const client = await database.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ position: number }>(
+        'SELECT position FROM log_head FOR UPDATE',
+      );
+      const head = rows[0]?.position ?? 0;
+      const { rebuilt, caughtUp } = await sessions.open(client, head, (after) =>
+        readEventsOn(client, after),
+      );
+      await client.query('COMMIT');
+      return {
+        rebuilt: rebuilt ? [sessionsProjection.name] : [],
+        caughtUp: !rebuilt && caughtUp > 0 ? [sessionsProjection.name] : [],
+      };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
