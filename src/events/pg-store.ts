@@ -42,6 +42,11 @@ export interface PgStoreOptions {
   durability?: Durability;
   /** How often the tail looks for commits when no notification came (default 1000 ms). */
   pollMs?: number;
+  /**
+   * Runs inside each append's transaction, after its writes and before COMMIT (tests hold
+   * transactions open with it, to show that readers never skip a late commit).
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 interface Outcome {
@@ -76,6 +81,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   readonly #newId: () => string;
   readonly #durability: Durability;
   readonly #tail: PgTail<E>;
+  readonly #beforeCommit: (() => Promise<void>) | undefined;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
@@ -88,6 +94,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? (() => uuidv7());
     this.#durability = options.durability ?? 'full';
+    this.#beforeCommit = options.beforeCommit;
     this.#tail = new PgTail<E>(database, head, {
       read: (after) => this.read({ after, limit: PAGE }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),

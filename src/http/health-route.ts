@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { sessionsProjection } from '../projections/sessions-projection.js';
 import type { Sessionlog } from '../sessionlog.js';
 
 /**

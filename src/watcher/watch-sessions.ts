@@ -105,7 +105,10 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   const claims = new Map<string, Promise<void>>();
   function claimThenWatch(id: string, cwd: string): void {
     wanted.set(id, cwd);
-    if (leases === undefined) return watch(id, cwd);
+    if (leases === undefined) {
+      watch(id, cwd);
+      return;
+    }
     if (watched.has(id) || claims.has(id)) return;
     // A full node leaves the session to another one rather than record it as not watched.
     if (!directories.has(cwd) && directories.size >= options.maxWatchers) return;

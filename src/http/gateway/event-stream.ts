@@ -40,7 +40,7 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
   const limits: FlowLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const app = new Hono();
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     if (hub.closing) {
       throw new ProblemException(
         problem(503, 'unavailable', 'the server is shutting down', {}, { 'retry-after': '1' }),
@@ -67,6 +67,9 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
       );
     }
     const { request: wanted } = parsed;
+    // A client ahead of this node (it wrote through another node of a shared log): learn the
+    // log's head before judging it, rather than reset it for this node's lag.
+    if (wanted.after !== undefined && wanted.after > hub.head) await hub.freshHead();
     // From here to `hub.add` nothing awaits, so no commit can fall between `head` and the feed.
     const head = hub.head;
     const after = wanted.after ?? head;

@@ -61,6 +61,14 @@ export async function createSubscriptionHub(options: HubOptions) {
     get head(): number {
       return head;
     },
+    /**
+     * The log's head as the store tells it now. On a log shared by several nodes it can be
+     * ahead of the commits this node has heard of; subscriptions then read up to it.
+     */
+    async freshHead(): Promise<number> {
+      head = Math.max(head, await store.head());
+      return head;
+    },
     /** True once the server is shutting down: new subscriptions are refused (503). */
     get closing(): boolean {
       return closing;

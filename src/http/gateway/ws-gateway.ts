@@ -11,7 +11,13 @@ import {
   tokenMatches,
 } from '../security.js';
 import { wsEncoder } from './frames.js';
-import { CloseCode, parseSubscription, resetReason, type ServerFrame } from './protocol.js';
+import {
+  CloseCode,
+  parseSubscription,
+  resetReason,
+  type ServerFrame,
+  type SubscriptionRequest,
+} from './protocol.js';
 import { DEFAULT_LIMITS, type FlowLimits, Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 
@@ -90,6 +96,19 @@ export function createGateway(options: GatewayOptions) {
       return;
     }
     const { request: wanted } = parsed;
+    // A client ahead of this node (it wrote through another node of a shared log): learn the
+    // log's head before judging it, rather than reset it for this node's lag.
+    if (wanted.after !== undefined && wanted.after > hub.head) {
+      hub.freshHead().then(
+        () => socket.readyState === WebSocket.OPEN && subscribe(socket, wanted),
+        () => fail(socket, CloseCode.internalError, 'the server could not read the log'),
+      );
+    } else {
+      subscribe(socket, wanted);
+    }
+  }
+
+  function subscribe(socket: WebSocket, wanted: SubscriptionRequest): void {
     const sink = {
       get buffered() {
         return socket.bufferedAmount;
