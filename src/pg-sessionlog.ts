@@ -1,6 +1,7 @@
 import { openPostgres, type PgDatabase } from './events/pg-database.js';
-import { PgEventStore, readEventsOn } from './events/pg-store.js';
-import type { SessionEvent } from './events/schemas.js';
+import { PgEventReader } from './events/pg-reader.js';
+import { PgEventStore } from './events/pg-store.js';
+import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
 import { applyAll } from './projections/apply-events.js';
 import { PgSessions } from './projections/pg-sessions.js';
@@ -98,8 +99,9 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
         'SELECT position FROM log_head FOR UPDATE',
       );
       const head = rows[0]?.position ?? 0;
+      const reader = new PgEventReader(client, sessionEventTypes);
       const { rebuilt, caughtUp } = await sessions.open(client, head, (after) =>
-        readEventsOn(client, after),
+        reader.read({ after, limit: 1000 }),
       );
       await client.query('COMMIT');
       return {

@@ -10,10 +10,9 @@ import {
   replayOf,
 } from './append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
-import { rememberEnvelopeJson } from './envelope-json.js';
 import { IdempotencyKeyReusedError, StoreUnavailableError } from './errors.js';
-import { decodeRow, type EventRow, rowJson, upcast } from './event-row.js';
 import { type PgDatabase, readPgMeta } from './pg-database.js';
+import { isConnectionError, PgEventReader } from './pg-reader.js';
 import { PgTail } from './pg-tail.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
 import type { Durability } from './sqlite-database.js';
@@ -57,8 +56,6 @@ interface Outcome {
 }
 
 const PAGE = 1000;
-const EVENT_COLUMNS =
-  'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';
 
 /**
  * The log in PostgreSQL, shared by every node that serves it.
@@ -80,6 +77,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   readonly #clock: () => Date;
   readonly #newId: () => string;
   readonly #durability: Durability;
+  readonly #reader: PgEventReader;
   readonly #tail: PgTail<E>;
   readonly #beforeCommit: (() => Promise<void>) | undefined;
   #queue: PendingAppend[] = [];
@@ -95,6 +93,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#newId = options.newId ?? (() => uuidv7());
     this.#durability = options.durability ?? 'full';
     this.#beforeCommit = options.beforeCommit;
+    this.#reader = new PgEventReader(database.pool, this.#registry);
     this.#tail = new PgTail<E>(database, head, {
       read: (after) => this.read({ after, limit: PAGE }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
@@ -140,7 +139,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
-    const { rows } = await this.#query<IdempotencyRow>(
+    const { rows } = await this.#reader.query<IdempotencyRow>(
       'SELECT fingerprint, stream, first_position, position, version FROM idempotency_keys WHERE key = $1',
       [key],
     );
@@ -149,24 +148,11 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   async read(options: ReadOptions = {}): Promise<Envelope<E>[]> {
-    return (await this.#rows(options)).map((row) => {
-      const decoded = decodeRow(row);
-      const event = upcast(decoded, this.#registry);
-      if (event === decoded) rememberEnvelopeJson(event, rowJson(row));
-      return event as Envelope<E>;
-    });
+    return (await this.#reader.read(options)) as Envelope<E>[];
   }
 
   async readJson(options: ReadOptions = {}): Promise<EnvelopeText[]> {
-    return (await this.#rows(options)).map((row) => {
-      const schemaVersion = (JSON.parse(row.meta) as { schemaVersion?: number }).schemaVersion;
-      const current = this.#registry[row.type]?.schemaVersion ?? 1;
-      const json =
-        (schemaVersion ?? 1) >= current
-          ? rowJson(row)
-          : JSON.stringify(upcast(decodeRow(row), this.#registry));
-      return { position: row.position, type: row.type, json };
-    });
+    return this.#reader.readJson(options);
   }
 
   async readStream(
@@ -177,8 +163,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   async head(): Promise<number> {
-    const { rows } = await this.#query<{ position: number }>('SELECT position FROM log_head');
-    return rows[0]?.position ?? 0;
+    return this.#reader.head();
   }
 
   /** Every commit of the log, this node's and the other nodes', in position order. */
@@ -190,33 +175,6 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#closed = true;
     while (this.#flushing !== undefined) await this.#flushing;
     await this.#tail.close();
-  }
-
-  async #rows(options: ReadOptions): Promise<EventRow[]> {
-    const { after = 0, upTo, limit, streams, types } = options;
-    const params: unknown[] = [after];
-    const where = ['position > $1'];
-    if (upTo !== undefined) where.push(`position <= $${params.push(upTo)}`);
-    if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
-    if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
-    const limited = limit === undefined ? '' : ` LIMIT $${params.push(limit)}`;
-    const { rows } = await this.#query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
-      params,
-    );
-    return rows;
-  }
-
-  /** A read on the pool; a database that cannot be reached is StoreUnavailableError (503). */
-  async #query<R extends pg.QueryResultRow>(
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.#database.pool.query<R>(sql, params);
-    } catch (error) {
-      throw unavailableIfConnection(error);
-    }
   }
 
   #scheduleFlush(): void {
@@ -451,38 +409,4 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     const envelopes = written.map(({ envelope }) => envelope);
     for (const hook of this.#hooks) await hook.apply(client, envelopes, head);
   }
-}
-
-// Class 08: connection exceptions; 57P01–57P03: the server is shutting down or not ready.
-const CONNECTION_CODES = /^(08|57P0[1-3])/;
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') {
-    return CONNECTION_CODES.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code);
-  }
-  const message = String((error as Error | null)?.message ?? '');
-  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
-    message,
-  );
-}
-
-function unavailableIfConnection(error: unknown): unknown {
-  if (!isConnectionError(error)) return error;
-  return new StoreUnavailableError(`the log could not be read: ${String(error)}`, {
-    cause: error,
-  });
-}
-
-/** Events after `after` on a given connection (inside a transaction), decoded and upcast. */
-export async function readEventsOn(
-  client: Pick<pg.PoolClient, 'query'>,
-  after: number,
-  registry: EventRegistry = sessionEventTypes,
-): Promise<Envelope<AnyEvent>[]> {
-  const { rows } = await client.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT ${PAGE}`,
-    [after],
-  );
-  return rows.map((row) => upcast(decodeRow(row), registry));
 }

@@ -1,11 +1,9 @@
 import type pg from 'pg';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { Queryable } from '../events/pg-reader.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
 import { applyAll } from './apply-events.js';
 import { sessionsProjection } from './sessions-projection.js';
-
-/** Anything that runs a query: the pool, or the client of a transaction. */
-type Queryable = Pick<pg.PoolClient, 'query'>;
 
 const COLUMNS = `id, name, cwd, hostname, platform, "user", status, summary,
   started_at AS "startedAt", ended_at AS "endedAt", last_activity_at AS "lastActivityAt",

@@ -1,0 +1,104 @@
+import type pg from 'pg';
+import type { AnyEvent, Envelope } from './envelope.js';
+import { rememberEnvelopeJson } from './envelope-json.js';
+import { StoreUnavailableError } from './errors.js';
+import { decodeRow, type EventRow, rowJson, upcast } from './event-row.js';
+import type { EventRegistry } from './schemas.js';
+import type { EnvelopeText, ReadOptions } from './store.js';
+
+const EVENT_COLUMNS =
+  'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';
+
+/** Anything that runs a query: the pool, or the client of a transaction. */
+export type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * Reads the PostgreSQL log by position with optional filters: what the store, the CLI and
+ * verify share. Rows come back with data and meta as the stored canonical text.
+ */
+export class PgEventReader {
+  readonly #db: Queryable;
+  readonly registry: EventRegistry;
+
+  constructor(db: Queryable, registry: EventRegistry) {
+    this.#db = db;
+    this.registry = registry;
+  }
+
+  /** Decoded and upcast events (a page: callers pass a limit), in position order. */
+  async read(options: ReadOptions = {}): Promise<Envelope<AnyEvent>[]> {
+    return (await this.rows(options)).map((row) => {
+      const decoded = decodeRow(row);
+      const event = upcast(decoded, this.registry);
+      if (event === decoded) rememberEnvelopeJson(event, rowJson(row));
+      return event;
+    });
+  }
+
+  /** The events of `read` as JSON text, made from the stored text without decoding it. */
+  async readJson(options: ReadOptions = {}): Promise<EnvelopeText[]> {
+    return (await this.rows(options)).map((row) => {
+      const stored = (JSON.parse(row.meta) as { schemaVersion?: number }).schemaVersion ?? 1;
+      const current = this.registry[row.type]?.schemaVersion ?? 1;
+      const json =
+        stored >= current ? rowJson(row) : JSON.stringify(upcast(decodeRow(row), this.registry));
+      return { position: row.position, type: row.type, json };
+    });
+  }
+
+  /** The rows exactly as stored. */
+  async rows(options: ReadOptions = {}): Promise<EventRow[]> {
+    const { after = 0, upTo, limit, streams, types } = options;
+    const params: unknown[] = [after];
+    const where = ['position > $1'];
+    if (upTo !== undefined) where.push(`position <= $${params.push(upTo)}`);
+    if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
+    if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
+    const limited = limit === undefined ? '' : ` LIMIT $${params.push(limit)}`;
+    const { rows } = await this.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
+      params,
+    );
+    return rows;
+  }
+
+  /** The position of the last committed event (0 for an empty log). */
+  async head(): Promise<number> {
+    const { rows } = await this.query<{ position: number }>('SELECT position FROM log_head');
+    return rows[0]?.position ?? 0;
+  }
+
+  /** A query; a database that cannot be reached is StoreUnavailableError (503). */
+  async query<R extends pg.QueryResultRow>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#db.query<R>(sql, params);
+    } catch (error) {
+      throw unavailableIfConnection(error);
+    }
+  }
+}
+
+// Class 08: connection exceptions; 57P01–57P03: the server is shutting down or not ready.
+const CONNECTION_CODES = /^(08|57P0[1-3])/;
+
+/** Whether an error says the database could not be reached (not that a statement was wrong). */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    return CONNECTION_CODES.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code);
+  }
+  const message = String((error as Error | null)?.message ?? '');
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(
+    message,
+  );
+}
+
+function unavailableIfConnection(error: unknown): unknown {
+  if (!isConnectionError(error)) return error;
+  return new StoreUnavailableError(`the log could not be read: ${String(error)}`, {
+    cause: error,
+  });
+}
