@@ -31,7 +31,8 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
   const database = await openPostgres(url, applicationName ? { applicationName } : {});
   try {
     const sessions = new PgSessions(database.pool);
-    const opened = await openProjection(sessions);
+    const { rebuilt, caughtUp } = await openProjection(database, sessions);
+    const opened = { rebuilt, caughtUp };
     const store = await PgEventStore.open<SessionEvent>(database, {
       hooks: [sessions],
       ...(durability ? { durability } : {}),
@@ -89,30 +90,38 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
     await database.pool.end();
     throw error;
   }
+}
 
-  /** Brings the sessions table to the head with appends held off (the head's lock). */
-  async function openProjection(sessions: PgSessions) {
-    const client = await database.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ position: number }>(
-        'SELECT position FROM log_head FOR UPDATE',
-      );
-      const head = rows[0]?.position ?? 0;
-      const reader = new PgEventReader(client, sessionEventTypes);
-      const { rebuilt, caughtUp } = await sessions.open(client, head, (after) =>
-        reader.read({ after, limit: 1000 }),
-      );
-      await client.query('COMMIT');
-      return {
-        rebuilt: rebuilt ? [sessionsProjection.name] : [],
-        caughtUp: !rebuilt && caughtUp > 0 ? [sessionsProjection.name] : [],
-      };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+/** Brings the sessions table to the head with appends held off (the head's lock). */
+export async function openProjection(
+  database: PgDatabase,
+  sessions: PgSessions,
+  options: { rebuild?: boolean } = {},
+) {
+  const client = await database.pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ position: number }>(
+      'SELECT position FROM log_head FOR UPDATE',
+    );
+    const head = rows[0]?.position ?? 0;
+    const reader = new PgEventReader(client, sessionEventTypes);
+    const { rebuilt, caughtUp } = await sessions.open(
+      client,
+      head,
+      (after) => reader.read({ after, limit: 1000 }),
+      options,
+    );
+    await client.query('COMMIT');
+    return {
+      head,
+      rebuilt: rebuilt ? [sessionsProjection.name] : [],
+      caughtUp: !rebuilt && caughtUp > 0 ? [sessionsProjection.name] : [],
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
   }
 }

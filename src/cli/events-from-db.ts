@@ -1,8 +1,12 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnyEvent, Envelope } from '../events/envelope.js';
+import { isPostgresUrl, openPostgres } from '../events/pg-database.js';
+import { PgEventReader } from '../events/pg-reader.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import { openDatabase } from '../events/sqlite-database.js';
 import { SqliteEventReader } from '../events/sqlite-reader.js';
+import type { ReadOptions } from '../events/store.js';
 import { NDJSON_PAGE } from '../http/ndjson.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
@@ -18,7 +22,7 @@ import type { EventFilter } from './event-filter.js';
 const POLL_MS = 250;
 
 /**
- * Writes the log file's events after `filter.after` as NDJSON, exactly as `GET /api/events`
+ * Writes the log's events (a file, or a PostgreSQL database) after `filter.after` as NDJSON, exactly as `GET /api/events`
  * answers them (the same reader, the same serialization): up to the head as it was when the
  * command started, then, with `follow`, every later commit until `signal`. Opens the file
  * read-only, as verify does: it never creates, migrates or locks it, and a running server
@@ -29,33 +33,59 @@ export async function eventsFromDb(
   filter: EventFilter,
   { follow, writer, signal }: { follow: boolean; writer: DataWriter; signal: AbortSignal },
 ): Promise<void> {
-  if (!existsSync(file)) throw new Error(`no log at ${file}`);
-  const db = openDatabase(file, { readonly: true });
+  const { reader, close } = await openReader(file);
   try {
-    const reader = new SqliteEventReader(db, sessionEventTypes);
     const { types, streams } = filter;
     /** Every position up to here has been read (written out, or filtered out). */
     let scanned = filter.after;
     const copyUpTo = async (head: number) => {
       for (let after = scanned; !signal.aborted; ) {
-        const page = reader.read({ after, upTo: head, limit: NDJSON_PAGE, types, streams });
+        const page = await reader.read({ after, upTo: head, limit: NDJSON_PAGE, types, streams });
         await writer.write(page.map((event) => `${JSON.stringify(event)}\n`).join(''));
         after = page.at(-1)?.position ?? head;
         if (page.length < NDJSON_PAGE) break;
       }
       if (!signal.aborted) scanned = Math.max(scanned, head);
     };
-    await copyUpTo(reader.head());
+    await copyUpTo(await reader.head());
     while (follow && !signal.aborted) {
       try {
         await sleep(POLL_MS, undefined, { signal });
       } catch {
         break; // interrupted
       }
-      const head = reader.head();
+      const head = await reader.head();
       if (head > scanned) await copyUpTo(head);
     }
   } finally {
-    db.close();
+    await close();
   }
+}
+
+/** What reading a log needs, from a SQLite file (read-only) or a PostgreSQL database. */
+interface LogReader {
+  read(options: ReadOptions): Envelope<AnyEvent>[] | Promise<Envelope<AnyEvent>[]>;
+  head(): number | Promise<number>;
+}
+
+/** Opens the log without creating or changing anything: a wrong name is an error. */
+async function openReader(db: string): Promise<{ reader: LogReader; close(): Promise<void> }> {
+  if (isPostgresUrl(db)) {
+    const database = await openPostgres(db, {
+      create: false,
+      applicationName: 'sessionlog events',
+    });
+    return {
+      reader: new PgEventReader(database.pool, sessionEventTypes),
+      close: () => database.pool.end(),
+    };
+  }
+  if (!existsSync(db)) throw new Error(`no log at ${db}`);
+  const file = openDatabase(db, { readonly: true });
+  return {
+    reader: new SqliteEventReader(file, sessionEventTypes),
+    close: async () => {
+      file.close();
+    },
+  };
 }

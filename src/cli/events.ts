@@ -11,7 +11,7 @@ import { serverAddress } from './server-address.js';
 export const events: Command = {
   name: 'events',
   summary: 'print the log as NDJSON, from a log file or a running server; --follow tails it',
-  usage: `sessionlog events [--db FILE | --url URL] [--after P] [--types T1,T2] [--streams a,b]
+  usage: `sessionlog events [--db FILE|URL | --url URL] [--after P] [--types T1,T2] [--streams a,b]
                   [--follow] [--token TOKEN]
 
 Prints every event after position P as NDJSON, one envelope per line, exactly as
@@ -19,8 +19,9 @@ GET /api/events answers with Accept: application/x-ndjson: up to the head as it 
 command started. With --follow it keeps printing new events as they are committed until
 interrupted (Ctrl-C, SIGTERM). A reader that goes away (| head) ends it quietly.
 
-  --db FILE         a log file, opened read-only (default: $SESSIONLOG_DB or
-                    ./data/sessionlog.db); --follow looks for new commits every 250 ms
+  --db FILE|URL     a log file, opened read-only (default: $SESSIONLOG_DB or
+                    ./data/sessionlog.db), or a postgres:// URL; --follow looks for new
+                    commits every 250 ms
   --url URL         a running server (the URL serve prints, with ?token=… if it has one);
                     --follow tails its WebSocket and resumes by position after a disconnect
   --after P         only events after position P (default 0: the whole log)

@@ -1,6 +1,10 @@
 import { existsSync } from 'node:fs';
+import { isPostgresUrl, openPostgres } from '../events/pg-database.js';
+import { openProjection } from '../pg-sessionlog.js';
+import { PgSessions } from '../projections/pg-sessions.js';
+import { sessionsProjection } from '../projections/sessions-projection.js';
 import { openSessionlog } from '../sessionlog.js';
-import { type Command, dbFrom, dbOption } from './args.js';
+import { type Command, dbFrom, dbOption, type Output } from './args.js';
 
 /** `sessionlog rebuild`: projections and their snapshots made again from the log. */
 export const rebuild: Command = {
@@ -12,11 +16,13 @@ Replays the whole log into a fresh table for each projection (or only NAME) and 
 with the projection's snapshots dropped and written again from the same fold, in one
 transaction. The log itself is only read.
 
-  --db FILE          the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)
+  --db FILE|URL      the log (default: $SESSIONLOG_DB or ./data/sessionlog.db), or a
+                     postgres:// URL (appends wait while the table is made again)
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
     const file = dbFrom(values);
+    if (isPostgresUrl(file)) return rebuildPostgres(file, values.projection, out);
     // A mistyped path must not leave an empty log behind it.
     if (file !== ':memory:' && !existsSync(file)) throw new Error(`no log at ${file}`);
     const log = openSessionlog({ db: file });
@@ -36,3 +42,25 @@ transaction. The log itself is only read.
     }
   },
 };
+
+/** The sessions table made again from the log, with appends held off meanwhile (the head's lock). */
+async function rebuildPostgres(url: string, projection: unknown, out: Output): Promise<number> {
+  if (projection !== undefined && projection !== sessionsProjection.name) {
+    throw new Error(`no projection ${String(projection)} (known: ${sessionsProjection.name})`);
+  }
+  const database = await openPostgres(url, {
+    create: false,
+    applicationName: 'sessionlog rebuild',
+  });
+  try {
+    const started = performance.now();
+    const { head } = await openProjection(database, new PgSessions(database.pool), {
+      rebuild: true,
+    });
+    const ms = performance.now() - started;
+    out.log(`rebuilt ${sessionsProjection.name}: ${head} events in ${ms.toFixed(0)} ms`);
+    return 0;
+  } finally {
+    await database.pool.end();
+  }
+}

@@ -1,17 +1,19 @@
 import { existsSync } from 'node:fs';
+import { isPostgresUrl, openPostgres, readPgMeta } from '../events/pg-database.js';
+import { verifyPgLog } from '../events/pg-verify.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import { openDatabase, readMeta } from '../events/sqlite-database.js';
 import { SqliteEventReader } from '../events/sqlite-reader.js';
-import { verifyChain } from '../events/verify-chain.js';
+import { type ChainReport, verifyChain } from '../events/verify-chain.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
 import { SqliteProjections } from '../projections/sqlite-projections.js';
-import { type Command, dbFrom, dbOption } from './args.js';
+import { type Command, dbFrom, dbOption, type Output } from './args.js';
 
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
 export const verify: Command = {
   name: 'verify',
   summary: 'check the hash chain, the append-only triggers, every projection and its snapshots',
-  usage: `sessionlog verify [--db FILE]
+  usage: `sessionlog verify [--db FILE|URL]
 
 Recomputes the hash chain over every stored event, checks that the append-only triggers are
 in place and unaltered, that nothing records a position beyond the log's end, and compares
@@ -20,10 +22,14 @@ Opens the file read-only and changes nothing. Exits 0 when all agree, 1 naming t
 position that disagrees (\`sessionlog rebuild\` makes tables and snapshots again from the log;
 nothing repairs the log itself).
 
-  --db FILE   the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)`,
+On PostgreSQL (--db postgres://…) the same checks run in one read-only snapshot, with the
+head row in place of the snapshots (there are none in PostgreSQL).
+
+  --db FILE|URL   the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)`,
   options: dbOption,
   async run(values, out) {
     const file = dbFrom(values);
+    if (isPostgresUrl(file)) return verifyPostgres(file, out);
     if (!existsSync(file)) {
       out.error(`sessionlog verify: no log at ${file}`);
       return 2;
@@ -41,28 +47,7 @@ nothing repairs the log itself).
         checkpoint: projections.checkpoint(name),
         snapshots: projections.snapshotStats(name),
       }))();
-      const bad: number[] = [];
-      if (chain.broken === undefined) {
-        out.log(
-          `chain        ${chain.events} events, positions 1..${chain.head}, every hash intact`,
-        );
-      } else {
-        bad.push(chain.broken.position);
-        out.log(`chain        BROKEN at position ${chain.broken.position}: ${chain.broken.reason}`);
-      }
-      if (chain.keysBeyondHead !== undefined) {
-        bad.push(chain.head + 1);
-        out.log(
-          `end          TRUNCATED: idempotency keys name position ${chain.keysBeyondHead}, the log ends at ${chain.head}`,
-        );
-      }
-      const { missingTriggers: missing, alteredTriggers: altered } = chain;
-      if (missing.length === 0 && altered.length === 0) out.log('append-only  triggers in place');
-      else {
-        bad.push(0);
-        if (missing.length > 0) out.log(`append-only  MISSING triggers: ${missing.join(', ')}`);
-        if (altered.length > 0) out.log(`append-only  ALTERED triggers: ${altered.join(', ')}`);
-      }
+      const bad = reportChain(chain, out);
       const inTable = mismatches.filter((m) => m.in === 'table');
       const inSnapshots = mismatches.filter((m) => m.in === 'snapshot');
       if (checkpoint === undefined) out.log(`projections  ${name} not built yet (serve builds it)`);
@@ -94,15 +79,85 @@ nothing repairs the log itself).
             : `snapshots    ${name}: ${snapshots.count} up to position ${snapshots.latest} (${snapshots.fulls} full), each equals the fold at its position`,
         );
       }
-      if (bad.length === 0) {
-        out.log('OK');
-        return 0;
-      }
-      const first = Math.min(...bad.filter((position) => position > 0));
-      out.log(`FAILED: first disagreement at position ${Number.isFinite(first) ? first : '-'}`);
-      return 1;
+      return conclude(bad, out);
     } finally {
       db.close();
     }
   },
 };
+
+/** The chain, the end and the triggers, as lines; returns the positions found bad (0: none). */
+function reportChain(chain: ChainReport, out: Output): number[] {
+  const bad: number[] = [];
+  if (chain.broken === undefined) {
+    out.log(`chain        ${chain.events} events, positions 1..${chain.head}, every hash intact`);
+  } else {
+    bad.push(chain.broken.position);
+    out.log(`chain        BROKEN at position ${chain.broken.position}: ${chain.broken.reason}`);
+  }
+  if (chain.keysBeyondHead !== undefined) {
+    bad.push(chain.head + 1);
+    out.log(
+      `end          TRUNCATED: idempotency keys name position ${chain.keysBeyondHead}, the log ends at ${chain.head}`,
+    );
+  }
+  const { missingTriggers: missing, alteredTriggers: altered } = chain;
+  if (missing.length === 0 && altered.length === 0) out.log('append-only  triggers in place');
+  else {
+    bad.push(0);
+    if (missing.length > 0) out.log(`append-only  MISSING triggers: ${missing.join(', ')}`);
+    if (altered.length > 0) out.log(`append-only  ALTERED triggers: ${altered.join(', ')}`);
+  }
+  return bad;
+}
+
+function conclude(bad: readonly number[], out: Output): number {
+  if (bad.length === 0) {
+    out.log('OK');
+    return 0;
+  }
+  const first = Math.min(...bad.filter((position) => position > 0));
+  out.log(`FAILED: first disagreement at position ${Number.isFinite(first) ? first : '-'}`);
+  return 1;
+}
+
+async function verifyPostgres(url: string, out: Output): Promise<number> {
+  const database = await openPostgres(url, { create: false, applicationName: 'sessionlog verify' });
+  try {
+    const logId = await readPgMeta(database.pool, 'logId');
+    out.log(`log ${database.label} (logId ${logId})`);
+    const report = await verifyPgLog(database.pool, sessionEventTypes);
+    const bad = reportChain(report, out);
+    if (report.headMismatch === undefined) out.log('head         log_head matches the last event');
+    else {
+      bad.push(report.head);
+      out.log(`head         WRONG: ${report.headMismatch}`);
+    }
+    const { projection } = report;
+    const { name, version } = sessionsProjection;
+    if (report.broken !== undefined) {
+      out.log(`projections  ${name} not compared: the log it is folded from is broken`);
+    } else if (!projection.built) out.log(`projections  ${name} not built yet (serve builds it)`);
+    else if (projection.version !== version) {
+      out.log(
+        `projections  ${name} was built by projection version ${projection.version}, this sessionlog has ${version}: not compared (serve makes it again)`,
+      );
+    } else if (projection.mismatches.length === 0) {
+      out.log(
+        `projections  ${name} at position ${projection.position} equals a fresh fold of the log`,
+      );
+    } else {
+      const [first] = projection.mismatches;
+      if (first !== undefined) {
+        bad.push(first.position);
+        out.log(
+          `projections  ${name} DISAGREES at position ${first.position}: row ${first.key}` +
+            ` (${projection.mismatches.length} row(s) differ)\n  stored: ${JSON.stringify(first.stored)}\n  fold:   ${JSON.stringify(first.fold)}`,
+        );
+      }
+    }
+    return conclude(bad, out);
+  } finally {
+    await database.pool.end();
+  }
+}

@@ -36,7 +36,12 @@ const parseTypes: pg.CustomTypesConfig = {
  */
 export async function openPostgres(
   url: string,
-  options: { applicationName?: string; max?: number } = {},
+  options: {
+    applicationName?: string;
+    max?: number;
+    /** false: create and migrate nothing; fail if the schema holds no log (verify, events). */
+    create?: boolean;
+  } = {},
 ): Promise<PgDatabase> {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'sessionlog';
@@ -61,7 +66,8 @@ export async function openPostgres(
     console.warn('sessionlog: PostgreSQL connection lost:', error.message),
   );
   try {
-    await migrate(pool, schema);
+    if (options.create === false) await mustExist(pool, label);
+    else await migrate(pool, schema);
   } catch (error) {
     await pool.end();
     throw error;
@@ -185,6 +191,13 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+async function mustExist(pool: pg.Pool, label: string): Promise<void> {
+  const { rows } = await pool.query<{ found: boolean }>(
+    "SELECT to_regclass('events') IS NOT NULL AND to_regclass('log_head') IS NOT NULL AS found",
+  );
+  if (rows[0]?.found !== true) throw new Error(`no sessionlog log at ${label}`);
 }
 
 export async function readPgMeta(pool: pg.Pool, key: string): Promise<string | undefined> {

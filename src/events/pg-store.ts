@@ -268,6 +268,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
         this.#database.channel,
         String(outcome.head),
       ]);
+      await this.#beforeCommit?.();
       await client.query('COMMIT');
       return outcome;
     } catch (error) {

@@ -4,7 +4,7 @@ import {
   isAppendOnlyTrigger,
   type SqliteDatabase,
 } from './sqlite-database.js';
-import { decodeRow, type SqliteEventReader } from './sqlite-reader.js';
+import { decodeRow, type EventRow, type SqliteEventReader } from './sqlite-reader.js';
 
 export interface ChainReport {
   events: number;
@@ -41,48 +41,10 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
     return sql !== undefined && !isAppendOnlyTrigger(name, sql);
   });
   const triggers = { missingTriggers, alteredTriggers };
-  let previous = GENESIS_HASH;
-  let expected = 1;
-  let events = 0;
-  for (const row of reader.rows()) {
-    if (row.position !== expected) {
-      return {
-        events,
-        head: row.position,
-        ...triggers,
-        broken: {
-          position: expected,
-          reason: `position ${expected} is missing (next is ${row.position})`,
-        },
-      };
-    }
-    let recomputed: string;
-    try {
-      recomputed = chainHash(previous, decodeRow(row));
-    } catch (error) {
-      return {
-        events,
-        head: row.position,
-        ...triggers,
-        broken: { position: row.position, reason: `unreadable: ${String(error)}` },
-      };
-    }
-    if (recomputed !== row.hash) {
-      return {
-        events,
-        head: row.position,
-        ...triggers,
-        broken: {
-          position: row.position,
-          reason: 'hash does not match the content and the previous hash',
-        },
-      };
-    }
-    previous = row.hash;
-    expected++;
-    events++;
-  }
-  const head = expected - 1;
+  const check = new ChainCheck();
+  for (const row of reader.rows()) if (!check.next(row)) break;
+  const { events, head, broken } = check;
+  if (broken !== undefined) return { events, head, ...triggers, broken };
   const keyed = db.prepare('SELECT max(position) FROM idempotency_keys').pluck().get() as
     | number
     | null;
@@ -92,4 +54,48 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
     ...triggers,
     ...(keyed !== null && keyed > head ? { keysBeyondHead: keyed } : {}),
   };
+}
+
+/**
+ * The hash chain checked one stored row at a time, in position order: positions 1, 2, 3, …
+ * with no gap, and each hash recomputed from the content and the previous hash. Stops at the
+ * first break: every later hash depends on it.
+ */
+export class ChainCheck {
+  #previous = GENESIS_HASH;
+  /** Rows checked and found intact. */
+  events = 0;
+  /** The last position seen (where a break was found, once broken). */
+  head = 0;
+  broken: { position: number; reason: string } | undefined;
+
+  /** Checks the next row; false once the chain is broken (read no further). */
+  next(row: EventRow): boolean {
+    const expected = this.events + 1;
+    this.head = row.position;
+    if (row.position !== expected) {
+      this.broken = {
+        position: expected,
+        reason: `position ${expected} is missing (next is ${row.position})`,
+      };
+      return false;
+    }
+    let recomputed: string;
+    try {
+      recomputed = chainHash(this.#previous, decodeRow(row));
+    } catch (error) {
+      this.broken = { position: row.position, reason: `unreadable: ${String(error)}` };
+      return false;
+    }
+    if (recomputed !== row.hash) {
+      this.broken = {
+        position: row.position,
+        reason: 'hash does not match the content and the previous hash',
+      };
+      return false;
+    }
+    this.#previous = row.hash;
+    this.events++;
+    return true;
+  }
 }

@@ -103,18 +103,21 @@ export class PgSessions {
 
   /**
    * At start, with appends held off (the caller holds the log's head): a table of another
-   * projection version is emptied and folded again; one behind the head catches up.
+   * projection version (or any, with `rebuild`) is emptied and folded again; one behind the
+   * head catches up. Returns how many positions were folded.
    */
   async open(
     client: Queryable,
     head: number,
     read: (after: number) => Promise<Envelope<AnyEvent>[]>,
+    { rebuild = false } = {},
   ): Promise<{ rebuilt: boolean; caughtUp: number }> {
     const { rows } = await client.query<{ version: number; position: number }>(
       "SELECT version, position FROM projection_checkpoints WHERE name = 'sessions'",
     );
     const checkpoint = rows[0];
-    const rebuilt = checkpoint !== undefined && checkpoint.version !== sessionsProjection.version;
+    const rebuilt =
+      rebuild || (checkpoint !== undefined && checkpoint.version !== sessionsProjection.version);
     // No checkpoint: a new table, or an old log whose table was never filled.
     if (rebuilt || checkpoint === undefined) await client.query('DELETE FROM sessions');
     let from = rebuilt ? 0 : (checkpoint?.position ?? 0);
