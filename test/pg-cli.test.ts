@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { openPgSessionlog } from '../src/pg-sessionlog.js';
+import { startServer } from '../src/server.js';
+import { runCli } from './support/cli.js';
+import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
+
+/** Twelve events over four sessions, the last appends under idempotency keys. */
+async function writeLog(url: string): Promise<string[]> {
+  const log = await openPgSessionlog({ url, durability: 'normal' });
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const { session } = await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
+    ids.push(session.id);
+    await log.commands.update(session.id, { name: `s${i}` });
+  }
+  for (const [i, id] of ids.entries()) {
+    await log.commands.end(id, { status: 'completed' }, { idempotencyKey: `end-${i}` });
+  }
+  await log.close();
+  return ids;
+}
+
+const schemaOf = (url: string) => new URL(url).searchParams.get('schema') as string;
+
+describe.skipIf(pgUnavailable !== undefined)(
+  `the CLI on a PostgreSQL log${pgUnavailable ? ` (skipped: ${pgUnavailable})` : ''}`,
+  () => {
+    const newSchema = usePgSchemas();
+    const admin = usePgAdmin();
+
+    it('prints with events --db exactly what GET /api/events answers as NDJSON', async () => {
+      const url = newSchema();
+      const server = await startServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 });
+      try {
+        for (let i = 0; i < 60; i++) {
+          await server.log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
+        }
+        const [first] = (await server.log.listSessions()).sessions;
+        for (let i = 0; i < 40; i++) {
+          await server.log.commands.recordFileChange(first?.id as string, {
+            change: 'modified',
+            path: `f${i}.txt`,
+            kind: 'file',
+          });
+        }
+        const filters = [[], ['--after', '37'], ['--types', 'FileChanged'], ['--after', '99']];
+        for (const flags of filters) {
+          const query = new URLSearchParams();
+          if (flags[0] === '--after') query.set('after', flags[1] as string);
+          if (flags[0] === '--types') query.set('types', flags[1] as string);
+          const http = await fetch(`${server.url}/api/events?${query}`, {
+            headers: { accept: 'application/x-ndjson' },
+          });
+          const cli = await runCli('events', '--db', url, ...flags);
+          expect(cli.code).toBe(0);
+          expect(cli.data).toBe(await http.text());
+        }
+        expect((await runCli('events', '--db', url)).data.split('\n').length - 1).toBe(100);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('verifies an intact log and names what an intruder changed', async () => {
+      const url = newSchema();
+      const schema = schemaOf(url);
+      const [id] = await writeLog(url);
+      const intact = await runCli('verify', '--db', url);
+      expect(intact.code).toBe(0);
+      expect(intact.output).toContain('chain        12 events, positions 1..12, every hash intact');
+      expect(intact.output).toContain('append-only  triggers in place');
+      expect(intact.output).toContain('projections  sessions at position 12 equals a fresh fold');
+
+      const db = await admin();
+      // The table behind the log's back: verify names the row, rebuild makes it right again.
+      await db.query(`UPDATE ${schema}.sessions SET name = 'forged' WHERE id = $1`, [id]);
+      const forged = await runCli('verify', '--db', url);
+      expect(forged.code).toBe(1);
+      expect(forged.output).toContain(`projections  sessions DISAGREES at position 9: row ${id}`);
+      const rebuilt = await runCli('rebuild', '--db', url);
+      expect(rebuilt.output).toMatch(/^rebuilt sessions: 12 events/);
+      expect((await runCli('verify', '--db', url)).code).toBe(0);
+
+      // The database refuses an edit of the log; one who disables the trigger is seen twice.
+      await expect(
+        db.query(`UPDATE ${schema}.events SET type = 'SessionEnded' WHERE position = 5`),
+      ).rejects.toThrow(/append-only: UPDATE refused/);
+      await expect(db.query(`TRUNCATE ${schema}.events CASCADE`)).rejects.toThrow(
+        /append-only: TRUNCATE refused/,
+      );
+      await db.query(`ALTER TABLE ${schema}.events DISABLE TRIGGER events_append_only`);
+      await db.query(`UPDATE ${schema}.events SET data = '{"name":"forged"}' WHERE position = 6`);
+      const tampered = await runCli('verify', '--db', url);
+      expect(tampered.code).toBe(1);
+      expect(tampered.output).toContain(
+        'chain        BROKEN at position 6: hash does not match the content and the previous hash',
+      );
+      expect(tampered.output).toContain('append-only  ALTERED triggers: events_append_only');
+      expect(tampered.output).toContain('FAILED: first disagreement at position 6');
+    });
+
+    it('finds a gap, and a log whose end was cut off', async () => {
+      const url = newSchema();
+      const schema = schemaOf(url);
+      await writeLog(url);
+      const db = await admin();
+      await db.query(`ALTER TABLE ${schema}.events DISABLE TRIGGER events_append_only`);
+      await db.query(`DELETE FROM ${schema}.events WHERE position >= 11`);
+      const cut = await runCli('verify', '--db', url);
+      expect(cut.code).toBe(1);
+      expect(cut.output).toContain(
+        'end          TRUNCATED: idempotency keys name position 12, the log ends at 10',
+      );
+      expect(cut.output).toContain('head         WRONG: log_head says position 12');
+      await db.query(`DELETE FROM ${schema}.events WHERE position = 4`);
+      const gap = await runCli('verify', '--db', url);
+      expect(gap.output).toContain('chain        BROKEN at position 4: position 4 is missing');
+    });
+
+    it('creates nothing when pointed at a schema without a log', async () => {
+      const url = newSchema();
+      for (const command of ['verify', 'events', 'rebuild']) {
+        const { code, output } = await runCli(command, '--db', url);
+        expect(code).toBe(2);
+        expect(output).toContain('no sessionlog log at');
+      }
+      const db = await admin();
+      const { rows } = await db.query(
+        'SELECT 1 FROM information_schema.schemata WHERE schema_name = $1',
+        [schemaOf(url)],
+      );
+      expect(rows).toEqual([]);
+    });
+  },
+);
