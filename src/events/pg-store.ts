@@ -231,9 +231,17 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   async #commit(batch: readonly PendingAppend[], isolate: boolean): Promise<Outcome> {
     const client = await this.#database.pool.connect();
     let broken: Error | undefined;
+    // A connection lost between two statements (no query under way) is reported as an
+    // 'error' event, which would crash the process without a listener; the next statement
+    // then fails as a connection error.
+    const lost = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
-      await client.query('BEGIN');
-      if (this.#durability === 'normal') await client.query('SET LOCAL synchronous_commit TO OFF');
+      // `full` waits for the WAL flush whatever the server's default; one round trip for both.
+      const flush = this.#durability === 'full' ? 'on' : 'off';
+      await client.query(`BEGIN; SET LOCAL synchronous_commit TO ${flush}`);
       const { rows } = await client.query<{ position: number; hash: string }>(
         'SELECT position, hash FROM log_head FOR UPDATE',
       );
@@ -273,9 +281,10 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
       return outcome;
     } catch (error) {
       if (isConnectionError(error)) broken = error as Error;
-      else await client.query('ROLLBACK').catch(() => {});
+      else if (broken === undefined) await client.query('ROLLBACK').catch(() => {});
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
