@@ -26,29 +26,37 @@ const fileChanged: SessionEvent = { type: 'FileChanged', data: change };
 export async function appendRound(round: AppendRound): Promise<number> {
   const log = openSessionlog({ db: round.file, durability: round.durability });
   try {
-    const sessions = await Promise.all(
-      Array.from({ length: round.appenders }, () =>
-        log.commands.start({ cwd: '/bench', hostname: 'bench', platform: process.platform }),
-      ),
-    );
-    const appendOne = appender(log, round.path);
-    const started = performance.now();
-    const deadline = started + round.ms;
-    const counts = await Promise.all(
-      sessions.map(async ({ session }) => {
-        let appended = 0;
-        while (performance.now() < deadline) {
-          await appendOne(session.id);
-          appended++;
-        }
-        return appended;
-      }),
-    );
-    const seconds = (performance.now() - started) / 1000;
-    return counts.reduce((sum, n) => sum + n, 0) / seconds;
+    return await appendLoad(log, round);
   } finally {
     await log.close();
   }
+}
+
+/** The load of `appendRound` on a log already open (SQLite or PostgreSQL): events/s. */
+export async function appendLoad(
+  log: Sessionlog,
+  round: Pick<AppendRound, 'path' | 'appenders' | 'ms'>,
+): Promise<number> {
+  const sessions = await Promise.all(
+    Array.from({ length: round.appenders }, () =>
+      log.commands.start({ cwd: '/bench', hostname: 'bench', platform: process.platform }),
+    ),
+  );
+  const appendOne = appender(log, round.path);
+  const started = performance.now();
+  const deadline = started + round.ms;
+  const counts = await Promise.all(
+    sessions.map(async ({ session }) => {
+      let appended = 0;
+      while (performance.now() < deadline) {
+        await appendOne(session.id);
+        appended++;
+      }
+      return appended;
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return counts.reduce((sum, n) => sum + n, 0) / seconds;
 }
 
 function appender(log: Sessionlog, path: AppendPath): (id: string) => Promise<unknown> {

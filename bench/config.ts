@@ -31,6 +31,8 @@ export interface BenchConfig {
   /** Session creations per second, for this long (after a short warm-up). */
   fanoutRate: number;
   fanoutMs: number;
+  /** PostgreSQL beside SQLite: WebSocket clients of the POST → delivery figures (1 process). */
+  pgClients: number;
   /** Replay: clients in turn, each reading the whole big log from position 0. */
   replayRounds: number;
   /** Idle WebSockets held open for the memory figure, opened this many at a time. */
@@ -61,6 +63,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     fanoutProcesses: 2,
     fanoutRate: 200,
     fanoutMs: quick ? 2000 : 10_000,
+    pgClients: 100,
     replayRounds: 3,
     idleConnections: quick ? 1000 : 10_000,
     connectBatch: 500,

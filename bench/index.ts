@@ -15,6 +15,10 @@
  *   5. POST → delivery latency of SessionStarted on 1,000 WebSocket clients at 200
  *      creations/s (p50, p90, p99, max over all deliveries).
  *   6. The server's memory per idle WebSocket at 10,000 connections.
+ *   7. PostgreSQL beside SQLite (pg-suite.ts): appends/s through the store, and POST → delivery
+ *      latency on 100 WebSocket clients, across two nodes of one PostgreSQL log (POST to A,
+ *      clients on B) as on one node. Skipped, saying why, when PostgreSQL is unreachable
+ *      (SESSIONLOG_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test).
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -36,6 +40,7 @@ import { type BenchConfig, benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
 import { idleMemorySuite } from './idle-memory-suite.js';
+import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport } from './report.js';
@@ -63,6 +68,7 @@ await withTempDir(async (dir) => {
     ...(await fanoutSuite(dir, config)),
     ...(await idleMemorySuite(dir, config)),
     ...(await watcherSuite(dir, config)),
+    ...(await pgSuite(dir, config)),
   ];
   // Built once for both: the rebuild and the replay only read it.
   const log = await buildBigLog(dir, config);

@@ -1,5 +1,5 @@
 /**
- * `tsx bench/only.ts http fanout replay …`: some suites of `npm run bench`, by name, for working
+ * `tsx bench/only.ts http fanout pg replay …`: some suites of `npm run bench`, by name, for working
  * on one figure without waiting for all of them.
  */
 import { appendSuite } from './append-suite.js';
@@ -9,6 +9,7 @@ import { benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
 import { idleMemorySuite } from './idle-memory-suite.js';
+import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport, type ReportLine } from './report.js';
@@ -24,6 +25,7 @@ await withTempDir(async (dir) => {
   if (wanted.has('fanout')) lines.push(...(await fanoutSuite(dir, config)));
   if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
+  if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
   if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
