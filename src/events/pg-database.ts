@@ -49,11 +49,14 @@ export async function openPostgres(
     throw new Error(`schema ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
   }
   parsed.searchParams.delete('schema');
+  // libpq's own parameter names the node's connections; the LISTEN one adds " listen".
+  const named = parsed.searchParams.get('application_name');
+  parsed.searchParams.delete('application_name');
   const config: pg.ClientConfig = {
     connectionString: parsed.toString(),
     // Every connection, from its first statement, works in the log's schema.
     options: `-c search_path=${schema}`,
-    application_name: options.applicationName ?? 'sessionlog',
+    application_name: named ?? options.applicationName ?? 'sessionlog',
     types: parseTypes,
     connectionTimeoutMillis: 10_000,
   };

@@ -69,15 +69,21 @@ export class PgEventReader {
   }
 
   /** A query; a database that cannot be reached is StoreUnavailableError (503). */
-  async query<R extends pg.QueryResultRow>(
-    sql: string,
-    params: unknown[] = [],
-  ): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.#db.query<R>(sql, params);
-    } catch (error) {
-      throw unavailableIfConnection(error);
-    }
+  query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []) {
+    return queryOrUnavailable<R>(this.#db, sql, params);
+  }
+}
+
+/** Runs a query; a database that cannot be reached is StoreUnavailableError (503), not a 500. */
+export async function queryOrUnavailable<R extends pg.QueryResultRow>(
+  db: Queryable,
+  sql: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await db.query<R>(sql, params);
+  } catch (error) {
+    throw unavailableIfConnection(error);
   }
 }
 

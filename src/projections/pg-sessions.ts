@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { Queryable } from '../events/pg-reader.js';
+import { type Queryable, queryOrUnavailable } from '../events/pg-reader.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
 import { applyAll } from './apply-events.js';
 import { sessionsProjection } from './sessions-projection.js';
@@ -72,7 +72,8 @@ export class PgSessions {
 
   /** The table and the position it reflects, read in one statement (one snapshot). */
   async list(status?: SessionStatus): Promise<{ sessions: SessionState[]; position: number }> {
-    const { rows } = await this.#pool.query<{ sessions: SessionState[]; position: number }>(
+    const { rows } = await queryOrUnavailable<{ sessions: SessionState[]; position: number }>(
+      this.#pool,
       `SELECT coalesce((SELECT json_agg(s) FROM (${LIST}) s), '[]') AS sessions,
         coalesce((SELECT position FROM projection_checkpoints WHERE name = 'sessions'), 0) AS position`,
       [status ?? null],
@@ -82,7 +83,8 @@ export class PgSessions {
   }
 
   async get(id: string): Promise<{ session: SessionState | undefined; position: number }> {
-    const { rows } = await this.#pool.query<SessionState & { position: number }>(
+    const { rows } = await queryOrUnavailable<SessionState & { position: number }>(
+      this.#pool,
       `SELECT ${COLUMNS}, (SELECT position FROM projection_checkpoints WHERE name = 'sessions')
          AS position FROM sessions WHERE id = $1`,
       [id],
@@ -95,7 +97,8 @@ export class PgSessions {
 
   /** The position the table reflects. */
   async position(): Promise<number> {
-    const { rows } = await this.#pool.query<{ position: number }>(
+    const { rows } = await queryOrUnavailable<{ position: number }>(
+      this.#pool,
       "SELECT position FROM projection_checkpoints WHERE name = 'sessions'",
     );
     return rows[0]?.position ?? 0;

@@ -29,7 +29,7 @@ export async function startPgNode(db: string, name: string): Promise<PgNode> {
 export async function terminateBackends(admin: pg.Client, name: string): Promise<string[]> {
   const { rows } = await admin.query<{ query: string; terminated: boolean }>(
     `SELECT query, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
-     WHERE application_name = $1 AND pid <> pg_backend_pid()`,
+     WHERE application_name IN ($1, $1 || ' listen') AND pid <> pg_backend_pid()`,
     [name],
   );
   return rows.filter((row) => row.terminated).map((row) => row.query);
@@ -38,7 +38,7 @@ export async function terminateBackends(admin: pg.Client, name: string): Promise
 /** True while the node named `name` has a connection listening for the log's commits. */
 export async function isListening(admin: pg.Client, name: string): Promise<boolean> {
   const { rows } = await admin.query(
-    `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'`,
+    `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 || ' listen' AND query LIKE 'LISTEN %'`,
     [name],
   );
   return rows.length > 0;
