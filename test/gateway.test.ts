@@ -1,16 +1,15 @@
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { subscribe } from '../src/testing/index.js';
 import '../src/testing/vitest.js';
+import { describeEachBackend } from './support/backends.js';
 import { appendMany, useServers } from './support/server.js';
-import { useLogFile } from './support/temp-dir.js';
 
 const positions = (events: readonly { position: number }[]) => events.map((e) => e.position);
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('the WebSocket gateway', () => {
-  const logFile = useLogFile();
+describeEachBackend('the WebSocket gateway', (logFile) => {
   const start = useServers();
 
   it('replays the whole log from 0 in batches of at most 1000, then goes live', async () => {
@@ -150,8 +149,7 @@ describe('the WebSocket gateway', () => {
   });
 });
 
-describe('the gateway’s security', () => {
-  const logFile = useLogFile();
+describeEachBackend('the gateway’s security', (logFile) => {
   const start = useServers();
 
   it('refuses a cross-site page’s WebSocket (hijacking) with 4403', async () => {

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { subscribe } from '../src/testing/subscribe.js';
+import { describeEachBackend } from './support/backends.js';
 import { writeConcurrently } from './support/concurrent-writes.js';
 import { readThroughCuts as readThroughCutsOver } from './support/read-through-cuts.js';
 import { useServers } from './support/server.js';
-import { useLogFile } from './support/temp-dir.js';
 
 /** Over the WebSocket: each reconnection asks for `after` = the last position received. */
 const readThroughCuts = (url: () => string, until: () => number | undefined) =>
@@ -15,8 +15,7 @@ const readThroughCuts = (url: () => string, until: () => number | undefined) =>
     until,
   );
 
-describe('resuming by position', () => {
-  const logFile = useLogFile();
+describeEachBackend('resuming by position', (logFile, backend) => {
   const start = useServers();
 
   it('delivers every position exactly once to a client cut off at random moments during 5,000 concurrent appends', async () => {
@@ -34,7 +33,7 @@ describe('resuming by position', () => {
     expect(connections).toBeGreaterThan(5);
   }, 60_000);
 
-  it('delivers every position exactly once across a server restart on the same file', async () => {
+  it(`delivers every position exactly once across a server restart on the same ${backend.holder}`, async () => {
     let server = await start({ db: logFile() });
     let done: number | undefined;
     const writing = (async () => {

@@ -1,9 +1,9 @@
 import { request } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { subscribe, subscribeSse } from '../src/testing/index.js';
 import '../src/testing/vitest.js';
+import { describeEachBackend } from './support/backends.js';
 import { appendMany, useServers } from './support/server.js';
-import { useLogFile } from './support/temp-dir.js';
 
 const positions = (events: readonly { position: number }[]) => events.map((e) => e.position);
 const range = (from: number, to: number) =>
@@ -23,8 +23,7 @@ async function readUntil(response: Response, until: string): Promise<string> {
   return text;
 }
 
-describe('the event stream (Server-Sent Events)', () => {
-  const logFile = useLogFile();
+describeEachBackend('the event stream (Server-Sent Events)', (logFile) => {
   const start = useServers();
 
   it('answers text/event-stream: a retry hint, hello without an id, then each event with its position as id and its type as event', async () => {
@@ -184,8 +183,7 @@ describe('the event stream (Server-Sent Events)', () => {
   });
 });
 
-describe('the event stream’s security', () => {
-  const logFile = useLogFile();
+describeEachBackend('the event stream’s security', (logFile) => {
   const start = useServers();
 
   it('needs the token when one is set: as a bearer, or as ?token= on this route alone', async () => {

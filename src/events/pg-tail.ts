@@ -60,11 +60,16 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
     return () => this.#listeners.delete(listener);
   }
 
-  /** This node's own commit: delivered at once when it follows, else read back in order. */
+  /**
+   * This node's own commit: delivered at once when it follows, else read back in order. At
+   * once even while a read is under way (its own NOTIFY often arrives before the COMMIT's
+   * answer and starts one; the read skips what was delivered meanwhile): so an append
+   * resolves after this node's subscribers heard of it, unless other nodes' commits precede it.
+   */
   offer(events: readonly Envelope<E>[]): void {
     const first = events[0];
     if (first === undefined) return;
-    if (this.#pumping === undefined && first.position === this.#delivered + 1) {
+    if (first.position === this.#delivered + 1) {
       this.#deliver(events);
     } else {
       this.wake(events.at(-1)?.position ?? 0);
@@ -96,7 +101,7 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
     try {
       while (!this.#closed) {
         const page = (await this.#options.read(this.#delivered)) as Envelope<E>[];
-        // Delivered meanwhile by `offer`? Never: offer defers to the pump while it runs.
+        // What `offer` delivered during the read is skipped: positions follow commit order.
         const fresh = page.filter((event) => event.position > this.#delivered);
         if (fresh.length > 0) this.#deliver(fresh);
         if (page.length === 0) {
