@@ -16,7 +16,7 @@ type Schemas = ReturnType<typeof benchSchemas>;
  *
  *   1. Single-event appends from concurrent appenders through the store, on a fresh SQLite
  *      file and on a fresh PostgreSQL schema per round, durability `full` and `normal`, as
- *      events/s, and PostgreSQL / SQLite.
+ *      events/s, and PostgreSQL / SQLite; and the same load split over two nodes of one log.
  *   2. POST → SessionStarted latency on WebSocket clients: one SQLite node; one PostgreSQL node;
  *      and across two nodes of one PostgreSQL log (POSTed to A, the clients on B), the path
  *      that several nodes behind a load balancer take.
@@ -60,6 +60,21 @@ async function appends(dir: string, config: BenchConfig, schemas: Schemas) {
       await schemas.dropAll();
     }
   };
+  // Two nodes on one log, half the appenders each: the head's lock is shared between them.
+  const twoNodes = async (ms: number) => {
+    const url = schemas.fresh();
+    const a = await openPgSessionlog({ url, applicationName: 'bench node A' });
+    const b = await openPgSessionlog({ url, applicationName: 'bench node B' });
+    try {
+      const half = { path: 'store' as const, appenders: Math.max(1, appenders / 2), ms };
+      const [onA, onB] = await Promise.all([appendLoad(a, half), appendLoad(b, half)]);
+      return onA + onB;
+    } finally {
+      await a.close();
+      await b.close();
+      await schemas.dropAll();
+    }
+  };
   const figures = {
     sqliteFull: { name: `SQLite store.append ×${appenders}, full`, measure: sqlite('full') },
     pgFull: { name: `PostgreSQL store.append ×${appenders}, full`, measure: postgres('full') },
@@ -67,6 +82,10 @@ async function appends(dir: string, config: BenchConfig, schemas: Schemas) {
     pgNormal: {
       name: `PostgreSQL store.append ×${appenders}, normal`,
       measure: postgres('normal'),
+    },
+    pgTwoNodes: {
+      name: `PostgreSQL store.append ×${appenders / 2} on each of two nodes, full`,
+      measure: twoNodes,
     },
   };
   type Key = keyof typeof figures;
@@ -103,6 +122,7 @@ async function appends(dir: string, config: BenchConfig, schemas: Schemas) {
   lines.push(
     ratio('PostgreSQL / SQLite, full', 'pgFull', 'sqliteFull'),
     ratio('PostgreSQL / SQLite, normal', 'pgNormal', 'sqliteNormal'),
+    ratio('PostgreSQL two nodes / one node, full', 'pgTwoNodes', 'pgFull'),
   );
   return lines;
 }
