@@ -239,13 +239,13 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     };
     client.on('error', lost);
     try {
-      // `full` waits for the WAL flush whatever the server's default; one round trip for both.
+      // `full` waits for the WAL flush whatever the server's default. Three statements in
+      // one round trip (no parameters: the simple protocol answers with one result each).
       const flush = this.#durability === 'full' ? 'on' : 'off';
-      await client.query(`BEGIN; SET LOCAL synchronous_commit TO ${flush}`);
-      const { rows } = await client.query<{ position: number; hash: string }>(
-        'SELECT position, hash FROM log_head FOR UPDATE',
-      );
-      const start = rows[0];
+      const opened = (await client.query(
+        `BEGIN; SET LOCAL synchronous_commit TO ${flush}; SELECT position, hash FROM log_head FOR UPDATE`,
+      )) as unknown as [unknown, unknown, pg.QueryResult<{ position: number; hash: string }>];
+      const start = opened[2].rows[0];
       if (start === undefined) throw new Error('log_head is empty: not a sessionlog log');
       let outcome: Outcome = { outcomes: [], recorded: [], head: start.position, hash: start.hash };
       if (!isolate) {
@@ -267,15 +267,12 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
         await client.query('ROLLBACK');
         return outcome;
       }
-      await client.query('UPDATE log_head SET position = $1, hash = $2', [
-        outcome.head,
-        outcome.hash,
-      ]);
-      // Delivered with the commit, to every node listening (LISTEN is per database).
-      await client.query('SELECT pg_notify($1, $2)', [
-        this.#database.channel,
-        String(outcome.head),
-      ]);
+      // The new head, and its announcement: delivered with the commit to every node listening.
+      await client.query(
+        `WITH head AS (UPDATE log_head SET position = $1, hash = $2)
+         SELECT pg_notify($3, $1::text)`,
+        [outcome.head, outcome.hash, this.#database.channel],
+      );
       await this.#beforeCommit?.();
       await client.query('COMMIT');
       return outcome;
@@ -291,7 +288,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
 
   /**
    * Checks and writes a group of appends after `at`: idempotency keys and stream versions
-   * read in one query each, events, keys and the hooks' writes in one statement each. A
+   * read in one query, events, keys and the hooks' writes in one statement each. A
    * refused append (version, key) is refused before anything of it is written.
    */
   async #writeGroup(
@@ -303,24 +300,17 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
       ...new Set(group.flatMap((p) => (p.idempotencyKey === undefined ? [] : [p.idempotencyKey]))),
     ];
     const streams = [...new Set(group.map((p) => p.stream))];
-    const [found, versions] = await Promise.all([
-      keys.length === 0
-        ? Promise.resolve([] as Array<IdempotencyRow & { key: string }>)
-        : client
-            .query<IdempotencyRow & { key: string }>(
-              `SELECT key, fingerprint, stream, first_position, position, version
-               FROM idempotency_keys WHERE key = ANY($1::text[])`,
-              [keys],
-            )
-            .then((r) => r.rows),
-      client
-        .query<{ stream: string; version: number }>(
-          `SELECT stream, max(version) AS version FROM events
-           WHERE stream = ANY($1::text[]) GROUP BY stream`,
-          [streams],
-        )
-        .then((r) => r.rows),
-    ]);
+    // The keys already used and the streams' versions, in one round trip.
+    const { rows: seen } = await client.query<IdempotencyRow & { key: string | null }>(
+      `SELECT key, fingerprint, stream, first_position, position, version
+         FROM idempotency_keys WHERE key = ANY($1::text[])
+       UNION ALL
+       SELECT NULL, NULL, stream, NULL, NULL, max(version) FROM events
+         WHERE stream = ANY($2::text[]) GROUP BY stream`,
+      [keys, streams],
+    );
+    const found = seen.filter((row): row is IdempotencyRow & { key: string } => row.key !== null);
+    const versions = seen.filter((row) => row.key === null);
     const known = new Map<string, IdempotencyRow>(found.map((row) => [row.key, row]));
     const version = new Map(versions.map((row) => [row.stream, row.version]));
     const outcomes = [...at.outcomes];

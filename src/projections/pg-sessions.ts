@@ -27,7 +27,9 @@ const UPSERT = `INSERT INTO sessions
     last_activity_at = excluded.last_activity_at, file_changes = excluded.file_changes,
     version = excluded.version, deleted_at = excluded.deleted_at`;
 
-const CHECKPOINT = `INSERT INTO projection_checkpoints (name, version, position) VALUES ($1, $2, $3)
+// The changed rows ($1, a JSON list, maybe empty) and the checkpoint, in one statement.
+const UPSERT_AND_CHECKPOINT = `WITH upserted AS (${UPSERT})
+  INSERT INTO projection_checkpoints (name, version, position) VALUES ($2, $3, $4)
   ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`;
 
 /**
@@ -45,6 +47,7 @@ export class PgSessions {
   /** In the append's transaction: the rows the events touch, read once and written once. */
   async apply(client: Queryable, events: readonly Envelope<AnyEvent>[], head: number) {
     const handled = events.filter((event) => sessionsProjection.handles.has(event.type));
+    const changed = new Map<string, SessionState>();
     if (handled.length > 0) {
       const keys = [...new Set(handled.map((event) => sessionsProjection.keyOf(event)))];
       const { rows } = await client.query<SessionState>(
@@ -55,7 +58,6 @@ export class PgSessions {
         new Map(rows.map((row): [string, SessionState] => [row.id, row])),
       );
       if (table === undefined) throw new Error('the sessions projection has no in-memory table');
-      const changed = new Map<string, SessionState>();
       applyAll(
         sessionsProjection,
         {
@@ -65,9 +67,14 @@ export class PgSessions {
         },
         handled,
       );
-      if (changed.size > 0) await client.query(UPSERT, [JSON.stringify([...changed.values()])]);
     }
-    await client.query(CHECKPOINT, [sessionsProjection.name, sessionsProjection.version, head]);
+    const { name, version } = sessionsProjection;
+    await client.query(UPSERT_AND_CHECKPOINT, [
+      JSON.stringify([...changed.values()]),
+      name,
+      version,
+      head,
+    ]);
   }
 
   /** The table and the position it reflects, read in one statement (one snapshot). */
