@@ -3,11 +3,9 @@ import { PgEventReader } from './events/pg-reader.js';
 import { PgEventStore } from './events/pg-store.js';
 import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
-import { applyAll } from './projections/apply-events.js';
-import { PgSessions } from './projections/pg-sessions.js';
+import { PgSessions, sessionsAsOf } from './projections/pg-sessions.js';
 import { sessionsProjection } from './projections/sessions-projection.js';
 import { oldestFirst, type Sessionlog } from './sessionlog.js';
-import type { SessionState } from './sessions/session.js';
 import { sessionCommands } from './sessions/session-commands.js';
 
 export interface PgSessionlogOptions {
@@ -44,21 +42,6 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       load: async (id) => (await sessions.get(id)).session ?? null,
     });
 
-    /** The table as of a position: the log folded up to there (no snapshots in PostgreSQL). */
-    async function asOf(position: number): Promise<Map<string, SessionState>> {
-      const rows = new Map<string, SessionState>();
-      const table = sessionsProjection.inMemory?.(rows);
-      if (table === undefined) throw new Error('the sessions projection has no in-memory table');
-      for (let after = 0; after < position; ) {
-        const page = await store.read({ after, upTo: position, limit: 1000 });
-        const last = page.at(-1);
-        if (last === undefined) break;
-        applyAll(sessionsProjection, table, page);
-        after = last.position;
-      }
-      return rows;
-    }
-
     const log: Sessionlog & { database: PgDatabase } = {
       location: database.label,
       store,
@@ -66,8 +49,7 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       opened,
       async listSessions({ status, asOf: at } = {}) {
         if (at === undefined) return sessions.list(status);
-        const table = sessionsProjection.inMemory?.(await asOf(at));
-        const listed = table?.list(status === undefined ? {} : { status }) ?? [];
+        const listed = await sessionsAsOf(store, at, status);
         return { sessions: listed, position: at };
       },
       getSession: (id) => sessions.get(id),

@@ -117,9 +117,43 @@ describe.skipIf(pgUnavailable !== undefined)(
       expect(gap.output).toContain('chain        BROKEN at position 4: position 4 is missing');
     });
 
+    it('prints the sessions table now and as of a past position, as the API does', async () => {
+      const url = newSchema();
+      const ids = await writeLog(url);
+      const server = await startServer({ db: url, port: 0, maxWatchers: 0 });
+      try {
+        for (const [flags, query] of [
+          [[], ''],
+          [['--as-of', '5'], '?asOf=5'],
+          [['--as-of', '8', '--status', 'pending'], '?asOf=8&status=pending'],
+        ] as const) {
+          const cli = await runCli('sessions', '--db', url, ...flags);
+          expect(cli.code).toBe(0);
+          const api = await (await fetch(`${server.url}/api/sessions${query}`)).json();
+          expect(JSON.parse(cli.output)).toEqual(api);
+        }
+        // Right after position 5: three sessions started, the first two renamed.
+        const atFive = JSON.parse((await runCli('sessions', '--db', url, '--as-of', '5')).output);
+        expect(atFive.position).toBe(5);
+        const names = Object.fromEntries(
+          atFive.sessions.map((s: { id: string; name: string | null }) => [s.id, s.name]),
+        );
+        expect(names).toEqual({
+          [ids[0] as string]: 's0',
+          [ids[1] as string]: 's1',
+          [ids[2] as string]: null,
+        });
+        const beyond = await runCli('sessions', '--db', url, '--as-of', '13');
+        expect(beyond.code).toBe(2);
+        expect(beyond.output).toContain("--as-of 13 is beyond the log's head (12)");
+      } finally {
+        await server.close();
+      }
+    });
+
     it('creates nothing when pointed at a schema without a log', async () => {
       const url = newSchema();
-      for (const command of ['verify', 'events', 'rebuild']) {
+      for (const command of ['verify', 'events', 'rebuild', 'sessions']) {
         const { code, output } = await runCli(command, '--db', url);
         expect(code).toBe(2);
         expect(output).toContain('no sessionlog log at');

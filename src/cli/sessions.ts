@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
+import { isPostgresUrl, openPostgres } from '../events/pg-database.js';
+import { PgEventReader } from '../events/pg-reader.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import { openDatabase } from '../events/sqlite-database.js';
 import { SqliteEventReader } from '../events/sqlite-reader.js';
+import { sessionsAsOf } from '../projections/pg-sessions.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
 import { SqliteProjections } from '../projections/sqlite-projections.js';
 import { type SessionStatus, toSession } from '../sessions/session.js';
@@ -15,7 +18,7 @@ const STATUSES: readonly string[] = ['pending', 'in_progress', 'completed', 'fai
 export const sessions: Command = {
   name: 'sessions',
   summary: 'print the sessions table as it is, or as it was at a past position (--as-of)',
-  usage: `sessionlog sessions [--db FILE | --url URL] [--as-of P] [--status S] [--token TOKEN]
+  usage: `sessionlog sessions [--db FILE|URL | --url URL] [--as-of P] [--status S] [--token TOKEN]
 
 Prints { sessions, position } as JSON, as GET /api/sessions answers it: the sessions not
 deleted, newest first. With --as-of P, the table as it was right after position P.
@@ -23,7 +26,8 @@ deleted, newest first. With --as-of P, the table as it was right after position 
 With --db the table is folded from the log itself (from the nearest snapshot), not read
 from the stored table: what verify compares that table with. The file is opened read-only.
 
-  --db FILE      a log file (default: $SESSIONLOG_DB or ./data/sessionlog.db)
+  --db FILE|URL  a log file (default: $SESSIONLOG_DB or ./data/sessionlog.db), or a
+                 postgres:// URL (folded from the log's first event)
   --url URL      a running server (the URL serve prints)
   --as-of P      the table right after position P (default: the head)
   --status S     only sessions in status S (pending, in_progress, completed, failed)
@@ -65,6 +69,10 @@ from the stored table: what verify compares that table with. The file is opened 
     }
     if (values.token !== undefined) throw new Error('--token goes with --url');
     const file = dbFrom(values);
+    if (isPostgresUrl(file)) {
+      out.log(JSON.stringify(await sessionsFromPostgres(file, asOf, status)));
+      return 0;
+    }
     if (!existsSync(file)) throw new Error(`no log at ${file}`);
     const db = openDatabase(file, { readonly: true });
     try {
@@ -85,3 +93,21 @@ from the stored table: what verify compares that table with. The file is opened 
     }
   },
 };
+
+/** The same, from a PostgreSQL log: folded from the log, not read from the stored table. */
+async function sessionsFromPostgres(url: string, asOf: number | undefined, status?: SessionStatus) {
+  const database = await openPostgres(url, {
+    create: false,
+    applicationName: 'sessionlog sessions',
+  });
+  try {
+    const reader = new PgEventReader(database.pool, sessionEventTypes);
+    const head = await reader.head();
+    const position = asOf ?? head;
+    if (position > head) throw new Error(`--as-of ${position} is beyond the log's head (${head})`);
+    const listed = await sessionsAsOf(reader, position, status);
+    return { sessions: listed.map(toSession), position };
+  } finally {
+    await database.pool.end();
+  }
+}

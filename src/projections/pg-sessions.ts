@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import { type Queryable, queryOrUnavailable } from '../events/pg-reader.js';
+import type { ReadOptions } from '../events/store.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
 import { applyAll } from './apply-events.js';
 import { sessionsProjection } from './sessions-projection.js';
@@ -142,4 +143,26 @@ export class PgSessions {
     if (checkpoint === undefined && from === 0) await this.apply(client, [], 0);
     return { rebuilt, caughtUp: from - start };
   }
+}
+
+/**
+ * The sessions table as it was right after `position`, folded from the log (PostgreSQL keeps
+ * no snapshots: the fold starts at 0).
+ */
+export async function sessionsAsOf(
+  reader: { read(options: ReadOptions): Promise<Envelope<AnyEvent>[]> },
+  position: number,
+  status?: SessionStatus,
+): Promise<SessionState[]> {
+  const rows = new Map<string, SessionState>();
+  const table = sessionsProjection.inMemory?.(rows);
+  if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+  for (let after = 0; after < position; ) {
+    const page = await reader.read({ after, upTo: position, limit: 1000 });
+    const last = page.at(-1);
+    if (last === undefined) break;
+    applyAll(sessionsProjection, table, page);
+    after = last.position;
+  }
+  return table.list(status === undefined ? {} : { status });
 }
