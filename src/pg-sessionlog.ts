@@ -3,7 +3,7 @@ import { PgEventReader } from './events/pg-reader.js';
 import { PgEventStore } from './events/pg-store.js';
 import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
-import { PgSessions, sessionsAsOf } from './projections/pg-sessions.js';
+import { PgSessions } from './projections/pg-sessions.js';
 import { sessionsProjection } from './projections/sessions-projection.js';
 import { oldestFirst, type Sessionlog } from './sessionlog.js';
 import { sessionCommands } from './sessions/session-commands.js';
@@ -49,7 +49,7 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       opened,
       async listSessions({ status, asOf: at } = {}) {
         if (at === undefined) return sessions.list(status);
-        const listed = await sessionsAsOf(store, at, status);
+        const listed = await sessions.asOf(at, status);
         return { sessions: listed, position: at };
       },
       getSession: (id) => sessions.get(id),

@@ -70,6 +70,7 @@ describe.skipIf(pgUnavailable !== undefined)(
       expect(intact.output).toContain('chain        12 events, positions 1..12, every hash intact');
       expect(intact.output).toContain('append-only  triggers in place');
       expect(intact.output).toContain('projections  sessions at position 12 equals a fresh fold');
+      expect(intact.output).toContain('history      sessions: every version, at its position');
 
       const db = await admin();
       // The table behind the log's back: verify names the row, rebuild makes it right again.
@@ -77,6 +78,15 @@ describe.skipIf(pgUnavailable !== undefined)(
       const forged = await runCli('verify', '--db', url);
       expect(forged.code).toBe(1);
       expect(forged.output).toContain(`projections  sessions DISAGREES at position 9: row ${id}`);
+      // The history asOf reads, likewise: a forged past version is named at its position.
+      await db.query(
+        `UPDATE ${schema}.sessions_history SET row = jsonb_set(row, '{name}', '"forged"')
+         WHERE id = $1 AND position = 2`,
+        [id],
+      );
+      const past = await runCli('verify', '--db', url);
+      expect(past.code).toBe(1);
+      expect(past.output).toContain(`history      sessions DISAGREES at position 2: row ${id}`);
       const rebuilt = await runCli('rebuild', '--db', url);
       expect(rebuilt.output).toMatch(/^rebuilt sessions: 12 events/);
       expect((await runCli('verify', '--db', url)).code).toBe(0);

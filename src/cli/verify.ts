@@ -156,6 +156,20 @@ async function verifyPostgres(url: string, out: Output): Promise<number> {
         );
       }
     }
+    const { history } = report;
+    if (history === undefined) {
+      if (report.broken === undefined) {
+        out.log(
+          `history      ${name}: every version, at its position, equals the fold (asOf reads it)`,
+        );
+      }
+    } else {
+      bad.push(history.position);
+      out.log(
+        `history      ${name} DISAGREES at position ${history.position}: row ${history.key}` +
+          `\n  stored: ${JSON.stringify(history.stored)}\n  fold:   ${JSON.stringify(history.fold)}`,
+      );
+    }
     return conclude(bad, out);
   } finally {
     await database.pool.end();

@@ -147,6 +147,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at DESC, id)
   WHERE deleted_at IS NULL;
 
+-- Every version of every session row, at the position that made it: asOf reads it.
+CREATE TABLE IF NOT EXISTS sessions_history (
+  id       text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  row      jsonb NOT NULL,
+  PRIMARY KEY (id, position)
+);
+
 CREATE TABLE IF NOT EXISTS watch_leases (
   session_id text PRIMARY KEY,
   node       text NOT NULL,

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { applyAll } from '../projections/apply-events.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
 import type { ProjectionMismatch } from '../projections/verify-projection.js';
 import type { SessionState } from '../sessions/session.js';
@@ -13,6 +12,8 @@ import { ChainCheck, type ChainReport } from './verify-chain.js';
 export interface PgVerifyReport extends ChainReport {
   /** log_head (where appends continue from) disagrees with the last event. */
   headMismatch?: string;
+  /** The first version in the sessions history (what asOf reads) that the fold disagrees with. */
+  history?: ProjectionMismatch;
   /** The sessions table's checkpoint, and the rows that differ from a fresh fold. */
   projection:
     | { built: false }
@@ -40,8 +41,7 @@ export async function verifyPgLog(pool: pg.Pool, registry: EventRegistry): Promi
     // The fold that the sessions table is compared with, and the last position of each row.
     const folded = new Map<string, SessionState>();
     const touched = new Map<string, number>();
-    const fold = sessionsProjection.inMemory?.(folded);
-    if (fold === undefined) throw new Error('the sessions projection has no in-memory table');
+    let history: ProjectionMismatch | undefined;
     for (let after = 0; ; ) {
       const rows = await reader.rows({ after, limit: PAGE });
       const intact: EventRow[] = [];
@@ -50,8 +50,21 @@ export async function verifyPgLog(pool: pg.Pool, registry: EventRegistry): Promi
         intact.push(row);
       }
       const events = intact.map((row) => upcast(decodeRow(row), registry));
-      applyAll(sessionsProjection, fold, events);
-      for (const event of events) touched.set(event.stream, event.position);
+      // Each version the fold makes, by id and position: what the history must hold.
+      const versions = new Map<string, SessionState>();
+      for (const event of events) {
+        if (!sessionsProjection.handles.has(event.type)) continue;
+        const key = sessionsProjection.keyOf(event);
+        const row = sessionsProjection.evolve(folded.get(key) ?? null, event);
+        touched.set(key, event.position);
+        if (row === null) continue;
+        folded.set(key, row);
+        versions.set(`${key}@${event.position}`, row);
+      }
+      const checked = intact.at(-1);
+      if (history === undefined && checked !== undefined) {
+        history = await compareHistory(client, after, checked.position, versions);
+      }
       const end = rows.at(-1);
       if (end !== undefined) last = { position: end.position, hash: end.hash };
       if (check.broken !== undefined || end === undefined || rows.length < PAGE) break;
@@ -73,6 +86,7 @@ export async function verifyPgLog(pool: pg.Pool, registry: EventRegistry): Promi
       ...(await triggers(client)),
       ...(keyed != null && keyed > (last?.position ?? 0) ? { keysBeyondHead: keyed } : {}),
       projection: { built: false },
+      ...(history === undefined ? {} : { history }),
     };
     if (headRow?.position !== (last?.position ?? 0) || (last && headRow?.hash !== last.hash)) {
       report.headMismatch = `log_head says position ${headRow?.position}, the last event is ${last?.position ?? 0}`;
@@ -136,4 +150,36 @@ async function triggers(
       );
     }),
   };
+}
+
+/** The history's versions at positions after..upTo against the fold's; the first difference. */
+async function compareHistory(
+  client: pg.PoolClient,
+  after: number,
+  upTo: number,
+  versions: ReadonlyMap<string, SessionState>,
+): Promise<ProjectionMismatch | undefined> {
+  const { rows } = await client.query<{ id: string; position: number; row: SessionState }>(
+    `SELECT id, position, row FROM sessions_history WHERE position > $1 AND position <= $2
+     ORDER BY position, id`,
+    [after, upTo],
+  );
+  const stored = new Map(rows.map((row) => [`${row.id}@${row.position}`, row]));
+  const keys = [...new Set([...versions.keys(), ...stored.keys()])];
+  const differ = keys
+    .map((key) => ({ key, stored: stored.get(key)?.row ?? null, fold: versions.get(key) ?? null }))
+    .filter(({ stored: row, fold }) => canonicalJson(row) !== canonicalJson(fold))
+    .map(({ key, stored: row, fold }) => {
+      const at = key.lastIndexOf('@');
+      return {
+        projection: sessionsProjection.name,
+        in: 'snapshot' as const,
+        key: key.slice(0, at),
+        position: Number(key.slice(at + 1)),
+        stored: row,
+        fold,
+      };
+    })
+    .sort((a, b) => a.position - b.position);
+  return differ[0];
 }

@@ -28,10 +28,18 @@ const UPSERT = `INSERT INTO sessions
     last_activity_at = excluded.last_activity_at, file_changes = excluded.file_changes,
     version = excluded.version, deleted_at = excluded.deleted_at`;
 
-// The changed rows ($1, a JSON list, maybe empty) and the checkpoint, in one statement.
-const UPSERT_AND_CHECKPOINT = `WITH upserted AS (${UPSERT})
-  INSERT INTO projection_checkpoints (name, version, position) VALUES ($2, $3, $4)
+// The changed rows ($1, a JSON list, maybe empty), each version of them with the position
+// that made it ($2), and the checkpoint, in one statement.
+const WRITE = `WITH upserted AS (${UPSERT}),
+  versions AS (INSERT INTO sessions_history (id, position, row)
+    SELECT row->>'id', position, row FROM jsonb_to_recordset($2::jsonb) AS h(position bigint, row jsonb))
+  INSERT INTO projection_checkpoints (name, version, position) VALUES ($3, $4, $5)
   ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`;
+
+// Each session's last version at or before a position (sessions started later have none).
+const AS_OF = `SELECT h.row FROM sessions s CROSS JOIN LATERAL (
+    SELECT row FROM sessions_history h WHERE h.id = s.id AND h.position <= $1
+    ORDER BY h.position DESC LIMIT 1) h`;
 
 /**
  * The sessions table of SPEC in PostgreSQL, folded by the same `evolve` as in SQLite and
@@ -45,37 +53,47 @@ export class PgSessions {
     this.#pool = pool;
   }
 
-  /** In the append's transaction: the rows the events touch, read once and written once. */
+  /**
+   * In the append's transaction: the rows the events touch, read once and written once, and
+   * each version of them (one per event) into the history that `asOf` reads.
+   */
   async apply(client: Queryable, events: readonly Envelope<AnyEvent>[], head: number) {
     const handled = events.filter((event) => sessionsProjection.handles.has(event.type));
-    const changed = new Map<string, SessionState>();
+    const rows = new Map<string, SessionState>();
+    const versions: Array<{ position: number; row: SessionState }> = [];
     if (handled.length > 0) {
       const keys = [...new Set(handled.map((event) => sessionsProjection.keyOf(event)))];
-      const { rows } = await client.query<SessionState>(
+      const found = await client.query<SessionState>(
         `SELECT ${COLUMNS} FROM sessions WHERE id = ANY($1::text[])`,
         [keys],
       );
-      const table = sessionsProjection.inMemory?.(
-        new Map(rows.map((row): [string, SessionState] => [row.id, row])),
-      );
-      if (table === undefined) throw new Error('the sessions projection has no in-memory table');
-      applyAll(
-        sessionsProjection,
-        {
-          get: table.get,
-          rows: table.rows,
-          put: (row) => changed.set((row as SessionState).id, row as SessionState),
-        },
-        handled,
-      );
+      const current = new Map(found.rows.map((row): [string, SessionState] => [row.id, row]));
+      for (const event of handled) {
+        const key = sessionsProjection.keyOf(event);
+        const row = sessionsProjection.evolve(current.get(key) ?? null, event);
+        // As in the fold: an event that yields no row leaves what was there.
+        if (row === null) continue;
+        current.set(key, row);
+        rows.set(key, row);
+        versions.push({ position: event.position, row });
+      }
     }
     const { name, version } = sessionsProjection;
-    await client.query(UPSERT_AND_CHECKPOINT, [
-      JSON.stringify([...changed.values()]),
+    await client.query(WRITE, [
+      JSON.stringify([...rows.values()]),
+      JSON.stringify(versions),
       name,
       version,
       head,
     ]);
+  }
+
+  /** The table as it was right after `position`, from the history: no fold. */
+  async asOf(position: number, status?: SessionStatus): Promise<SessionState[]> {
+    const { rows } = await queryOrUnavailable<{ row: SessionState }>(this.#pool, AS_OF, [position]);
+    const table = sessionsProjection.inMemory?.(new Map(rows.map(({ row }) => [row.id, row])));
+    if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+    return table.list(status === undefined ? {} : { status });
   }
 
   /** The table and the position it reflects, read in one statement (one snapshot). */
@@ -130,7 +148,9 @@ export class PgSessions {
     const rebuilt =
       rebuild || (checkpoint !== undefined && checkpoint.version !== sessionsProjection.version);
     // No checkpoint: a new table, or an old log whose table was never filled.
-    if (rebuilt || checkpoint === undefined) await client.query('DELETE FROM sessions');
+    if (rebuilt || checkpoint === undefined) {
+      await client.query('DELETE FROM sessions; DELETE FROM sessions_history');
+    }
     let from = rebuilt ? 0 : (checkpoint?.position ?? 0);
     const start = from;
     while (from < head) {
@@ -146,8 +166,8 @@ export class PgSessions {
 }
 
 /**
- * The sessions table as it was right after `position`, folded from the log (PostgreSQL keeps
- * no snapshots: the fold starts at 0).
+ * The sessions table as it was right after `position`, folded from the log's first event
+ * (what `sessions --db` and verify compare the stored history with).
  */
 export async function sessionsAsOf(
   reader: { read(options: ReadOptions): Promise<Envelope<AnyEvent>[]> },
