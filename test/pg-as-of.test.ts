@@ -69,9 +69,9 @@ describe.skipIf(pgUnavailable !== undefined)(title('asOf on a PostgreSQL log'), 
         }
       };
       await expectAllPositions();
-      // At the head, the history agrees with the stored table.
-      expect((await a.listSessions({ asOf: head })).sessions).toEqual(
-        (await a.listSessions()).sessions,
+      // Byte for byte what the table answers (keys in the same order), not only deep-equal.
+      expect(JSON.stringify((await a.listSessions({ asOf: head })).sessions)).toBe(
+        JSON.stringify((await a.listSessions()).sessions),
       );
 
       await a.close();

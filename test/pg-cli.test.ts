@@ -80,7 +80,7 @@ describe.skipIf(pgUnavailable !== undefined)(
       expect(forged.output).toContain(`projections  sessions DISAGREES at position 9: row ${id}`);
       // The history asOf reads, likewise: a forged past version is named at its position.
       await db.query(
-        `UPDATE ${schema}.sessions_history SET row = jsonb_set(row, '{name}', '"forged"')
+        `UPDATE ${schema}.sessions_history SET row = jsonb_set(row::jsonb, '{name}', '"forged"')::json
          WHERE id = $1 AND position = 2`,
         [id],
       );

@@ -147,11 +147,12 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at DESC, id)
   WHERE deleted_at IS NULL;
 
--- Every version of every session row, at the position that made it: asOf reads it.
+-- Every version of every session row, at the position that made it: asOf reads it. json,
+-- not jsonb: the row comes back with its keys in the order the table's rows have.
 CREATE TABLE IF NOT EXISTS sessions_history (
   id       text COLLATE "C" NOT NULL,
   position bigint NOT NULL,
-  row      jsonb NOT NULL,
+  row      json NOT NULL,
   PRIMARY KEY (id, position)
 );
 

@@ -32,7 +32,7 @@ const UPSERT = `INSERT INTO sessions
 // that made it ($2), and the checkpoint, in one statement.
 const WRITE = `WITH upserted AS (${UPSERT}),
   versions AS (INSERT INTO sessions_history (id, position, row)
-    SELECT row->>'id', position, row FROM jsonb_to_recordset($2::jsonb) AS h(position bigint, row jsonb))
+    SELECT row->>'id', position, row FROM json_to_recordset($2::json) AS h(position bigint, row json))
   INSERT INTO projection_checkpoints (name, version, position) VALUES ($3, $4, $5)
   ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`;
 
