@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { isPostgresUrl, openPostgres, readPgMeta } from '../events/pg-database.js';
-import { verifyPgLog } from '../events/pg-verify.js';
+import { verifyPgChain } from '../events/pg-verify-chain.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import { openDatabase, readMeta } from '../events/sqlite-database.js';
 import { SqliteEventReader } from '../events/sqlite-reader.js';
 import { type ChainReport, verifyChain } from '../events/verify-chain.js';
+import { type PgSessionsReport, verifyPgSessions } from '../projections/pg-verify-sessions.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
 import { SqliteProjections } from '../projections/sqlite-projections.js';
 import { type Command, dbFrom, dbOption, type Output } from './args.js';
@@ -123,55 +124,59 @@ function conclude(bad: readonly number[], out: Output): number {
 
 async function verifyPostgres(url: string, out: Output): Promise<number> {
   const database = await openPostgres(url, { create: false, applicationName: 'sessionlog verify' });
+  const client = await database.pool.connect();
   try {
-    const logId = await readPgMeta(database.pool, 'logId');
-    out.log(`log ${database.label} (logId ${logId})`);
-    const report = await verifyPgLog(database.pool, sessionEventTypes);
-    const bad = reportChain(report, out);
-    if (report.headMismatch === undefined) out.log('head         log_head matches the last event');
+    out.log(`log ${database.label} (logId ${await readPgMeta(database.pool, 'logId')})`);
+    // One read-only snapshot: the chain, the table and its history are checked at one head.
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const chain = await verifyPgChain(client, sessionEventTypes);
+    const bad = reportChain(chain, out);
+    if (chain.headMismatch === undefined) out.log('head         log_head matches the last event');
     else {
-      bad.push(report.head);
-      out.log(`head         WRONG: ${report.headMismatch}`);
+      bad.push(chain.head);
+      out.log(`head         WRONG: ${chain.headMismatch}`);
     }
-    const { projection } = report;
-    const { name, version } = sessionsProjection;
-    if (report.broken !== undefined) {
-      out.log(`projections  ${name} not compared: the log it is folded from is broken`);
-    } else if (!projection.built) out.log(`projections  ${name} not built yet (serve builds it)`);
-    else if (projection.version !== version) {
-      out.log(
-        `projections  ${name} was built by projection version ${projection.version}, this sessionlog has ${version}: not compared (serve makes it again)`,
-      );
-    } else if (projection.mismatches.length === 0) {
-      out.log(
-        `projections  ${name} at position ${projection.position} equals a fresh fold of the log`,
-      );
-    } else {
-      const [first] = projection.mismatches;
-      if (first !== undefined) {
-        bad.push(first.position);
-        out.log(
-          `projections  ${name} DISAGREES at position ${first.position}: row ${first.key}` +
-            ` (${projection.mismatches.length} row(s) differ)\n  stored: ${JSON.stringify(first.stored)}\n  fold:   ${JSON.stringify(first.fold)}`,
-        );
-      }
-    }
-    const { history } = report;
-    if (history === undefined) {
-      if (report.broken === undefined) {
-        out.log(
-          `history      ${name}: every version, at its position, equals the fold (asOf reads it)`,
-        );
-      }
-    } else {
-      bad.push(history.position);
-      out.log(
-        `history      ${name} DISAGREES at position ${history.position}: row ${history.key}` +
-          `\n  stored: ${JSON.stringify(history.stored)}\n  fold:   ${JSON.stringify(history.fold)}`,
-      );
-    }
+    const { name } = sessionsProjection;
+    if (chain.broken === undefined) {
+      bad.push(...reportPgSessions(await verifyPgSessions(client, sessionEventTypes), out));
+    } else out.log(`projections  ${name} not compared: the log it is folded from is broken`);
+    await client.query('COMMIT');
     return conclude(bad, out);
   } finally {
+    client.release();
     await database.pool.end();
   }
+}
+
+/** The sessions table and its history, as lines; returns the positions found bad. */
+function reportPgSessions({ table, history }: PgSessionsReport, out: Output): number[] {
+  const bad: number[] = [];
+  const { name, version } = sessionsProjection;
+  const [first] = table.built ? table.mismatches : [];
+  if (!table.built) out.log(`projections  ${name} not built yet (serve builds it)`);
+  else if (table.version !== version) {
+    out.log(
+      `projections  ${name} was built by projection version ${table.version}, this sessionlog has ${version}: not compared (serve makes it again)`,
+    );
+  } else if (first === undefined) {
+    out.log(`projections  ${name} at position ${table.position} equals a fresh fold of the log`);
+  } else {
+    bad.push(first.position);
+    out.log(
+      `projections  ${name} DISAGREES at position ${first.position}: row ${first.key}` +
+        ` (${table.mismatches.length} row(s) differ)\n  stored: ${JSON.stringify(first.stored)}\n  fold:   ${JSON.stringify(first.fold)}`,
+    );
+  }
+  if (history === undefined) {
+    out.log(
+      `history      ${name}: every version, at its position, equals the fold (asOf reads it)`,
+    );
+  } else {
+    bad.push(history.position);
+    out.log(
+      `history      ${name} DISAGREES at position ${history.position}: row ${history.key}` +
+        `\n  stored: ${JSON.stringify(history.stored)}\n  fold:   ${JSON.stringify(history.fold)}`,
+    );
+  }
+  return bad;
 }
