@@ -1,19 +1,16 @@
 import type pg from 'pg';
-import {
-  appendResult,
-  checkExpectedVersion,
-  type IdempotencyRow,
-  type PendingAppend,
-  planAppend,
-  type RecordedEvent,
-  recordEvents,
-  replayOf,
-} from './append-plan.js';
+import { type IdempotencyRow, type PendingAppend, planAppend, replayOf } from './append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
-import { IdempotencyKeyReusedError, StoreUnavailableError } from './errors.js';
+import { StoreUnavailableError } from './errors.js';
 import { type PgDatabase, readPgMeta } from './pg-database.js';
 import { isConnectionError, PgEventReader } from './pg-reader.js';
 import { PgTail } from './pg-tail.js';
+import {
+  type GroupOutcome,
+  type PgTransactionHook,
+  type WriteContext,
+  writeGroup,
+} from './pg-write-group.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
 import type { Durability } from './sqlite-database.js';
 import type {
@@ -27,10 +24,7 @@ import type {
 } from './store.js';
 import { uuidv7 } from './uuid-v7.js';
 
-/** Work done inside the append's transaction (the sessions table), on its connection. */
-export interface PgTransactionHook {
-  apply(client: pg.PoolClient, events: readonly Envelope<AnyEvent>[], head: number): Promise<void>;
-}
+export type { PgTransactionHook } from './pg-write-group.js';
 
 export interface PgStoreOptions {
   registry?: EventRegistry;
@@ -46,13 +40,6 @@ export interface PgStoreOptions {
    * transactions open with it, to show that readers never skip a late commit).
    */
   beforeCommit?: () => Promise<void>;
-}
-
-interface Outcome {
-  outcomes: Array<{ ok: true; result: AppendResult<AnyEvent> } | { ok: false; error: unknown }>;
-  recorded: RecordedEvent[];
-  head: number;
-  hash: string;
 }
 
 const PAGE = 1000;
@@ -193,7 +180,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    let outcome: Outcome;
+    let outcome: GroupOutcome;
     try {
       outcome = await this.#commit(batch, false);
     } catch (first) {
@@ -220,6 +207,16 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     });
   }
 
+  /** What writing a group needs from the store: the time is taken once per transaction. */
+  #writing(): WriteContext {
+    return {
+      registry: this.#registry,
+      newId: this.#newId,
+      time: this.#clock().toISOString(),
+      hooks: this.#hooks,
+    };
+  }
+
   #rejectAll(batch: readonly PendingAppend[], error: unknown): void {
     const unavailable = new StoreUnavailableError(`the log could not commit: ${String(error)}`, {
       cause: error,
@@ -228,7 +225,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   /** One transaction for the batch, holding the head's lock from its first statement. */
-  async #commit(batch: readonly PendingAppend[], isolate: boolean): Promise<Outcome> {
+  async #commit(batch: readonly PendingAppend[], isolate: boolean): Promise<GroupOutcome> {
     const client = await this.#database.pool.connect();
     let broken: Error | undefined;
     // A connection lost between two statements (no query under way) is reported as an
@@ -247,14 +244,19 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
       )) as unknown as [unknown, unknown, pg.QueryResult<{ position: number; hash: string }>];
       const start = opened[2].rows[0];
       if (start === undefined) throw new Error('log_head is empty: not a sessionlog log');
-      let outcome: Outcome = { outcomes: [], recorded: [], head: start.position, hash: start.hash };
+      let outcome: GroupOutcome = {
+        outcomes: [],
+        recorded: [],
+        head: start.position,
+        hash: start.hash,
+      };
       if (!isolate) {
-        outcome = await this.#writeGroup(client, batch, outcome);
+        outcome = await writeGroup(client, batch, outcome, this.#writing());
       } else {
         for (const pending of batch) {
           await client.query('SAVEPOINT one_append');
           try {
-            outcome = await this.#writeGroup(client, [pending], outcome);
+            outcome = await writeGroup(client, [pending], outcome, this.#writing());
             await client.query('RELEASE SAVEPOINT one_append');
           } catch (error) {
             if (isConnectionError(error)) throw error;
@@ -284,129 +286,5 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
       client.off('error', lost);
       client.release(broken);
     }
-  }
-
-  /**
-   * Checks and writes a group of appends after `at`: idempotency keys and stream versions
-   * read in one query, events, keys and the hooks' writes in one statement each. A
-   * refused append (version, key) is refused before anything of it is written.
-   */
-  async #writeGroup(
-    client: pg.PoolClient,
-    group: readonly PendingAppend[],
-    at: Outcome,
-  ): Promise<Outcome> {
-    const keys = [
-      ...new Set(group.flatMap((p) => (p.idempotencyKey === undefined ? [] : [p.idempotencyKey]))),
-    ];
-    const streams = [...new Set(group.map((p) => p.stream))];
-    // The keys already used and the streams' versions, in one round trip.
-    const { rows: seen } = await client.query<IdempotencyRow & { key: string | null }>(
-      `SELECT key, fingerprint, stream, first_position, position, version
-         FROM idempotency_keys WHERE key = ANY($1::text[])
-       UNION ALL
-       SELECT NULL, NULL, stream, NULL, NULL, max(version) FROM events
-         WHERE stream = ANY($2::text[]) GROUP BY stream`,
-      [keys, streams],
-    );
-    const found = seen.filter((row): row is IdempotencyRow & { key: string } => row.key !== null);
-    const versions = seen.filter((row) => row.key === null);
-    const known = new Map<string, IdempotencyRow>(found.map((row) => [row.key, row]));
-    const version = new Map(versions.map((row) => [row.stream, row.version]));
-    const outcomes = [...at.outcomes];
-    const recorded = [...at.recorded];
-    const written: RecordedEvent[] = [];
-    const newKeys: Array<IdempotencyRow & { key: string }> = [];
-    let { head, hash } = at;
-    const time = this.#clock().toISOString();
-    for (const pending of group) {
-      const { stream, idempotencyKey, fingerprint } = pending;
-      const earlier = idempotencyKey === undefined ? undefined : known.get(idempotencyKey);
-      if (earlier !== undefined) {
-        outcomes.push(
-          earlier.fingerprint === fingerprint
-            ? { ok: true, result: replayOf(earlier) }
-            : { ok: false, error: new IdempotencyKeyReusedError(idempotencyKey as string) },
-        );
-        continue;
-      }
-      const current = version.get(stream) ?? 0;
-      try {
-        checkExpectedVersion(stream, pending.expectedVersion, current);
-      } catch (error) {
-        outcomes.push({ ok: false, error });
-        continue;
-      }
-      const events = recordEvents(
-        pending,
-        { head, previousHash: hash, version: current, time },
-        this.#registry,
-        this.#newId,
-      );
-      const envelopes = events.map(({ envelope }) => envelope);
-      const result = appendResult(stream, envelopes);
-      written.push(...events);
-      outcomes.push({ ok: true, result });
-      head = result.position;
-      hash = envelopes.at(-1)?.hash ?? hash;
-      version.set(stream, result.version);
-      if (idempotencyKey !== undefined) {
-        const row = {
-          key: idempotencyKey,
-          fingerprint,
-          stream,
-          first_position: result.firstPosition,
-          position: result.position,
-          version: result.version,
-        };
-        newKeys.push(row);
-        known.set(idempotencyKey, row);
-      }
-    }
-    if (written.length > 0) await this.#insert(client, written, newKeys, head);
-    recorded.push(...written);
-    return { outcomes, recorded, head, hash };
-  }
-
-  async #insert(
-    client: pg.PoolClient,
-    written: readonly RecordedEvent[],
-    keys: ReadonlyArray<IdempotencyRow & { key: string }>,
-    head: number,
-  ): Promise<void> {
-    const column = <T>(pick: (r: RecordedEvent) => T) => written.map(pick);
-    await client.query(
-      `INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[],
-         $6::text[], $7::json[], $8::json[], $9::text[])`,
-      [
-        column((r) => r.envelope.position),
-        column((r) => r.envelope.id),
-        column((r) => r.envelope.stream),
-        column((r) => r.envelope.version),
-        column((r) => r.envelope.type),
-        column((r) => r.envelope.time),
-        column((r) => r.data),
-        column((r) => r.meta),
-        column((r) => r.envelope.hash),
-      ],
-    );
-    if (keys.length > 0) {
-      await client.query(
-        `INSERT INTO idempotency_keys (key, fingerprint, stream, first_position, position, version)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[],
-           $6::integer[])`,
-        [
-          keys.map((k) => k.key),
-          keys.map((k) => k.fingerprint),
-          keys.map((k) => k.stream),
-          keys.map((k) => k.first_position),
-          keys.map((k) => k.position),
-          keys.map((k) => k.version),
-        ],
-      );
-    }
-    const envelopes = written.map(({ envelope }) => envelope);
-    for (const hook of this.#hooks) await hook.apply(client, envelopes, head);
   }
 }
