@@ -6,8 +6,9 @@ import { startServer as startSessionlog } from '../server.js';
 export interface TestServerOptions {
   /**
    * The log: `':memory:'` (the default: gone on close), `'temporary'` (a file in a fresh
-   * temporary directory, deleted on close: for tests that read the file too), or a path
-   * (kept).
+   * temporary directory, deleted on close: for tests that read the file too), a path
+   * (kept), or a `postgres://…?schema=NAME` URL (kept; two servers on one URL are two
+   * nodes of one log).
    */
   db?: string;
   /** Required on /api and /ws when set (SPEC, "Security defaults"). */
@@ -32,7 +33,7 @@ export interface TestServer {
   readonly token: string | undefined;
   /** The log's id (`hello` frames and /api/health name it). */
   readonly logId: string;
-  /** The log file (`:memory:` for an in-memory log). */
+  /** The log file (`:memory:` for an in-memory log), or the PostgreSQL URL. */
   readonly db: string;
   /** `fetch` relative to the server, with the token as a bearer when there is one. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
