@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { openPgSessionlog } from '../src/pg-sessionlog.js';
 import { type Collector, subscribe } from '../src/testing/subscribe.js';
+import { pgWatchLeases } from '../src/watcher/pg-leases.js';
 import type { NodeAnswer, NodeRequest } from './support/pg-node-child.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 import { useTempDir } from './support/temp-dir.js';
@@ -229,5 +231,44 @@ describe.skipIf(pgUnavailable !== undefined)(
       for (const { id } of sessions) expect(await leaseHolder(db, id)).toEqual(['B']);
       await expectRecordedOnce(b.url, sessions, 'after.txt');
     }, 120_000);
+
+    it('clears the expired leases a dead node left on sessions that have ended', async () => {
+      const db = schema();
+      const log = await openPgSessionlog({ url: db });
+      const leases = pgWatchLeases(log.database.pool, { ttlMs: 600, renewMs: 100, node: 'C' });
+      try {
+        const { session: ended } = await log.commands.start({
+          cwd: '/tmp',
+          hostname: 'h',
+          platform: 'linux',
+        });
+        const { session: active } = await log.commands.start({
+          cwd: '/tmp',
+          hostname: 'h',
+          platform: 'linux',
+        });
+        await log.commands.end(ended.id, { status: 'completed' });
+        const client = await admin();
+        const table = `${new URL(db).searchParams.get('schema')}.watch_leases`;
+        await client.query(
+          `INSERT INTO ${table} (session_id, node, expires_at) VALUES
+             ($1, 'dead', now() - interval '1 minute'), ($2, 'dead', now() - interval '1 minute')`,
+          [ended.id, active.id],
+        );
+        const orphans: string[] = [];
+        leases.start({
+          onLost: () => {},
+          onOrphans: (found) => orphans.push(...found.map((s) => s.id)),
+        });
+        await sleep(500);
+        const { rows } = await client.query(`SELECT session_id FROM ${table}`);
+        // The ended session's lease is gone; the active one's is offered to take over.
+        expect(rows.map((row) => row.session_id)).toEqual([active.id]);
+        expect(new Set(orphans)).toEqual(new Set([active.id]));
+      } finally {
+        await leases.close();
+        await log.close();
+      }
+    });
   },
 );

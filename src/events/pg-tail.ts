@@ -31,6 +31,7 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
   #poll: NodeJS.Timeout | undefined;
   #reconnect: NodeJS.Timeout | undefined;
   #failures = 0;
+  #readFailing = false;
   #closed = false;
 
   constructor(database: PgDatabase, from: number, options: PgTailOptions) {
@@ -113,9 +114,14 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }
+      if (this.#readFailing) console.warn('sessionlog: the log can be read again');
+      this.#readFailing = false;
     } catch (error) {
-      // The next notification or poll tries again from the same position.
-      if (!this.#closed) console.warn('sessionlog: reading the log failed:', String(error));
+      // The next notification or poll tries again from the same position; said once per outage.
+      if (!this.#closed && !this.#readFailing) {
+        console.warn('sessionlog: reading the log failed (retrying):', String(error));
+      }
+      this.#readFailing = true;
     } finally {
       this.#wanted = this.#delivered;
     }

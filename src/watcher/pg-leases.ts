@@ -63,6 +63,12 @@ export function pgWatchLeases(pool: pg.Pool, options: PgLeaseOptions = {}): Watc
          ORDER BY s.started_at, s.id`,
       );
       if (orphans.rows.length > 0) handlers.onOrphans(orphans.rows);
+      // Leases a dead node left on sessions that have ended since: nobody will renew them.
+      await pool.query(
+        `DELETE FROM watch_leases l WHERE l.expires_at < now() AND NOT EXISTS (
+           SELECT 1 FROM sessions s WHERE s.id = l.session_id AND s.deleted_at IS NULL
+             AND s.status IN ('pending', 'in_progress'))`,
+      );
     } catch (error) {
       // Unreachable database: past the ttl another node may hold the leases, so stop
       // watching rather than record the same changes twice.
