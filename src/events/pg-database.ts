@@ -176,6 +176,15 @@ CREATE OR REPLACE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
 `;
 
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+  // A log already at this version is left alone: its DDL would lock the events table, and a
+  // node starting while others append would deadlock with them (an append holds the head's
+  // row and needs the table; CREATE OR REPLACE TRIGGER holds the table and needs the row).
+  const { rows } = await pool.query<{ found: boolean }>(
+    "SELECT to_regclass('meta') IS NOT NULL AS found",
+  );
+  if (rows[0]?.found && Number(await readPgMeta(pool, 'schemaVersion')) === PG_SCHEMA_VERSION) {
+    return;
+  }
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
