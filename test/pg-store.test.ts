@@ -431,4 +431,22 @@ describe.skipIf(pgUnavailable !== undefined)(title('the PostgreSQL log'), () => 
       await Promise.all(databases.map((db) => db.pool.end()));
     }
   });
+  it('opens a log made by a newer sessionlog with a clear refusal, and changes nothing in it', async () => {
+    const url = pgSchemas();
+    const made = await openPostgres(url);
+    await made.pool.end();
+    const db = await admin();
+    const schema = schemaOf(url);
+    await db.query(`UPDATE ${schema}.meta SET value = '99' WHERE key = 'schemaVersion'`);
+    await db.query(`DROP TRIGGER events_no_truncate ON ${schema}.events`);
+    await expect(openPostgres(url)).rejects.toThrow(
+      'this log has schema version 99; this sessionlog understands up to 1: upgrade sessionlog',
+    );
+    // Nothing was made again: the DDL of this version never ran on the newer log.
+    const { rows } = await db.query(
+      `SELECT 1 FROM pg_trigger WHERE tgname = 'events_no_truncate'
+         AND tgrelid = '${schema}.events'::regclass`,
+    );
+    expect(rows).toEqual([]);
+  });
 });

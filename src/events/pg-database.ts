@@ -179,27 +179,24 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
   // A log already at this version is left alone: its DDL would lock the events table, and a
   // node starting while others append would deadlock with them (an append holds the head's
   // row and needs the table; CREATE OR REPLACE TRIGGER holds the table and needs the row).
-  const { rows } = await pool.query<{ found: boolean }>(
-    "SELECT to_regclass('meta') IS NOT NULL AS found",
-  );
-  if (rows[0]?.found && Number(await readPgMeta(pool, 'schemaVersion')) === PG_SCHEMA_VERSION) {
-    return;
-  }
+  if ((await schemaVersionOf(pool)) === PG_SCHEMA_VERSION) return;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // Nodes starting together take turns; the DDL above is idempotent.
+    // Nodes starting together take turns; the one that comes second finds the log made (and
+    // may not run the DDL: the first may be appending already).
     await client.query("SELECT pg_advisory_xact_lock(hashtext('sessionlog migrate'))");
-    await client.query(SCHEMA(schema));
-    const found = await client.query<{ value: string }>(
-      "SELECT value FROM meta WHERE key = 'schemaVersion'",
-    );
-    const version = Number(found.rows[0]?.value ?? PG_SCHEMA_VERSION);
-    if (version > PG_SCHEMA_VERSION) {
+    const version = await schemaVersionOf(client);
+    if (version !== undefined && version > PG_SCHEMA_VERSION) {
       throw new Error(
         `this log has schema version ${version}; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
       );
     }
+    if (version === PG_SCHEMA_VERSION) {
+      await client.query('COMMIT');
+      return;
+    }
+    await client.query(SCHEMA(schema));
     await client.query(
       `INSERT INTO meta (key, value) VALUES ('schemaVersion', $1), ('logId', $2)
        ON CONFLICT (key) DO NOTHING`,
@@ -219,6 +216,19 @@ async function mustExist(pool: pg.Pool, label: string): Promise<void> {
     "SELECT to_regclass('events') IS NOT NULL AND to_regclass('log_head') IS NOT NULL AS found",
   );
   if (rows[0]?.found !== true) throw new Error(`no sessionlog log at ${label}`);
+}
+
+/** The schema version a log records (undefined: no log in this schema yet). */
+async function schemaVersionOf(db: pg.Pool | pg.PoolClient): Promise<number | undefined> {
+  const { rows } = await db.query<{ found: boolean }>(
+    "SELECT to_regclass('meta') IS NOT NULL AS found",
+  );
+  if (rows[0]?.found !== true) return undefined;
+  const version = await db.query<{ value: string }>(
+    "SELECT value FROM meta WHERE key = 'schemaVersion'",
+  );
+  const value = version.rows[0]?.value;
+  return value === undefined ? undefined : Number(value);
 }
 
 export async function readPgMeta(pool: pg.Pool, key: string): Promise<string | undefined> {
