@@ -177,3 +177,21 @@ describe.skipIf(pgUnavailable !== undefined)(
     });
   },
 );
+
+describe('serve on a PostgreSQL URL that does not answer', () => {
+  it('refuses to start, naming the database it could not reach', async () => {
+    const { code, output } = await runCli(
+      'serve',
+      '--db',
+      'postgres://postgres:secret@127.0.0.1:1/test',
+      '--port',
+      '0',
+    );
+    expect(code).toBe(2);
+    expect(output).toContain(
+      'cannot reach PostgreSQL at postgres://postgres@127.0.0.1:1/test: connect ECONNREFUSED',
+    );
+    // The password is not printed.
+    expect(output).not.toContain('secret');
+  });
+});

@@ -73,6 +73,12 @@ export async function openPostgres(
     else await migrate(pool, schema);
   } catch (error) {
     await pool.end();
+    const code = (error as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+      throw new Error(`cannot reach PostgreSQL at ${label}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     throw error;
   }
   return { pool, config, schema, channel: `sessionlog_${schema}`, label };
