@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import { type IdempotencyRow, type PendingAppend, planAppend, replayOf } from './append-plan.js';
+import { type IdempotencyRow, type PendingAppend, replayOf } from './append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
 import { StoreUnavailableError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
 import { type PgDatabase, readPgMeta } from './pg-database.js';
 import { isConnectionError, PgEventReader } from './pg-reader.js';
 import { PgTail } from './pg-tail.js';
@@ -67,14 +68,13 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   readonly #reader: PgEventReader;
   readonly #tail: PgTail<E>;
   readonly #beforeCommit: (() => Promise<void>) | undefined;
-  #queue: PendingAppend[] = [];
-  #flushing: Promise<void> | undefined;
-  #closed = false;
+  readonly #commits: GroupCommit;
 
   private constructor(database: PgDatabase, logId: string, head: number, options: PgStoreOptions) {
     this.#database = database;
     this.logId = logId;
     this.#registry = options.registry ?? sessionEventTypes;
+    this.#commits = new GroupCommit(this.#registry, (batch) => this.#flush(batch));
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? (() => uuidv7());
@@ -112,17 +112,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     events: readonly NewEvent<E>[],
     options: AppendOptions = {},
   ): Promise<AppendResult<E>> {
-    if (this.#closed) return Promise.reject(new StoreUnavailableError('the log is closed'));
-    let planned: Omit<PendingAppend, 'resolve' | 'reject'>;
-    try {
-      planned = planAppend(stream, events, options, this.#registry);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
-      this.#queue.push({ ...planned, resolve, reject });
-      this.#scheduleFlush();
-    }) as Promise<AppendResult<E>>;
+    return this.#commits.append(stream, events, options) as Promise<AppendResult<E>>;
   }
 
   async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
@@ -159,27 +149,11 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    while (this.#flushing !== undefined) await this.#flushing;
+    await this.#commits.close();
     await this.#tail.close();
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushing !== undefined) return;
-    this.#flushing = new Promise((done) => {
-      setImmediate(() => {
-        this.#flush().finally(() => {
-          this.#flushing = undefined;
-          done();
-          if (this.#queue.length > 0) this.#scheduleFlush();
-        });
-      });
-    });
-  }
-
-  async #flush(): Promise<void> {
-    const batch = this.#queue;
-    this.#queue = [];
+  async #flush(batch: readonly PendingAppend[]): Promise<void> {
     let outcome: GroupOutcome;
     try {
       outcome = await this.#commit(batch, false);

@@ -3,7 +3,6 @@ import {
   checkExpectedVersion,
   type IdempotencyRow,
   type PendingAppend,
-  planAppend,
   recordEvents,
   replayOf,
 } from './append-plan.js';
@@ -13,6 +12,7 @@ import {
   StoreUnavailableError,
   VersionConflictError,
 } from './errors.js';
+import { GroupCommit } from './group-commit.js';
 import { GENESIS_HASH } from './hash.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
 import { readMeta, type SqliteDatabase, type Statement } from './sqlite-database.js';
@@ -58,9 +58,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   readonly #clock: () => Date;
   readonly #newId: () => string;
   readonly #listeners = new Set<CommitListener<E>>();
-  #queue: PendingAppend[] = [];
-  #flushing: Promise<void> | undefined;
-  #closed = false;
+  readonly #commits: GroupCommit;
   readonly #commitBatch;
   readonly #appendInSavepoint;
 
@@ -74,6 +72,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
     this.#registry = options.registry ?? sessionEventTypes;
+    this.#commits = new GroupCommit(this.#registry, (batch) => this.#flush(batch));
     this.#reader = new SqliteEventReader(db, this.#registry);
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
@@ -109,18 +108,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     events: readonly NewEvent<E>[],
     options: AppendOptions = {},
   ): Promise<AppendResult<E>> {
-    if (this.#closed) return Promise.reject(new StoreUnavailableError('the log is closed'));
-    let planned: Omit<PendingAppend, 'resolve' | 'reject'>;
-    try {
-      // Validation happens before the append is queued: nothing invalid reaches the log.
-      planned = planAppend(stream, events, options, this.#registry);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise<AppendResult<AnyEvent>>((resolve, reject) => {
-      this.#queue.push({ ...planned, resolve, reject });
-      this.#scheduleFlush();
-    }) as Promise<AppendResult<E>>;
+    return this.#commits.append(stream, events, options) as Promise<AppendResult<E>>;
   }
 
   async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
@@ -153,29 +141,10 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    while (this.#flushing !== undefined) await this.#flushing;
+    await this.#commits.close();
   }
 
-  #scheduleFlush(): void {
-    if (this.#flushing !== undefined) return;
-    // setImmediate, not a microtask: requests already waiting on sockets get to join the batch.
-    this.#flushing = new Promise((done) => {
-      setImmediate(() => {
-        try {
-          this.#flush();
-        } finally {
-          this.#flushing = undefined;
-          done();
-          if (this.#queue.length > 0) this.#scheduleFlush();
-        }
-      });
-    });
-  }
-
-  #flush(): void {
-    const batch = this.#queue;
-    this.#queue = [];
+  #flush(batch: readonly PendingAppend[]): void {
     let outcome: BatchOutcome;
     try {
       outcome = this.#commitBatch.immediate(batch, false);
