@@ -5,22 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { openSessionlog } from '../src/sessionlog.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
+import { writeTwelveEvents } from './support/twelve-events.js';
 
-/** Twelve events over four sessions, the last appends under idempotency keys. */
+/** Twelve events over four sessions, with snapshots every `snapshotEvery` positions. */
 async function writeLog(file: string, snapshotEvery = 4): Promise<string[]> {
   const log = openSessionlog({ db: file, durability: 'normal', snapshotEvery });
-  const ids: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const { session } = await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
-    ids.push(session.id);
-    await log.commands.update(session.id, { name: `s${i}` });
+  try {
+    const ids = await writeTwelveEvents(log.commands);
+    log.projections.catchUpSnapshots();
+    return ids;
+  } finally {
+    await log.close();
   }
-  for (const [i, id] of ids.entries()) {
-    await log.commands.end(id, { status: 'completed' }, { idempotencyKey: `end-${i}` });
-  }
-  log.projections.catchUpSnapshots();
-  await log.close();
-  return ids;
 }
 
 /** Edits the file behind sessionlog's back, as an intruder with write access would. */

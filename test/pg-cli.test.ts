@@ -3,21 +3,15 @@ import { openPgSessionlog } from '../src/pg-sessionlog.js';
 import { startServer } from '../src/server.js';
 import { runCli } from './support/cli.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
+import { writeTwelveEvents } from './support/twelve-events.js';
 
-/** Twelve events over four sessions, the last appends under idempotency keys. */
 async function writeLog(url: string): Promise<string[]> {
   const log = await openPgSessionlog({ url, durability: 'normal' });
-  const ids: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const { session } = await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
-    ids.push(session.id);
-    await log.commands.update(session.id, { name: `s${i}` });
+  try {
+    return await writeTwelveEvents(log.commands);
+  } finally {
+    await log.close();
   }
-  for (const [i, id] of ids.entries()) {
-    await log.commands.end(id, { status: 'completed' }, { idempotencyKey: `end-${i}` });
-  }
-  await log.close();
-  return ids;
 }
 
 const schemaOf = (url: string) => new URL(url).searchParams.get('schema') as string;

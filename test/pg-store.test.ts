@@ -9,17 +9,9 @@ import { chainHash, GENESIS_HASH } from '../src/events/hash.js';
 import { openPostgres } from '../src/events/pg-database.js';
 import { PgEventStore } from '../src/events/pg-store.js';
 import { sessionEventTypes } from '../src/events/schemas.js';
+import { fileChanged, started } from './support/events.js';
 import { schemaOf, usePgNodes } from './support/pg-logs.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
-
-const started: NewEvent = {
-  type: 'SessionStarted',
-  data: { cwd: '/tmp', hostname: 'host', platform: 'linux' },
-};
-const fileChanged = (path: string): NewEvent => ({
-  type: 'FileChanged',
-  data: { change: 'modified', path, kind: 'file' },
-});
 
 const title = (what: string) => (pgUnavailable ? `${what} (skipped: ${pgUnavailable})` : what);
 

@@ -11,16 +11,8 @@ import { type SessionEvent, sessionEventTypes } from '../src/events/schemas.js';
 import { openDatabase } from '../src/events/sqlite-database.js';
 import { SqliteEventStore } from '../src/events/sqlite-store.js';
 import { openSessionlog } from '../src/sessionlog.js';
+import { fileChanged, started } from './support/events.js';
 import { useLogFile } from './support/temp-dir.js';
-
-const started: NewEvent = {
-  type: 'SessionStarted',
-  data: { cwd: '/tmp', hostname: 'host', platform: 'linux' },
-};
-const fileChanged = (path: string): NewEvent => ({
-  type: 'FileChanged',
-  data: { change: 'modified', path, kind: 'file' },
-});
 
 describe('the SQLite log', () => {
   const logFile = useLogFile();
