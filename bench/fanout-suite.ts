@@ -1,26 +1,13 @@
 import { join } from 'node:path';
-import {
-  awaitDeliveries,
-  type Crowd,
-  closeClients,
-  openClients,
-  startCrowds,
-  stopCrowds,
-} from './client-crowds.js';
 import type { BenchConfig } from './config.js';
-import { LatencyHistogram } from './latency-histogram.js';
-import { type PostedSessions, postSessionsAtRate } from './post-at-rate.js';
+import { type Delivery, measureDelivery } from './delivery.js';
 import { percent, progress, type ReportLine } from './report.js';
-import { type ServerChild, startSessionlogChild } from './server-children.js';
+import { startSessionlogChild } from './server-children.js';
 import { summarize } from './stats.js';
 import { sessionsCwd } from './temp-dir.js';
 
 /** The issue's target for the 99th percentile of POST → delivery, in ms. */
 const P99_TARGET_MS = 50;
-/** Unrecorded creations first, so that the JIT and the page cache are warm. */
-const WARMUP_MS = 1000;
-/** How long deliveries may trail the last POST's answer before the rest counts as missing. */
-const SETTLE_MS = 15_000;
 
 /**
  * Latency from `POST /api/sessions` to the SessionStarted event on every one of many connected
@@ -28,52 +15,35 @@ const SETTLE_MS = 15_000;
  * clients and the POSTing bench are separate processes reading one wall clock.
  */
 export async function fanoutSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
-  const { fanoutClients: clients, fanoutProcesses, fanoutRate: rate } = config;
+  const { fanoutClients: clients, fanoutProcesses: processes, fanoutRate: rate } = config;
   const server = await startSessionlogChild({
     db: join(dir, 'fanout.db'),
     durability: 'full',
     cpuProfileDir: config.cpuProfileDir,
   });
-  const crowds = startCrowds(fanoutProcesses);
   try {
-    progress(`fan-out: opening ${clients} WebSocket clients in ${fanoutProcesses} process(es)`);
-    const wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
-    await openClients(crowds, wsUrl, clients, config.connectBatch);
-    // An existing directory: the realpath, the checks and the watching are part of the cost.
-    const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
-    progress('fan-out: warming up');
-    const warm = await postSessionsAtRate(server.url, body, rate, WARMUP_MS);
-    await awaitDeliveries(crowds, warm.sent.length * clients, SETTLE_MS);
-    await Promise.all(crowds.map((crowd) => crowd.ask({ type: 'reset' }, 'progress')));
-    server.mark();
-    progress(`fan-out: ${rate} creations/s for ${config.fanoutMs / 1000} s`);
-    const posted = await postSessionsAtRate(server.url, body, rate, config.fanoutMs);
-    await awaitDeliveries(crowds, posted.sent.length * clients, SETTLE_MS);
-    const lines = await report(server, crowds, posted, config);
-    await closeClients(crowds);
-    return lines;
+    progress(
+      `fan-out: ${clients} WebSocket clients in ${processes} process(es), ${rate} creations/s`,
+    );
+    const delivery = await measureDelivery({
+      postTo: server,
+      deliverFrom: server,
+      clients,
+      processes,
+      connectBatch: config.connectBatch,
+      rate,
+      ms: config.fanoutMs,
+      // An existing directory: the realpath, the checks and the watching are part of the cost.
+      body: JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' }),
+    });
+    return report(delivery, config);
   } finally {
-    await stopCrowds(crowds);
     await server.stop();
   }
 }
 
-async function report(
-  server: ServerChild,
-  crowds: readonly Crowd[],
-  posted: PostedSessions,
-  config: BenchConfig,
-): Promise<ReportLine[]> {
-  const { busy: serverBusy } = await server.stats();
-  const replies = await Promise.all(
-    crowds.map((crowd) => crowd.ask({ type: 'latencies', sent: posted.sent }, 'latencies')),
-  );
-  const histogram = new LatencyHistogram();
-  for (const reply of replies) histogram.add(reply.histogram);
-  const sum = (pick: (reply: (typeof replies)[number]) => number) =>
-    replies.reduce((total, reply) => total + pick(reply), 0);
-  const expected = posted.sent.length * config.fanoutClients;
-  const matched = sum((reply) => reply.matched);
+function report(delivery: Delivery, config: BenchConfig): ReportLine[] {
+  const { histogram, posted, expected, matched, disorder, dropped, busy } = delivery;
   const one = (name: string, ms: number, target?: number): ReportLine => ({
     kind: 'figure',
     name,
@@ -93,7 +63,7 @@ async function report(
     one('latency max', histogram.max),
     {
       kind: 'note',
-      text: `deliveries ${count(matched)} of ${count(expected)} expected (${count(expected - matched)} missing); out of order or doubled ${sum((r) => r.disorder)}; clients dropped by the server ${sum((r) => r.droppedByServer)}`,
+      text: `deliveries ${count(matched)} of ${count(expected)} expected (${count(expected - matched)} missing); out of order or doubled ${disorder}; clients dropped by the server ${dropped}`,
     },
     {
       kind: 'note',
@@ -101,7 +71,7 @@ async function report(
     },
     {
       kind: 'note',
-      text: `event loop busy: server ${percent(serverBusy)}, client process(es) ${replies.map((r) => percent(r.busy)).join(', ')}`,
+      text: `event loop busy: server ${percent(busy.deliverFrom)}, client process(es) ${busy.clients.map(percent).join(', ')}`,
     },
   ];
 }
