@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { NewEvent } from '../src/events/envelope.js';
 import { envelopeJson } from '../src/events/envelope-json.js';
 import {
@@ -151,6 +152,47 @@ describe('the SQLite log', () => {
     await expect(log.store.append('s', [])).rejects.toThrow(ValidationError);
     expect(await log.store.head()).toBe(1);
     await log.close();
+  });
+
+  it('refuses a string that is not well-formed Unicode anywhere in an append, naming it', async () => {
+    const log = openSessionlog({ db: logFile() });
+    await log.store.append('s', [started]);
+    const refused = async (
+      stream: string,
+      event: NewEvent,
+      options: Parameters<typeof log.store.append>[2] = {},
+    ) => {
+      const error = await log.store.append(stream, [event], options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      return (error as ValidationError).issues.map((issue) => issue.path);
+    };
+    const renamed = (name: string): NewEvent => ({ type: 'SessionUpdated', data: { name } });
+    expect(await refused('s', renamed('a\ud800b'))).toEqual(['events.0.data.name']);
+    expect(await refused('s', fileChanged('dir/\udfff.txt'))).toEqual(['events.0.data.path']);
+    expect(
+      await refused('s', { ...renamed('ok'), meta: { requestId: 'r', note: ['\ud800'] } }),
+    ).toEqual(['events.0.meta.note.0']);
+    expect(await refused('s\ud800', renamed('ok'))).toEqual(['stream']);
+    expect(await refused('s', renamed('ok'), { idempotencyKey: 'k\udc00' })).toEqual([
+      'idempotencyKey',
+    ]);
+    expect(await log.store.head()).toBe(1);
+    await log.close();
+  });
+
+  it('refuses such a string whatever the schemas of its event types allow', async () => {
+    const registry = { Note: { schemaVersion: 1, schema: z.object({ text: z.string() }) } };
+    const db = openDatabase(logFile());
+    const store = new SqliteEventStore(db, { registry });
+    const error = await store
+      .append('notes', [{ type: 'Note', data: { text: '\ud800' } }])
+      .catch((e: unknown) => e);
+    expect((error as ValidationError).issues).toEqual([
+      { path: 'events.0.data.text', message: 'must be well-formed Unicode (no lone surrogate)' },
+    ]);
+    expect(await store.head()).toBe(0);
+    await store.close();
+    db.close();
   });
 
   it('returns the first result for a repeated idempotency key and appends nothing, also after a restart', async () => {

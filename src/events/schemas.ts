@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NOT_WELL_FORMED } from './well-formed.js';
 
 /**
  * The event types of SPEC v1, one zod schema each. The TypeScript types are inferred from the
@@ -6,9 +7,14 @@ import { z } from 'zod';
  * never reaches the log.
  */
 
+/**
+ * A string the log can hold: well-formed Unicode, which every string of every event is (a lone
+ * surrogate is stored as U+FFFD by the databases, so the log and its tables would disagree).
+ */
+export const unicodeString = () => z.string().refine((s) => s.isWellFormed(), NOT_WELL_FORMED);
+
 const text = (max: number) =>
-  z
-    .string()
+  unicodeString()
     .max(max)
     .refine((s) => !s.includes('\0'), 'must not contain NUL bytes');
 

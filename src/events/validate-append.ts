@@ -3,6 +3,7 @@ import type { AnyEvent, NewEvent } from './envelope.js';
 import { type FieldIssue, ValidationError } from './errors.js';
 import type { EventRegistry } from './schemas.js';
 import type { AppendOptions } from './store.js';
+import { illFormedPath, NOT_WELL_FORMED } from './well-formed.js';
 
 const MAX_STREAM_LENGTH = 200;
 const MAX_KEY_LENGTH = 200;
@@ -23,11 +24,12 @@ export function validateAppend(
     typeof stream !== 'string' ||
     stream.length === 0 ||
     stream.length > MAX_STREAM_LENGTH ||
-    stream.includes('\0')
+    stream.includes('\0') ||
+    !stream.isWellFormed()
   ) {
     issues.push({
       path: 'stream',
-      message: `must be a non-empty string of at most ${MAX_STREAM_LENGTH} characters`,
+      message: `must be a non-empty, well-formed string of at most ${MAX_STREAM_LENGTH} characters`,
     });
   }
   const { expectedVersion, idempotencyKey, fingerprint } = options;
@@ -42,10 +44,16 @@ export function validateAppend(
     });
   }
   if (idempotencyKey !== undefined && !isShortString(idempotencyKey, MAX_KEY_LENGTH)) {
-    issues.push({ path: 'idempotencyKey', message: `must be 1 to ${MAX_KEY_LENGTH} characters` });
+    issues.push({
+      path: 'idempotencyKey',
+      message: `must be 1 to ${MAX_KEY_LENGTH} well-formed characters`,
+    });
   }
   if (fingerprint !== undefined && !isShortString(fingerprint, MAX_KEY_LENGTH)) {
-    issues.push({ path: 'fingerprint', message: `must be 1 to ${MAX_KEY_LENGTH} characters` });
+    issues.push({
+      path: 'fingerprint',
+      message: `must be 1 to ${MAX_KEY_LENGTH} well-formed characters`,
+    });
   }
   if (!Array.isArray(events) || events.length === 0 || events.length > MAX_EVENTS_PER_APPEND) {
     issues.push({
@@ -75,6 +83,18 @@ export function validateAppend(
       issues.push(...fieldIssues(result.error, `${at}.data`));
       return undefined;
     }
+    // A lone surrogate is hashed as the escape JSON writes, but a database's text stores
+    // U+FFFD: the log and its tables would disagree for good. The event schemas refuse it
+    // field by field; this holds for any registry, and for meta, which no schema describes.
+    for (const [part, value] of [
+      ['data', result.data],
+      ['meta', meta],
+    ] as const) {
+      const path = illFormedPath(value);
+      if (path !== undefined) {
+        issues.push({ path: [at, part, ...path].join('.'), message: NOT_WELL_FORMED });
+      }
+    }
     return {
       type: type as string,
       data: result.data,
@@ -94,5 +114,7 @@ export function fieldIssues(error: z.ZodError, prefix = ''): FieldIssue[] {
 }
 
 function isShortString(value: unknown, max: number): boolean {
-  return typeof value === 'string' && value.length > 0 && value.length <= max;
+  return (
+    typeof value === 'string' && value.length > 0 && value.length <= max && value.isWellFormed()
+  );
 }
