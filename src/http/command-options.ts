@@ -5,6 +5,10 @@ import type { CommandOptions } from '../sessions/session-commands.js';
 
 // The store refuses longer keys; saying so here names the header, not an internal field.
 const MAX_KEY_LENGTH = 200;
+// Node hands header bytes over as latin1, so a key sent as UTF-8 (or as no encoding at all)
+// would be kept, and written into the events' meta, as characters its client never sent.
+// Printable ASCII, as the Idempotency-Key draft's sf-string, means the same on both sides.
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * What a write request's headers ask of its command: `Idempotency-Key` with a fingerprint of
@@ -31,9 +35,15 @@ function fingerprint(c: Context, body: unknown): string {
 }
 
 function checkedKey(key: string): string {
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+  const wrong =
+    key.length === 0 || key.length > MAX_KEY_LENGTH
+      ? `must be 1 to ${MAX_KEY_LENGTH} characters`
+      : PRINTABLE_ASCII.test(key)
+        ? undefined
+        : 'must be printable ASCII';
+  if (wrong !== undefined) {
     throw new ValidationError('invalid Idempotency-Key', [
-      { path: 'Idempotency-Key', message: `must be 1 to ${MAX_KEY_LENGTH} characters` },
+      { path: 'Idempotency-Key', message: wrong },
     ]);
   }
   return key;

@@ -1,12 +1,20 @@
 import { z } from 'zod';
-import { SessionDeleted, SessionStarted, SessionUpdated } from '../events/schemas.js';
+import {
+  SessionDeleted,
+  SessionStarted,
+  SessionUpdated,
+  unicodeString,
+} from '../events/schemas.js';
 
 // The request bodies of SPEC's "HTTP API", strict (an unknown field is a 400, not silently
 // dropped), built from the event schemas so that the limits on each field are the log's.
 
-/** `POST /api/sessions`. The cwd is only a string here: the cwd policy owns its rules. */
+/**
+ * `POST /api/sessions`. The cwd is only a well-formed string here (a lone surrogate would reach
+ * the disk as U+FFFD, and name another directory): the cwd policy owns its other rules.
+ */
 export const StartBody = z.strictObject({
-  cwd: z.string(),
+  cwd: unicodeString(),
   hostname: SessionStarted.shape.hostname.optional(),
   platform: SessionStarted.shape.platform.optional(),
   user: SessionStarted.shape.user,
