@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSessionlog } from '../src/sessionlog.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
+import { appendUncheckedSqlite } from './support/unchecked-append.js';
 
 /** Twelve events over four sessions, with snapshots every `snapshotEvery` positions. */
 async function writeLog(file: string, snapshotEvery = 4): Promise<string[]> {
@@ -96,6 +97,47 @@ describe('sessionlog verify', () => {
       'projections  sessions was built by projection version 99, this sessionlog has 1: not compared',
     );
     expect(code).toBe(0);
+  });
+
+  it('agrees with a log that holds a lone surrogate from before the log refused them, also after rebuild', async () => {
+    const before = openSessionlog({ db: logFile(), durability: 'normal' });
+    const { session } = await before.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'l' });
+    await before.close();
+    appendUncheckedSqlite(logFile(), {
+      stream: session.id,
+      type: 'SessionUpdated',
+      data: { name: 'a\ud800b' },
+    });
+    // Reopened, the table catches up; a snapshot at 2 holds the rename.
+    const after = openSessionlog({ db: logFile(), durability: 'normal', snapshotEvery: 2 });
+    await after.commands.update(session.id, { summary: 'later' });
+    after.projections.catchUpSnapshots();
+    await after.close();
+    // As a fold made before the fix wrote it: JSON keeps the lone surrogate.
+    const raw = new Database(logFile());
+    const { data } = raw
+      .prepare('SELECT data FROM projection_snapshots WHERE position = 2')
+      .get() as {
+      data: Buffer;
+    };
+    const old = inflateSync(data).toString('utf8').replace('a\uFFFDb', 'a\\ud800b');
+    expect(old).toContain('"a\\ud800b"');
+    raw
+      .prepare('UPDATE projection_snapshots SET data = ? WHERE position = 2')
+      .run(deflateSync(old));
+    raw.close();
+
+    const verified = await runCli('verify', '--db', logFile());
+    expect(verified.output).toContain('chain        3 events, positions 1..3, every hash intact');
+    expect(verified.output).toContain(
+      'projections  sessions at position 3 equals a fresh fold of the log',
+    );
+    expect(verified.output).toContain('each equals the fold at its position');
+    expect(verified.code).toBe(0);
+    expect((await runCli('rebuild', '--db', logFile())).code).toBe(0);
+    expect((await runCli('verify', '--db', logFile())).code).toBe(0);
+    const listed = await runCli('sessions', '--db', logFile());
+    expect(listed.output).toContain('a\uFFFDb');
   });
 
   it('verifies a log made before snapshots existed, read-only, and creates nothing in it', async () => {

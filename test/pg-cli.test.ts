@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openPgSessionlog } from '../src/pg-sessionlog.js';
 import { startServer } from '../src/server.js';
 import { runCli } from './support/cli.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
+import { appendUncheckedPg } from './support/unchecked-append.js';
 
 async function writeLog(url: string): Promise<string[]> {
   const log = await openPgSessionlog({ url, durability: 'normal' });
@@ -101,6 +103,33 @@ describe.skipIf(pgUnavailable !== undefined)(
       );
       expect(tampered.output).toContain('append-only  ALTERED triggers: events_append_only');
       expect(tampered.output).toContain('FAILED: first disagreement at position 6');
+    });
+
+    it('agrees with a log that holds a lone surrogate from before the log refused them, also after rebuild', async () => {
+      const url = newSchema();
+      await writeLog(url);
+      // PostgreSQL's json keeps the escape as written; its text columns cannot hold it.
+      await appendUncheckedPg(await admin(), schemaOf(url), {
+        stream: `session-${randomUUID()}`,
+        type: 'SessionStarted',
+        data: { cwd: '/tmp/a\udc00', hostname: 'h', platform: 'linux', name: 'b\ud800' },
+      });
+      const reopened = await openPgSessionlog({ url, durability: 'normal' });
+      const other = await reopened.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'l' });
+      await reopened.commands.update(other.session.id, { summary: 'later' });
+      await reopened.close();
+
+      const verified = await runCli('verify', '--db', url);
+      expect(verified.output).toContain(
+        'chain        15 events, positions 1..15, every hash intact',
+      );
+      expect(verified.output).toContain('projections  sessions at position 15 equals a fresh fold');
+      expect(verified.output).toContain('history      sessions: every version, at its position');
+      expect(verified.code).toBe(0);
+      expect((await runCli('rebuild', '--db', url)).code).toBe(0);
+      expect((await runCli('verify', '--db', url)).code).toBe(0);
+      const asOf = await runCli('sessions', '--db', url, '--as-of', '13');
+      expect(asOf.output).toContain('b\uFFFD');
     });
 
     it('finds a gap, and a log whose end was cut off', async () => {

@@ -1,6 +1,7 @@
 import type { Envelope } from '../events/envelope.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import type { SqliteDatabase } from '../events/sqlite-database.js';
+import { wellFormed } from '../events/well-formed.js';
 import { evolve, type SessionState, type SessionStatus } from '../sessions/session.js';
 import type { Projection, ProjectionTable } from './projection.js';
 
@@ -18,10 +19,12 @@ export const sessionsProjection: Projection<SessionState, SessionsTable> = {
   name: 'sessions',
   version: 1,
   handles: new Set(Object.keys(sessionEventTypes)),
-  keyOf: (event) => event.stream,
+  // Rows are what SQLite and PostgreSQL text store: a lone surrogate that an older log holds
+  // becomes U+FFFD in the fold as in the table, so a rebuild, a snapshot and verify agree.
+  keyOf: (event) => event.stream.toWellFormed(),
   keyOfRow: (row) => row.id,
   // The events this projection handles are exactly the session events.
-  evolve: (row, event) => evolve(row, event as Envelope),
+  evolve: (row, event) => wellFormed(evolve(row, event as Envelope)),
 
   createTable(db, table) {
     db.exec(`CREATE TABLE ${table} (

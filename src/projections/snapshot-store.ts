@@ -1,5 +1,6 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import type { SqliteDatabase, Statement } from '../events/sqlite-database.js';
+import { wellFormed } from '../events/well-formed.js';
 import type { Fold, FoldedRow } from './fold.js';
 import type { AnyProjection } from './projection.js';
 
@@ -191,7 +192,10 @@ export class SnapshotStore {
 
 function decode(projection: AnyProjection, snapshot: StoredSnapshot): unknown[] {
   try {
-    return JSON.parse(inflateSync(snapshot.data).toString('utf8')) as unknown[];
+    const rows = JSON.parse(inflateSync(snapshot.data).toString('utf8')) as unknown[];
+    // JSON kept the lone surrogates of a snapshot folded before the log refused them, where
+    // the fold and the table now hold U+FFFD, as a database's text stores it.
+    return wellFormed(rows);
   } catch (error) {
     throw new Error(
       `the ${projection.name} snapshot at position ${snapshot.position} cannot be read: ${String(error)}`,
