@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { subscribe } from '../src/testing/subscribe.js';
+import { runCli } from './support/cli.js';
 import {
   changeOf,
   changes,
@@ -99,6 +100,26 @@ describe('file watching stays within its bounds', () => {
     expect(failures(a.stream.events)).toHaveLength(1);
     await a.stream.close();
     await b.stream.close();
+  });
+
+  it('records no change under a file name that is not UTF-8, says so once, and the log verifies', async () => {
+    const server = await kit.start();
+    const cwd = kit.dir();
+    const { stream } = await watchedSession(server, cwd);
+    const named = (...bytes: number[]) =>
+      Buffer.concat([Buffer.from(`${cwd}/`), Buffer.from(bytes)]);
+    writeFileSync(named(0x61, 0xff, 0x62), 'one');
+    mkdirSync(named(0x64, 0xfe));
+    writeFileSync(named(0x61, 0xff, 0x62), 'two');
+    writeFileSync(join(cwd, 'plain.txt'), '');
+    const recorded = await settledChanges(stream, cwd);
+    expect(recorded).toEqual([{ change: 'created', path: 'plain.txt', kind: 'file' }]);
+    expect(failures(stream.events)).toEqual([
+      'file names that are not valid UTF-8 are not recorded (first: a\uFFFDb)',
+    ]);
+    const verified = await runCli('verify', '--db', kit.logFile());
+    expect(verified.output).toContain('OK');
+    await stream.close();
   });
 
   it('watches entries at most `depth` levels below the cwd and says so once', async () => {

@@ -10,6 +10,11 @@ export interface WatchFilter {
   relativePath(path: string): string | undefined;
   /** A watched entry is gone: it no longer counts against the entry cap. */
   forget(path: string): void;
+  /**
+   * Whether the path's name is not valid UTF-8, as far as can be told (told once): such a name
+   * reaches JavaScript with U+FFFD in place of its bytes, a name no file has.
+   */
+  undecodable(path: string): boolean;
 }
 
 type Bounds = Pick<WatchOptions, 'ignore' | 'depth' | 'maxEntries'> & {
@@ -20,8 +25,9 @@ type Bounds = Pick<WatchOptions, 'ignore' | 'depth' | 'maxEntries'> & {
 /**
  * Decides for each path chokidar meets whether it is watched: never outside the root (a
  * symlink is not followed, and this makes sure of it), not the excluded files, not when a
- * segment matches an ignore pattern, not deeper than `depth`, and not past `maxEntries`. Each bound is told once,
- * through `onBound`, when it first keeps something from being watched.
+ * segment matches an ignore pattern, not a name that is not UTF-8, not deeper than `depth`,
+ * and not past `maxEntries`. Each bound is told once, through `onBound`, when it first keeps
+ * something from being watched.
  */
 export function watchFilter(
   root: string,
@@ -30,8 +36,8 @@ export function watchFilter(
 ): WatchFilter {
   const isIgnored = ignorePatterns(ignore);
   const watched = new Set<string>();
-  const told = new Set<'depth' | 'entries'>();
-  const tell = (bound: 'depth' | 'entries', reason: string) => {
+  const told = new Set<'depth' | 'entries' | 'names'>();
+  const tell = (bound: 'depth' | 'entries' | 'names', reason: string) => {
     if (told.has(bound)) return;
     told.add(bound);
     // chokidar calls `ignored` in the middle of its own bookkeeping: tell it afterwards.
@@ -45,6 +51,14 @@ export function watchFilter(
     return sep === '/' ? rel : rel.split(sep).join('/');
   }
 
+  // The bytes are lost by then: a name that really holds U+FFFD looks the same, and is left
+  // out too, rather than record a change to a file under another's name.
+  function undecodable(rel: string): boolean {
+    if (!rel.includes('\uFFFD')) return false;
+    tell('names', `file names that are not valid UTF-8 are not recorded (first: ${rel})`);
+    return true;
+  }
+
   return {
     relativePath,
     ignored(path) {
@@ -52,6 +66,7 @@ export function watchFilter(
       if (rel === undefined) return true;
       if (rel === '' || watched.has(rel)) return false;
       if (isIgnored(rel) || exclude.has(resolve(path))) return true;
+      if (undecodable(rel)) return true;
       if (rel.split('/').length > depth + 1) {
         const levels = depth === 1 ? '1 level' : `${depth} levels`;
         tell('depth', `depth cap: entries more than ${levels} below the cwd are not watched`);
@@ -67,6 +82,10 @@ export function watchFilter(
     forget(path) {
       const rel = relativePath(path);
       if (rel !== undefined) watched.delete(rel);
+    },
+    undecodable(path) {
+      const rel = relativePath(path);
+      return rel !== undefined && !isIgnored(rel) && undecodable(rel);
     },
   };
 }

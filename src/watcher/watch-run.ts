@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar';
 import type { ChangeKind, FileChange } from './file-change.js';
 import { watchFilter } from './watch-filter.js';
@@ -36,7 +37,7 @@ export function startRun(root: string, settings: RunSettings, sink: RunSink): FS
   const filter = watchFilter(root, { ...options, ...(exclude ? { exclude } : {}) }, sink.bound);
   const report = (path: string, change: FileChange['change'], kind: ChangeKind) => {
     const rel = filter.relativePath(path);
-    if (rel) sink.change(rel, change, kind);
+    if (rel && !filter.undecodable(path)) sink.change(rel, change, kind);
   };
   let ready = false;
   const watcher = createWatcher(root, {
@@ -66,6 +67,14 @@ export function startRun(root: string, settings: RunSettings, sink: RunSink): FS
         else {
           filter.forget(path);
           report(path, 'deleted', 'dir');
+        }
+      })
+      // chokidar drops a new entry whose name is not UTF-8 without a word (the name it
+      // decodes names no file): the raw notice of the directory's watcher is where it shows.
+      .on('raw', (_event, name, details) => {
+        const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+        if (typeof name === 'string' && name.includes('\uFFFD') && typeof dir === 'string') {
+          filter.undecodable(join(dir, name));
         }
       })
       .on('error', (error) => sink.error(error))
