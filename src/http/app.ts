@@ -69,6 +69,7 @@ export function createApp({
       eventStreamRoute({
         store: log.store,
         knownTypes: new Set(Object.keys(sessionEventTypes)),
+        clientKey,
         ...eventStream,
       }),
     );
