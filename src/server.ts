@@ -5,6 +5,7 @@ import type { Durability } from './events/sqlite-database.js';
 import { lockLogFile } from './events/sqlite-lock.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
+import { connectionBudget } from './http/gateway/connection-budget.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
@@ -41,7 +42,12 @@ export interface ServerOptions {
     limits?: Partial<FlowLimits>;
     heartbeatMs?: number;
     pingMs?: number;
+    /**
+     * Subscriptions open at once, and from one client (all of loopback is one client).
+     * Default, and at most: what the process's descriptors allow (connection-budget.ts).
+     */
     maxConnections?: number;
+    maxConnectionsPerClient?: number;
   };
 }
 
@@ -78,9 +84,20 @@ export async function startServer(options: ServerOptions) {
     log = pg ?? openSessionlog({ db, durability });
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
-    const { limits, heartbeatMs, pingMs, maxConnections } = options.gateway ?? {};
+    const { limits, heartbeatMs, pingMs, maxConnections, maxConnectionsPerClient } =
+      options.gateway ?? {};
+    // What this process's descriptors allow; a limit given is held to it too.
+    const budget = connectionBudget();
     // One feed from the log for both transports, WebSocket and event stream.
-    const hub = await createSubscriptionHub({ store: log.store, heartbeatMs, maxConnections });
+    const hub = await createSubscriptionHub({
+      store: log.store,
+      heartbeatMs,
+      maxConnections: Math.min(maxConnections ?? budget.subscriptions, budget.subscriptions),
+      maxConnectionsPerClient: Math.min(
+        maxConnectionsPerClient ?? budget.perClient,
+        budget.subscriptions,
+      ),
+    });
     const app = createApp({
       log,
       policy,
@@ -107,7 +124,7 @@ export async function startServer(options: ServerOptions) {
       ...(pg ? { leases: pgWatchLeases(pg.database.pool, leases) } : { logFile: db }),
       options: { ...options.watch, maxWatchers },
     });
-    const http = await listen(app, { gateway, hub }, host, port);
+    const http = await listen(app, { gateway, hub }, host, port, budget.sockets);
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
     const watched = watching;
     return {

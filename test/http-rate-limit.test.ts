@@ -1,5 +1,38 @@
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { clientOf } from '../src/http/client-address.js';
 import { rateLimiter } from '../src/http/rate-limit.js';
+import { useServers } from './support/server.js';
+import { useLogFile, useTempDir } from './support/temp-dir.js';
+
+/** POST /api/sessions from `localAddress`: the status and Retry-After of the answer. */
+function createFrom(port: number, localAddress: string, cwd: string) {
+  const body = JSON.stringify({ cwd });
+  return new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress,
+        method: 'POST',
+        path: '/api/sessions',
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** A clock the test moves by hand. */
 function clock() {
@@ -62,5 +95,32 @@ describe('the creation rate limiter', () => {
     // The most recent ones are remembered (and limited); the oldest were dropped.
     expect(limiter.take('client-9999').allowed).toBe(false);
     expect(limiter.take('client-0').allowed).toBe(true);
+  });
+});
+
+describe('the creation rate over HTTP', () => {
+  const start = useServers();
+  const logFile = useLogFile();
+  const workDir = useTempDir();
+
+  it('counts every loopback address as one client', async () => {
+    const server = await start({ db: logFile(), createRate: 2 });
+    const answers = [
+      await createFrom(server.port, '127.0.0.2', workDir()),
+      await createFrom(server.port, '127.0.0.2', workDir()),
+      await createFrom(server.port, '127.0.0.3', workDir()),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 429]);
+    expect(Number(answers[2]?.retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('knows loopback in all its forms, and an IPv4-mapped address as its IPv4 one', () => {
+    const loopback = clientOf('127.0.0.1');
+    for (const address of ['127.0.0.2', '127.255.0.9', '::1', '::ffff:127.0.0.3', undefined]) {
+      expect(clientOf(address), String(address)).toBe(loopback);
+    }
+    expect(clientOf('::ffff:192.0.2.7')).toBe(clientOf('192.0.2.7'));
+    expect(clientOf('192.0.2.7')).not.toBe(clientOf('192.0.2.8'));
+    expect(clientOf('2001:db8::1')).not.toBe(loopback);
   });
 });

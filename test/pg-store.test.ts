@@ -12,6 +12,7 @@ import { sessionEventTypes } from '../src/events/schemas.js';
 import { fileChanged, started } from './support/events.js';
 import { schemaOf, usePgNodes } from './support/pg-logs.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
+import { expectRedecided } from './support/redecide.js';
 
 const title = (what: string) => (pgUnavailable ? `${what} (skipped: ${pgUnavailable})` : what);
 
@@ -135,6 +136,12 @@ describe.skipIf(pgUnavailable !== undefined)(title('the PostgreSQL log'), () => 
     const [rejected] = results.filter((r) => r.status === 'rejected');
     expect(rejected?.reason).toBeInstanceOf(VersionConflictError);
     expect(await log.store.readStream('s')).toHaveLength(2);
+  });
+
+  it('decides an append again, in its commit, on the events it missed on any node', async () => {
+    const url = pgSchemas();
+    const [a, b] = [await open.log({ url }), await open.log({ url })];
+    await expectRedecided(a.store, b.store);
   });
 
   it('lets exactly one of two nodes win the same expected version, round after round', async () => {

@@ -13,6 +13,7 @@ import { openDatabase } from '../src/events/sqlite-database.js';
 import { SqliteEventStore } from '../src/events/sqlite-store.js';
 import { openSessionlog } from '../src/sessionlog.js';
 import { fileChanged, started } from './support/events.js';
+import { expectRedecided } from './support/redecide.js';
 import { useLogFile } from './support/temp-dir.js';
 
 describe('the SQLite log', () => {
@@ -99,6 +100,12 @@ describe('the SQLite log', () => {
     const [rejected] = results.filter((r) => r.status === 'rejected');
     expect(rejected?.reason).toBeInstanceOf(VersionConflictError);
     expect(await log.store.readStream('s')).toHaveLength(2);
+    await log.close();
+  });
+
+  it('decides an append again, in its commit, on the events it missed', async () => {
+    const log = openSessionlog({ db: logFile() });
+    await expectRedecided(log.store);
     await log.close();
   });
 

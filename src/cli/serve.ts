@@ -19,8 +19,8 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
   --token TOKEN             (SESSIONLOG_TOKEN) required on /api and /ws
   --root DIR                repeatable (SESSIONLOG_ROOTS, ':'-separated): a cwd must lie inside one
   --allow-origin URL        repeatable (SESSIONLOG_ALLOW_ORIGINS, comma-separated)
-  --create-rate N           session creations per minute per client (SESSIONLOG_CREATE_RATE;
-                            default 120; 0 = unlimited)
+  --create-rate N           session creations per minute per client, all of loopback as one
+                            (SESSIONLOG_CREATE_RATE; default 120; 0 = unlimited)
   --max-watchers N          directories watched at once (SESSIONLOG_MAX_WATCHERS; default 256;
                             0 turns file watching off)
   --durability full|normal  (SESSIONLOG_DURABILITY; default full: acknowledged = on disk)`,

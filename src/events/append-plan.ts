@@ -12,6 +12,7 @@ export interface PendingAppend {
   expectedVersion: ExpectedVersion;
   idempotencyKey: string | undefined;
   fingerprint: string;
+  redecide: AppendOptions['redecide'];
   resolve(result: AppendResult<AnyEvent>): void;
   reject(error: unknown): void;
 }
@@ -27,11 +28,11 @@ export function planAppend(
   registry: EventRegistry,
 ): Omit<PendingAppend, 'resolve' | 'reject'> {
   const parsed = validateAppend(stream, events, options, registry);
-  const { expectedVersion = 'any', idempotencyKey } = options;
+  const { expectedVersion = 'any', idempotencyKey, redecide } = options;
   // Meta (request ids) differs between a request and its retry; the content does not.
   const content = parsed.map(({ type, data }) => ({ type, data }));
   const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
-  return { stream, events: parsed, expectedVersion, idempotencyKey, fingerprint };
+  return { stream, events: parsed, expectedVersion, idempotencyKey, fingerprint, redecide };
 }
 
 /** What a store keeps of an append made under an idempotency key. */
@@ -66,6 +67,35 @@ export function checkExpectedVersion(
     (expected === 'exists' && actual > 0) ||
     expected === actual;
   if (!ok) throw new VersionConflictError(stream, expected, actual);
+}
+
+/**
+ * Whether an append on a stream now at `current` is to be decided again (it can be, and the
+ * stream moved past the version it was decided on) rather than checked: the version of the
+ * stream it was decided on, or undefined.
+ */
+export function redecidingFrom(
+  pending: Pick<PendingAppend, 'expectedVersion' | 'redecide'>,
+  current: number,
+): number | undefined {
+  const { expectedVersion, redecide } = pending;
+  return redecide !== undefined && typeof expectedVersion === 'number' && current > expectedVersion
+    ? expectedVersion
+    : undefined;
+}
+
+/**
+ * The append with the events it decides on the stream's events it `missed`, validated as
+ * any append is before it is queued. Throws (the decision's own error, or a ValidationError)
+ * to refuse the append; nothing of it is written yet.
+ */
+export function redecided<P extends PendingAppend>(
+  pending: P,
+  missed: readonly Envelope<AnyEvent>[],
+  registry: EventRegistry,
+): P {
+  const events = (pending.redecide as NonNullable<PendingAppend['redecide']>)(missed);
+  return { ...pending, events: validateAppend(pending.stream, events, {}, registry) };
 }
 
 /** An envelope with the canonical JSON text of its data and meta: what a store writes. */

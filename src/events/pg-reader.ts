@@ -6,7 +6,7 @@ import { decodeRow, type EventRow, rowJson, upcast } from './event-row.js';
 import type { EventRegistry } from './schemas.js';
 import type { EnvelopeText, ReadOptions } from './store.js';
 
-const EVENT_COLUMNS =
+export const EVENT_COLUMNS =
   'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';
 
 /** Anything that runs a query: the pool, or the client of a transaction. */

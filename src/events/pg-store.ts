@@ -110,9 +110,11 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   append(
     stream: string,
     events: readonly NewEvent<E>[],
-    options: AppendOptions = {},
+    options: AppendOptions<E> = {},
   ): Promise<AppendResult<E>> {
-    return this.#commits.append(stream, events, options) as Promise<AppendResult<E>>;
+    return this.#commits.append(stream, events, options as AppendOptions) as Promise<
+      AppendResult<E>
+    >;
   }
 
   async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {

@@ -6,10 +6,14 @@ import {
   type PendingAppend,
   type RecordedEvent,
   recordEvents,
+  redecided,
+  redecidingFrom,
   replayOf,
 } from './append-plan.js';
 import type { AnyEvent, Envelope } from './envelope.js';
 import { IdempotencyKeyReusedError } from './errors.js';
+import { decodeRow, type EventRow, upcast } from './event-row.js';
+import { EVENT_COLUMNS } from './pg-reader.js';
 import type { EventRegistry } from './schemas.js';
 import type { AppendResult } from './store.js';
 
@@ -39,8 +43,8 @@ type KeyRow = IdempotencyRow & { key: string };
 /**
  * Checks and writes a group of appends after `at`, inside a transaction that holds the head's
  * lock: the idempotency keys and stream versions in one query, the events and keys in one
- * statement, then the hooks. A refused append (version, key) is refused before anything of it
- * is written; its neighbours go on.
+ * statement, then the hooks. A refused append (version, key, a decision made again) is refused
+ * before anything of it is written; its neighbours go on.
  */
 export async function writeGroup(
   client: pg.PoolClient,
@@ -65,14 +69,24 @@ export async function writeGroup(
       continue;
     }
     const current = versions.get(stream) ?? 0;
+    const from = redecidingFrom(pending, current);
+    const missed =
+      from === undefined
+        ? []
+        : [
+            ...(await committedAfter(client, stream, from, context.registry)),
+            ...written.filter((r) => r.envelope.stream === stream).map((r) => r.envelope),
+          ];
+    let append = pending;
     try {
-      checkExpectedVersion(stream, pending.expectedVersion, current);
+      if (from === undefined) checkExpectedVersion(stream, pending.expectedVersion, current);
+      else append = redecided(pending, missed, context.registry);
     } catch (error) {
       outcomes.push({ ok: false, error });
       continue;
     }
     const events = recordEvents(
-      pending,
+      append,
       { head, previousHash: hash, version: current, time: context.time },
       context.registry,
       context.newId,
@@ -118,6 +132,24 @@ async function lookUp(client: pg.PoolClient, group: readonly PendingAppend[]) {
     else known.set(row.key, row);
   }
   return { known, versions };
+}
+
+/**
+ * The stream's events after `version` that are in the table: committed (on any node: the
+ * head's lock is held) or written earlier in this transaction. A group's own events are not
+ * inserted until its end.
+ */
+async function committedAfter(
+  client: pg.PoolClient,
+  stream: string,
+  version: number,
+  registry: EventRegistry,
+): Promise<Envelope<AnyEvent>[]> {
+  const { rows } = await client.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = $1 AND version > $2 ORDER BY version`,
+    [stream, version],
+  );
+  return rows.map((row) => upcast(decodeRow(row), registry));
 }
 
 /** The events and the new idempotency keys, in one statement. */

@@ -4,14 +4,13 @@ import {
   type IdempotencyRow,
   type PendingAppend,
   recordEvents,
+  redecided,
+  redecidingFrom,
   replayOf,
 } from './append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
-import {
-  IdempotencyKeyReusedError,
-  StoreUnavailableError,
-  VersionConflictError,
-} from './errors.js';
+import { IdempotencyKeyReusedError, StoreUnavailableError } from './errors.js';
+import { decodeRow, type EventRow, upcast } from './event-row.js';
 import { GroupCommit } from './group-commit.js';
 import { GENESIS_HASH } from './hash.js';
 import { type EventRegistry, sessionEventTypes } from './schemas.js';
@@ -37,6 +36,11 @@ export interface SqliteStoreOptions {
   clock?: () => Date;
   newId?: () => string;
 }
+
+/** What became of one append: recorded (or replayed), or refused before anything was written. */
+type Appended =
+  | { ok: true; result: AppendResult<AnyEvent>; envelopes: Envelope<AnyEvent>[] }
+  | { ok: false; error: unknown };
 
 interface BatchOutcome {
   /** One per append of the batch, in order. */
@@ -65,6 +69,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   readonly #sql: {
     last: Statement;
     streamVersion: Statement;
+    streamAfter: Statement;
     insert: Statement;
     findKey: Statement;
     saveKey: Statement;
@@ -91,6 +96,10 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
       streamVersion: db
         .prepare('SELECT coalesce(max(version), 0) FROM events WHERE stream = ?')
         .pluck(),
+      streamAfter: db.prepare(
+        `SELECT position, id, stream, version, type, time, data, meta, hash FROM events
+        WHERE stream = ? AND version > ? ORDER BY version`,
+      ),
       insert:
         db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
         VALUES (@position, @id, @stream, @version, @type, @time, @data, @meta, @hash)`),
@@ -106,9 +115,11 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   append(
     stream: string,
     events: readonly NewEvent<E>[],
-    options: AppendOptions = {},
+    options: AppendOptions<E> = {},
   ): Promise<AppendResult<E>> {
-    return this.#commits.append(stream, events, options) as Promise<AppendResult<E>>;
+    return this.#commits.append(stream, events, options as AppendOptions) as Promise<
+      AppendResult<E>
+    >;
   }
 
   async findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
@@ -176,8 +187,9 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
 
   /**
    * Appends a batch inside one transaction. Fast path: the checks that can refuse an append
-   * (version, idempotency key) run before it writes anything, so a refused append needs no
-   * savepoint. With `isolate`, each append runs in a savepoint and any failure is its own.
+   * (version, idempotency key, a decision made again) run before it writes anything, so a
+   * refused append needs no savepoint. With `isolate`, each append runs in a savepoint and any
+   * failure is its own.
    */
   #appendBatch(batch: readonly PendingAppend[], isolate: boolean): BatchOutcome {
     const outcomes: BatchOutcome['outcomes'] = [];
@@ -186,47 +198,57 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     let head = last?.position ?? 0;
     let previousHash = last?.hash ?? GENESIS_HASH;
     for (const pending of batch) {
+      let appended: Appended;
       try {
-        const { result, envelopes } = isolate
+        appended = isolate
           ? this.#appendInSavepoint(pending, head, previousHash)
           : this.#appendOne(pending, head, previousHash);
-        outcomes.push({ ok: true, result });
-        const lastEnvelope = envelopes.at(-1);
-        if (lastEnvelope !== undefined) {
-          head = lastEnvelope.position;
-          previousHash = lastEnvelope.hash;
-          committed.push(...envelopes);
-        }
       } catch (error) {
-        const refusedBeforeWriting =
-          error instanceof VersionConflictError || error instanceof IdempotencyKeyReusedError;
-        if (!isolate && !refusedBeforeWriting) throw error;
-        outcomes.push({ ok: false, error: unavailableIfStorage(error) });
+        if (!isolate) throw error;
+        appended = { ok: false, error };
+      }
+      if (!appended.ok) {
+        outcomes.push({ ok: false, error: unavailableIfStorage(appended.error) });
+        continue;
+      }
+      const { result, envelopes } = appended;
+      outcomes.push({ ok: true, result });
+      const lastEnvelope = envelopes.at(-1);
+      if (lastEnvelope !== undefined) {
+        head = lastEnvelope.position;
+        previousHash = lastEnvelope.hash;
+        committed.push(...envelopes);
       }
     }
     if (committed.length > 0) for (const hook of this.#hooks) hook.committing?.(head);
     return { outcomes, committed };
   }
 
-  /** One append: checks first, then writes; throws to refuse it. */
-  #appendOne(
-    pending: PendingAppend,
-    head: number,
-    previousHash: string,
-  ): { result: AppendResult<AnyEvent>; envelopes: Envelope<AnyEvent>[] } {
-    const { stream, expectedVersion, idempotencyKey, fingerprint } = pending;
+  /**
+   * One append: checks first (a refusal is its outcome, with nothing written), then writes;
+   * throws only for what its checks could not foresee.
+   */
+  #appendOne(pending: PendingAppend, head: number, previousHash: string): Appended {
+    const { stream, idempotencyKey, fingerprint } = pending;
     if (idempotencyKey !== undefined) {
       const earlier = this.#sql.findKey.get(idempotencyKey) as IdempotencyRow | undefined;
       if (earlier !== undefined) {
-        if (earlier.fingerprint !== fingerprint)
-          throw new IdempotencyKeyReusedError(idempotencyKey);
-        return { result: replayOf(earlier), envelopes: [] };
+        return earlier.fingerprint === fingerprint
+          ? { ok: true, result: replayOf(earlier), envelopes: [] }
+          : { ok: false, error: new IdempotencyKeyReusedError(idempotencyKey) };
       }
     }
     const current = this.#sql.streamVersion.get(stream) as number;
-    checkExpectedVersion(stream, expectedVersion, current);
+    const from = redecidingFrom(pending, current);
+    let append = pending;
+    try {
+      if (from === undefined) checkExpectedVersion(stream, pending.expectedVersion, current);
+      else append = redecided(pending, this.#missed(stream, from), this.#registry);
+    } catch (error) {
+      return { ok: false, error };
+    }
     const recorded = recordEvents(
-      pending,
+      append,
       { head, previousHash, version: current, time: this.#clock().toISOString() },
       this.#registry,
       this.#newId,
@@ -246,7 +268,13 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
         result.version,
       );
     }
-    return { result, envelopes };
+    return { ok: true, result, envelopes };
+  }
+
+  /** The stream's events after `version`, this transaction's included. */
+  #missed(stream: string, version: number): Envelope<AnyEvent>[] {
+    const rows = this.#sql.streamAfter.all(stream, version) as EventRow[];
+    return rows.map((row) => upcast(decodeRow(row), this.#registry));
   }
 
   #notify(events: readonly Envelope<E>[]): void {

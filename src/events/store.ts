@@ -10,8 +10,17 @@ import type { SessionEvent } from './schemas.js';
  */
 export type ExpectedVersion = 'any' | 'no-stream' | 'exists' | number;
 
-export interface AppendOptions {
+export interface AppendOptions<E extends AnyEvent = AnyEvent> {
   expectedVersion?: ExpectedVersion;
+  /**
+   * With a numeric `expectedVersion`: an append that finds its stream moved on is decided
+   * again instead of refused. The log calls this under its write lock with the stream's events
+   * after `expectedVersion` (those committed by other writers, on any node, and those earlier
+   * in the same commit) and appends what it returns; it throws to refuse the append. So a
+   * writer that does not insist on a version never loses a race. It must be synchronous and
+   * pure: a commit that is run again calls it again.
+   */
+  redecide?(missed: readonly Envelope<E>[]): readonly NewEvent<E>[];
   /**
    * A repeated key returns the first append's result and appends nothing, also after a
    * restart: the key is stored with its result in the append's transaction.
@@ -75,7 +84,7 @@ export interface EventStore<E extends AnyEvent = SessionEvent> {
   append(
     stream: string,
     events: readonly NewEvent<E>[],
-    options?: AppendOptions,
+    options?: AppendOptions<E>,
   ): Promise<AppendResult<E>>;
   /** The append an idempotency key was first used for, if any. */
   findIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined>;

@@ -2,6 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { sessionEventTypes } from '../events/schemas.js';
 import type { Sessionlog } from '../sessionlog.js';
+import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
@@ -23,7 +24,10 @@ export interface AppDeps {
   roots: readonly string[];
   /** Session creations per minute per client (`--create-rate`); 0 = unlimited. */
   createRate: number;
-  /** Who a request counts against for the rate limit; default: its remote address. */
+  /**
+   * Who a request counts against for the creation rate and the per-client connection limit;
+   * default: its remote address, every loopback address as one client.
+   */
   clientKey?: (c: Context) => string;
   /** Serves `GET /` and `GET /assets/*`; default: a page saying the dashboard is not built yet. */
   dashboard?: (c: Context) => Response | Promise<Response>;
@@ -40,7 +44,7 @@ export function createApp({
   policy,
   roots,
   createRate,
-  clientKey = remoteAddress,
+  clientKey = remoteClient,
   dashboard = placeholderPage,
   eventStream,
 }: AppDeps): Hono {
@@ -65,6 +69,7 @@ export function createApp({
       eventStreamRoute({
         store: log.store,
         knownTypes: new Set(Object.keys(sessionEventTypes)),
+        clientKey,
         ...eventStream,
       }),
     );
@@ -76,13 +81,13 @@ export function createApp({
 }
 
 /**
- * The socket's remote address. `app.request()` has no socket (no Node bindings at all), and
- * then every request is one local client.
+ * The client the request's socket counts as. `app.request()` has no socket (no Node bindings
+ * at all), and then every request is one local client.
  */
-function remoteAddress(c: Context): string {
+function remoteClient(c: Context): string {
   try {
-    return getConnInfo(c).remote.address ?? 'local';
+    return clientOf(getConnInfo(c).remote.address);
   } catch {
-    return 'local';
+    return clientOf(undefined);
   }
 }

@@ -86,8 +86,9 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof NotFoundError) return problem(404, 'not-found', error.message);
   if (error instanceof GoneError) return problem(410, 'gone', error.message);
   if (error instanceof VersionConflictError) {
-    // With If-Match the caller named a version and lost; without, concurrent writers kept
-    // winning the retries.
+    // With If-Match the caller named a version and lost; without, a command is decided again
+    // rather than refused, so only a store client's own expectation (or a new session's id
+    // already taken) is left to conflict.
     return c.req.header('if-match') === undefined
       ? problem(409, 'conflict', error.message)
       : problem(412, 'version-mismatch', error.message, { currentVersion: error.actual });

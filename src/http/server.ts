@@ -11,14 +11,20 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Serves the Hono app and, on the same port, upgrades `/ws` to the gateway. */
+/**
+ * Serves the Hono app and, on the same port, upgrades `/ws` to the gateway. Past `maxSockets`
+ * open at once, a new connection is dropped as soon as it is accepted: the process keeps
+ * descriptors for its log and its files whatever clients do.
+ */
 export async function listen(
   app: Hono,
   { gateway, hub }: { gateway: Gateway; hub: SubscriptionHub },
   host: string,
   port: number,
+  maxSockets?: number,
 ): Promise<HttpServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  if (maxSockets !== undefined) server.maxConnections = maxSockets;
   server.on('upgrade', (request, socket, head) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/ws') gateway.handleUpgrade(request, socket, head);
@@ -30,6 +36,14 @@ export async function listen(
       server.off('error', reject);
       resolve();
     });
+  });
+  // Once listening, an error is a failed accept (EMFILE: out of descriptors all the same):
+  // that client is lost, the server goes on accepting the next ones.
+  let warned = 0;
+  server.on('error', (error) => {
+    if (Date.now() - warned < 10_000) return;
+    warned = Date.now();
+    console.error(`sessionlog: a connection could not be accepted: ${String(error)}`);
   });
   return {
     port: (server.address() as AddressInfo).port,

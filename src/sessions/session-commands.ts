@@ -29,13 +29,11 @@ export interface SessionCommandsDeps {
   newSessionId?: () => string;
 }
 
-// Without an expected version from the caller, a concurrent writer is no error of theirs:
-// decide again on the fresh state, a few times.
-const MAX_ATTEMPTS = 5;
-
 /**
  * Runs commands against sessions: load the state, decide, append with the version decided
- * on, so that two writers racing on one session cannot both win.
+ * on. A caller that named a version (`If-Match`) loses to a writer that got there first; one
+ * that did not has its command decided again, at commit, on the state that writer left: it
+ * applies in some order however many race (or meets the ended or deleted session it raced).
  */
 export function sessionCommands({
   store,
@@ -61,34 +59,35 @@ export function sessionCommands({
         return replay(earlier.result);
       }
     }
-    for (let attempt = 1; ; attempt++) {
-      // A new session's id was just made: there is nothing to load (and the append's
-      // 'no-stream' expectation still guards against a collision).
-      const state = command.type === 'startSession' ? null : await load(id);
-      const version = state?.version ?? 0;
-      if (expectedVersion !== undefined && expectedVersion !== version) {
-        throw new VersionConflictError(id, expectedVersion, version);
-      }
-      const events = decide(command, state).map((event) =>
-        meta === undefined ? event : { ...event, meta },
-      );
-      try {
-        const result = await store.append(id, events, {
-          expectedVersion: state === null ? 'no-stream' : version,
-          ...(idempotencyKey === undefined ? {} : { idempotencyKey, fingerprint }),
-        });
-        if (result.replayed) return replay(result);
-        const session = result.events.reduce(evolve, state);
-        if (session === null) throw new Error(`${command.type} left session ${id} without state`);
-        return { session, position: result.position, replayed: false };
-      } catch (error) {
-        const retry =
-          error instanceof VersionConflictError &&
-          expectedVersion === undefined &&
-          attempt < MAX_ATTEMPTS;
-        if (!retry) throw error;
-      }
+    // A new session's id was just made: there is nothing to load (and the append's
+    // 'no-stream' expectation still guards against a collision).
+    const state = command.type === 'startSession' ? null : await load(id);
+    const version = state?.version ?? 0;
+    if (expectedVersion !== undefined && expectedVersion !== version) {
+      throw new VersionConflictError(id, expectedVersion, version);
     }
+    const decideOn = (on: SessionState | null) =>
+      decide(command, on).map((event) => (meta === undefined ? event : { ...event, meta }));
+    // The states decided on, by version: the appended events follow one of them.
+    const decidedOn = new Map([[version, state]]);
+    const result = await store.append(id, decideOn(state), {
+      expectedVersion: state === null ? 'no-stream' : version,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey, fingerprint }),
+      ...(expectedVersion !== undefined || state === null
+        ? {}
+        : {
+            redecide(missed) {
+              const now = missed.reduce(evolve, state);
+              decidedOn.set(now?.version ?? 0, now);
+              return decideOn(now);
+            },
+          }),
+    });
+    if (result.replayed) return replay(result);
+    const before = decidedOn.get((result.events[0]?.version ?? 1) - 1);
+    const session = result.events.reduce(evolve, before ?? null);
+    if (session === null) throw new Error(`${command.type} left session ${id} without state`);
+    return { session, position: result.position, replayed: false };
   }
 
   /** The answer of an earlier append, rebuilt from the log, which never changes. */

@@ -42,25 +42,26 @@ export async function serveChild(
   db: string,
   port: number,
   extra: readonly string[] = [],
+  /** A command that runs node in its place (it must exec it), e.g. `prlimit --nofile=…`. */
+  wrapper: readonly string[] = [],
 ): Promise<ServerChild> {
   if (!existsSync('dist/cli/main.js')) throw new Error('dist/ is missing: run `npm run build`');
-  const child = spawn(
+  const [command, ...args] = [
+    ...wrapper,
     process.execPath,
-    [
-      'bin/sessionlog.js',
-      'serve',
-      '--db',
-      db,
-      '--port',
-      String(port),
-      '--max-watchers',
-      '0',
-      '--create-rate',
-      '0',
-      ...extra,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    'bin/sessionlog.js',
+    'serve',
+    '--db',
+    db,
+    '--port',
+    String(port),
+    '--max-watchers',
+    '0',
+    '--create-rate',
+    '0',
+    ...extra,
+  ];
+  const child = spawn(command as string, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

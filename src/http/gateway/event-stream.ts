@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AnyEvent } from '../../events/envelope.js';
 import { ValidationError } from '../../events/errors.js';
 import type { EventStore } from '../../events/store.js';
@@ -18,6 +18,8 @@ export interface EventStreamOptions {
   /** Event types a `types` filter may name. */
   knownTypes: ReadonlySet<string>;
   limits?: Partial<FlowLimits>;
+  /** Who a request counts against for the per-client limit (clientOf its address). */
+  clientKey: (c: Context) => string;
 }
 
 const POSITION = /^\d{1,15}$/;
@@ -36,7 +38,7 @@ interface NodeResponse {
  * EventSource sends `Last-Event-ID`, which wins over `after`: it resumes by itself.
  */
 export function eventStreamRoute(options: EventStreamOptions): Hono {
-  const { store, hub, knownTypes } = options;
+  const { store, hub, knownTypes, clientKey } = options;
   const limits: FlowLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const app = new Hono();
 
@@ -53,17 +55,11 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
     if (lastEventId !== undefined && POSITION.test(lastEventId)) params.set('after', lastEventId);
     const parsed = parseSubscription(params, knownTypes);
     if (!parsed.ok) throw new ValidationError('invalid subscription parameters', parsed.issues);
-    if (hub.full) {
+    const client = clientKey(c);
+    const refusal = hub.refusal(client);
+    if (refusal !== undefined) {
       throw new ProblemException(
-        problem(
-          429,
-          'too-many-connections',
-          'too many connections: retry later',
-          {},
-          {
-            'retry-after': '1',
-          },
-        ),
+        problem(429, 'too-many-connections', refusal, {}, { 'retry-after': '1' }),
       );
     }
     const { request: wanted } = parsed;
@@ -157,7 +153,7 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
         limits,
         encoder: sseEncoder,
       });
-      hub.add(subscription);
+      hub.add(subscription, client);
       c.req.raw.signal.addEventListener('abort', abandon);
       subscription.start();
     }

@@ -1,12 +1,18 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
+import { connectionBudget } from './connection-budget.js';
 import { CloseCode } from './protocol.js';
 import type { Subscription } from './subscription.js';
 
 export interface HubOptions {
   store: Pick<EventStore<AnyEvent>, 'head' | 'subscribe'>;
-  /** Subscriptions open at once, over every transport; past it a client is refused (429). */
+  /**
+   * Subscriptions open at once, over every transport, and from one client; past either a
+   * client is refused (4429, or 429 for an event stream). Default: what the process's
+   * descriptors allow (connection-budget.ts).
+   */
   maxConnections?: number;
+  maxConnectionsPerClient?: number;
   /** SPEC: a heartbeat every 15 s when nothing else was sent. */
   heartbeatMs?: number;
   /** Under load, commits within this many milliseconds reach a client in one write (30 ms: as
@@ -20,8 +26,17 @@ export interface HubOptions {
  * their heartbeats and ends those stuck behind a full buffer.
  */
 export async function createSubscriptionHub(options: HubOptions) {
-  const { store, maxConnections = 20_000, heartbeatMs = 15_000, liveBatchMs = 30 } = options;
-  const subscriptions = new Set<Subscription>();
+  const budget = connectionBudget();
+  const {
+    store,
+    maxConnections = budget.subscriptions,
+    maxConnectionsPerClient = budget.perClient,
+    heartbeatMs = 15_000,
+    liveBatchMs = 30,
+  } = options;
+  // Each subscription with the client it counts against (clientOf), and their counts.
+  const subscriptions = new Map<Subscription, string>();
+  const perClient = new Map<string, number>();
   // Kept current by the commits themselves, so that accepting a client needs no await (and
   // no commit can slip between reading the head and subscribing).
   let head = await store.head();
@@ -38,7 +53,7 @@ export async function createSubscriptionHub(options: HubOptions) {
     lastFanOut = Date.now();
     const events = pending;
     pending = [];
-    for (const subscription of subscriptions) subscription.onCommit(events);
+    for (const subscription of subscriptions.keys()) subscription.onCommit(events);
   };
   const unsubscribe = store.subscribe((events) => {
     head = Math.max(head, events.at(-1)?.position ?? head);
@@ -51,7 +66,7 @@ export async function createSubscriptionHub(options: HubOptions) {
   const ticker = setInterval(
     () => {
       const now = Date.now();
-      for (const subscription of subscriptions) subscription.tick(now, heartbeatMs, head);
+      for (const subscription of subscriptions.keys()) subscription.tick(now, heartbeatMs, head);
     },
     Math.min(1000, heartbeatMs),
   ).unref();
@@ -73,22 +88,32 @@ export async function createSubscriptionHub(options: HubOptions) {
     get closing(): boolean {
       return closing;
     },
-    /** True when another subscription would pass `maxConnections`. */
-    get full(): boolean {
-      return subscriptions.size >= maxConnections;
+    /** Why another subscription from `client` would be refused, or undefined. */
+    refusal(client: string): string | undefined {
+      if (subscriptions.size >= maxConnections) return 'too many connections: retry later';
+      if ((perClient.get(client) ?? 0) >= maxConnectionsPerClient)
+        return 'too many connections from this client: retry later';
+      return undefined;
     },
     /** Feeds a subscription from the next commit on; call `start()` on it afterwards. */
-    add(subscription: Subscription): void {
-      subscriptions.add(subscription);
+    add(subscription: Subscription, client: string): void {
+      if (subscriptions.has(subscription)) return;
+      subscriptions.set(subscription, client);
+      perClient.set(client, (perClient.get(client) ?? 0) + 1);
     },
     delete(subscription: Subscription): void {
+      const client = subscriptions.get(subscription);
+      if (client === undefined) return;
       subscriptions.delete(subscription);
+      const left = (perClient.get(client) ?? 1) - 1;
+      if (left > 0) perClient.set(client, left);
+      else perClient.delete(client);
     },
     /** Open subscriptions, and the bytes buffered for them (each bounded, SPEC: 1 MiB). */
     stats(): { connections: number; buffered: number; maxBuffered: number } {
       let buffered = 0;
       let maxBuffered = 0;
-      for (const subscription of subscriptions) {
+      for (const subscription of subscriptions.keys()) {
         buffered += subscription.buffered;
         maxBuffered = Math.max(maxBuffered, subscription.buffered);
       }
@@ -103,10 +128,11 @@ export async function createSubscriptionHub(options: HubOptions) {
       unsubscribe();
       clearInterval(ticker);
       clearTimeout(fanOutTimer);
-      for (const subscription of subscriptions) {
+      for (const subscription of subscriptions.keys()) {
         subscription.close(CloseCode.goingAway, 'server shutting down');
       }
       subscriptions.clear();
+      perClient.clear();
     },
   };
 }

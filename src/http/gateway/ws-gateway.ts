@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyEvent } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
+import { clientOf } from '../client-address.js';
 import {
   bearerToken,
   hostAllowed,
@@ -85,8 +86,10 @@ export function createGateway(options: GatewayOptions) {
       fail(socket, CloseCode.forbiddenOrigin, `origin ${origin} is not allowed`);
       return;
     }
-    if (hub.full) {
-      fail(socket, CloseCode.tooManyConnections, 'too many connections: retry later');
+    const client = clientOf(request.socket.remoteAddress);
+    const refusal = hub.refusal(client);
+    if (refusal !== undefined) {
+      fail(socket, CloseCode.tooManyConnections, refusal);
       return;
     }
     const parsed = parseSubscription(url.searchParams, knownTypes);
@@ -100,15 +103,15 @@ export function createGateway(options: GatewayOptions) {
     // log's head before judging it, rather than reset it for this node's lag.
     if (wanted.after !== undefined && wanted.after > hub.head) {
       hub.freshHead().then(
-        () => socket.readyState === WebSocket.OPEN && subscribe(socket, wanted),
+        () => socket.readyState === WebSocket.OPEN && subscribe(socket, wanted, client),
         () => fail(socket, CloseCode.internalError, 'the server could not read the log'),
       );
     } else {
-      subscribe(socket, wanted);
+      subscribe(socket, wanted, client);
     }
   }
 
-  function subscribe(socket: WebSocket, wanted: SubscriptionRequest): void {
+  function subscribe(socket: WebSocket, wanted: SubscriptionRequest, client: string): void {
     const sink = {
       get buffered() {
         return socket.bufferedAmount;
@@ -141,7 +144,7 @@ export function createGateway(options: GatewayOptions) {
       encoder: wsEncoder,
     });
     subscriptions.set(socket, subscription);
-    hub.add(subscription);
+    hub.add(subscription, client);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('close', () => {
