@@ -8,6 +8,7 @@ import { staticDashboard } from './http/dashboard.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
+import { tokenProblem } from './http/security.js';
 import { listen } from './http/server.js';
 import { openPgSessionlog } from './pg-sessionlog.js';
 import { openSessionlog, type Sessionlog } from './sessionlog.js';
@@ -59,6 +60,9 @@ export async function startServer(options: ServerOptions) {
     durability = 'full',
     maxWatchers = 256,
   } = options;
+  // Before anything is opened: with such a token the server could only answer 401.
+  const problem = token === undefined ? undefined : tokenProblem(token);
+  if (problem !== undefined) throw new Error(problem);
   const postgres = isPostgresUrl(db);
   // One serve per SQLite file (its clients would not see another process's commits live);
   // any number of nodes on one PostgreSQL log.
