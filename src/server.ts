@@ -3,6 +3,7 @@ import { isPostgresUrl } from './events/pg-database.js';
 import { sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
 import { lockLogFile } from './events/sqlite-lock.js';
+import { checkLogFile } from './events/sqlite-log-mark.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
@@ -66,7 +67,10 @@ export async function startServer(options: ServerOptions) {
   const postgres = isPostgresUrl(db);
   // One serve per SQLite file (its clients would not see another process's commits live);
   // any number of nodes on one PostgreSQL log.
-  const lock = db === ':memory:' || postgres ? undefined : lockLogFile(db);
+  const file = db !== ':memory:' && !postgres;
+  // Another program's database is refused before its lock file is made beside it.
+  if (file) checkLogFile(db);
+  const lock = file ? lockLogFile(db) : undefined;
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
