@@ -3,12 +3,14 @@ import { isPostgresUrl } from './events/pg-database.js';
 import { sessionEventTypes } from './events/schemas.js';
 import type { Durability } from './events/sqlite-database.js';
 import { lockLogFile } from './events/sqlite-lock.js';
+import { checkLogFile } from './events/sqlite-log-mark.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
 import { connectionBudget } from './http/gateway/connection-budget.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
+import { tokenProblem } from './http/security.js';
 import { listen } from './http/server.js';
 import { openPgSessionlog } from './pg-sessionlog.js';
 import { openSessionlog, type Sessionlog } from './sessionlog.js';
@@ -65,10 +67,16 @@ export async function startServer(options: ServerOptions) {
     durability = 'full',
     maxWatchers = 256,
   } = options;
+  // Before anything is opened: with such a token the server could only answer 401.
+  const problem = token === undefined ? undefined : tokenProblem(token);
+  if (problem !== undefined) throw new Error(problem);
   const postgres = isPostgresUrl(db);
   // One serve per SQLite file (its clients would not see another process's commits live);
   // any number of nodes on one PostgreSQL log.
-  const lock = db === ':memory:' || postgres ? undefined : lockLogFile(db);
+  const file = db !== ':memory:' && !postgres;
+  // Another program's database is refused before its lock file is made beside it.
+  if (file) checkLogFile(db);
+  const lock = file ? lockLogFile(db) : undefined;
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {

@@ -41,6 +41,8 @@ export interface SessionlogOptions {
   /** A SQLite file path or `:memory:`. */
   db: string;
   durability?: Durability;
+  /** false: the file must hold a log already (rebuild); default true: made on first use. */
+  create?: boolean;
   clock?: () => Date;
   /** A projection snapshot every this many positions (default 1000; 0: none). */
   snapshotEvery?: number;
@@ -55,11 +57,12 @@ export interface SessionlogOptions {
 export function openSessionlog({
   db: file,
   durability = 'full',
+  create = true,
   clock,
   snapshotEvery,
   onOpen,
 }: SessionlogOptions) {
-  const db = openDatabase(file, { durability });
+  const db = openDatabase(file, { durability, create });
   try {
     onOpen?.(db);
     const reader = new SqliteEventReader(db, sessionEventTypes);

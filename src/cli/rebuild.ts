@@ -25,7 +25,8 @@ transaction. The log itself is only read.
     if (isPostgresUrl(file)) return rebuildPostgres(file, values.projection, out);
     // A mistyped path must not leave an empty log behind it.
     if (file !== ':memory:' && !existsSync(file)) throw new Error(`no log at ${file}`);
-    const log = openSessionlog({ db: file });
+    // Only an existing log: an empty file is not made one, another program's is not touched.
+    const log = openSessionlog({ db: file, create: false });
     try {
       const names = values.projection === undefined ? ['sessions'] : [values.projection as string];
       for (const name of names) {

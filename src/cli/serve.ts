@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { isLoopbackHost } from '../http/security.js';
+import { isLoopbackHost, tokenProblem } from '../http/security.js';
 import { startServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
 
@@ -72,7 +72,11 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       100_000,
     );
     const host = flag('host', 'HOST') ?? '127.0.0.1';
-    const token = flag('token', 'SESSIONLOG_TOKEN') || undefined;
+    // An empty SESSIONLOG_TOKEN is no token (an unset variable, as shells and compose files
+    // pass it); an empty --token is a mistake (a "$TOKEN" that was not set), refused below.
+    const token = (values.token as string | undefined) ?? (env.SESSIONLOG_TOKEN || undefined);
+    const tokenRefused = token === undefined ? undefined : tokenProblem(token);
+    if (tokenRefused !== undefined) problems.push(tokenRefused);
     const durability = flag('durability', 'SESSIONLOG_DURABILITY') ?? 'full';
     if (durability !== 'full' && durability !== 'normal') {
       problems.push(`--durability must be full or normal, not ${JSON.stringify(durability)}`);

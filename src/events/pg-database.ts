@@ -69,8 +69,8 @@ export async function openPostgres(
     console.warn('sessionlog: PostgreSQL connection lost:', error.message),
   );
   try {
-    if (options.create === false) await mustExist(pool, label);
-    else await migrate(pool, schema);
+    if (options.create === false) await mustExist(pool, schema, label);
+    else await migrate(pool, schema, label);
   } catch (error) {
     await pool.end();
     const code = (error as { code?: unknown }).code;
@@ -181,18 +181,23 @@ CREATE OR REPLACE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
 ).join('\n')}
 `;
 
-async function migrate(pool: pg.Pool, schema: string): Promise<void> {
+async function migrate(pool: pg.Pool, schema: string, label: string): Promise<void> {
   // A log already at this version is left alone: its DDL would lock the events table, and a
   // node starting while others append would deadlock with them (an append holds the head's
   // row and needs the table; CREATE OR REPLACE TRIGGER holds the table and needs the row).
-  if ((await schemaVersionOf(pool)) === PG_SCHEMA_VERSION) return;
+  const found = await schemaContents(pool, schema);
+  if (found.kind === 'log' && found.version === PG_SCHEMA_VERSION) return;
+  // Another program's tables are refused before any DDL, and again under the lock below.
+  if (found.kind === 'foreign') throw notALogError(label, schema, found.tables);
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     // Nodes starting together take turns; the one that comes second finds the log made (and
     // may not run the DDL: the first may be appending already).
     await client.query("SELECT pg_advisory_xact_lock(hashtext('sessionlog migrate'))");
-    const version = await schemaVersionOf(client);
+    const contents = await schemaContents(client, schema);
+    if (contents.kind === 'foreign') throw notALogError(label, schema, contents.tables);
+    const version = contents.kind === 'log' ? contents.version : undefined;
     if (version !== undefined && version > PG_SCHEMA_VERSION) {
       throw new Error(
         `this log has schema version ${version}; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
@@ -217,24 +222,51 @@ async function migrate(pool: pg.Pool, schema: string): Promise<void> {
   }
 }
 
-async function mustExist(pool: pg.Pool, label: string): Promise<void> {
-  const { rows } = await pool.query<{ found: boolean }>(
-    "SELECT to_regclass('events') IS NOT NULL AND to_regclass('log_head') IS NOT NULL AS found",
-  );
-  if (rows[0]?.found !== true) throw new Error(`no sessionlog log at ${label}`);
+async function mustExist(pool: pg.Pool, schema: string, label: string): Promise<void> {
+  const contents = await schemaContents(pool, schema);
+  if (contents.kind === 'foreign') throw notALogError(label, schema, contents.tables);
+  if (contents.kind === 'empty') throw new Error(`no sessionlog log at ${label}`);
 }
 
-/** The schema version a log records (undefined: no log in this schema yet). */
-async function schemaVersionOf(db: pg.Pool | pg.PoolClient): Promise<number | undefined> {
-  const { rows } = await db.query<{ found: boolean }>(
-    "SELECT to_regclass('meta') IS NOT NULL AS found",
+/**
+ * What a schema holds: a log (its meta names a logId and the schema version: written in the
+ * transaction that makes the tables, so every log has them), nothing (no table, view or
+ * sequence; or no schema yet), or another program's tables. Read from the catalog, so that
+ * looking cannot fail (and abort the transaction it runs in) on a `meta` of another shape.
+ */
+async function schemaContents(
+  db: pg.Pool | pg.PoolClient,
+  schema: string,
+): Promise<
+  { kind: 'log'; version: number } | { kind: 'empty' } | { kind: 'foreign'; tables: string[] }
+> {
+  const { rows } = await db.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') ORDER BY c.relname`,
+    [schema],
   );
-  if (rows[0]?.found !== true) return undefined;
-  const version = await db.query<{ value: string }>(
-    "SELECT value FROM meta WHERE key = 'schemaVersion'",
+  if (rows.length === 0) return { kind: 'empty' };
+  const tables = rows.map((row) => row.relname);
+  const columns = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_attribute
+     WHERE attrelid = to_regclass($1) AND attname IN ('key', 'value') AND NOT attisdropped`,
+    [`${schema}.meta`],
   );
-  const value = version.rows[0]?.value;
-  return value === undefined ? undefined : Number(value);
+  if (columns.rows[0]?.n !== 2) return { kind: 'foreign', tables };
+  const meta = await db.query<{ key: string; value: string }>(
+    `SELECT key::text, value::text FROM ${schema}.meta WHERE key::text IN ('logId', 'schemaVersion')`,
+  );
+  const version = meta.rows.find((row) => row.key === 'schemaVersion')?.value;
+  if (meta.rows.length !== 2 || version === undefined) return { kind: 'foreign', tables };
+  return { kind: 'log', version: Number(version) };
+}
+
+function notALogError(label: string, schema: string, tables: readonly string[]): Error {
+  const named = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
+  return new Error(
+    `${label} is not a sessionlog log: schema ${schema} holds tables of another program (${named}). ` +
+      'sessionlog changed nothing in it; use another ?schema=.',
+  );
 }
 
 export async function readPgMeta(pool: pg.Pool, key: string): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { APPLICATION_ID, contentsOf, notALogError } from './sqlite-log-mark.js';
 
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
@@ -18,6 +19,8 @@ export interface OpenOptions {
   durability?: Durability;
   /** Open without creating or migrating anything (verify). */
   readonly?: boolean;
+  /** false: the file must hold a log already; an empty or missing one is refused (rebuild). */
+  create?: boolean;
 }
 
 /** The tables that refuse UPDATE and DELETE in the database itself, not only in our code. */
@@ -86,21 +89,28 @@ ${APPEND_ONLY_SQL}
 `;
 
 /**
- * Opens (and on first use creates) a log file: WAL, the durability's synchronous mode, the
- * schema, and the log's random id.
+ * Opens (and on first use creates) a log file: the schema, the mark and the log's random id,
+ * then WAL, the durability's synchronous mode. A file that holds something else is refused
+ * with nothing changed in it.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): SqliteDatabase {
-  const { durability = 'full', readonly = false } = options;
-  if (file !== ':memory:' && !readonly) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { readonly, fileMustExist: readonly });
+  const { durability = 'full', readonly = false, create = true } = options;
+  if (file !== ':memory:' && !readonly && create) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly, fileMustExist: readonly || !create });
   try {
     db.pragma('busy_timeout = 5000');
-    if (readonly) return db;
+    if (readonly) {
+      const contents = contentsOf(db);
+      if (contents === 'empty' || contents === 'foreign') throw notALogError(file, db, contents);
+      return db;
+    }
+    // Before WAL: switching to it writes the file, and a new log is made in one transaction
+    // with its mark, so a crash leaves an empty file or a whole log, never an unmarked one.
+    migrate(db, file, create);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     // Savepoint journals and the scratch tables of asOf stay in memory, off the disk.
     db.pragma('temp_store = MEMORY');
-    migrate(db);
     return db;
   } catch (error) {
     db.close();
@@ -120,9 +130,17 @@ function lockedError(file: string, error: unknown): unknown {
   );
 }
 
-function migrate(db: SqliteDatabase): void {
+function migrate(db: SqliteDatabase, file: string, create: boolean): void {
   db.transaction(() => {
+    // Read in the same write transaction as the DDL: no other process can fill the file
+    // between the look and the change.
+    const contents = contentsOf(db);
+    if (contents === 'foreign' || (contents === 'empty' && !create)) {
+      throw notALogError(file, db, contents);
+    }
     db.exec(SCHEMA);
+    // Logs made before the mark are recognised by their meta and marked now.
+    if (contents !== 'log') db.pragma(`application_id = ${APPLICATION_ID}`);
     const found = readMeta(db, 'schemaVersion');
     if (found !== undefined && Number(found) > SCHEMA_VERSION) {
       throw new Error(

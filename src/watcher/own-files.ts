@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * The files the server itself writes for a log: the database, its WAL, shared-memory and
- * journal files, and its lock. A session working in the directory that holds the log must
+ * journal files, and its lock (a database with a journal of its own). A session working in the directory that holds the log must
  * not see them: each event appended would change them, and each change append an event.
  */
 export function ownFiles(db: string | undefined): ReadonlySet<string> {
@@ -16,5 +16,7 @@ export function ownFiles(db: string | undefined): ReadonlySet<string> {
   } catch {
     // The log's directory cannot be resolved: the plain path is the best guess.
   }
-  return new Set(['', '-wal', '-shm', '-journal', '.lock'].map((suffix) => `${file}${suffix}`));
+  return new Set(
+    ['', '-wal', '-shm', '-journal', '.lock', '.lock-journal'].map((suffix) => `${file}${suffix}`),
+  );
 }
