@@ -20,6 +20,11 @@ export interface WatchOptions {
   burstQuietMs: number;
   /** A burst that goes on is summarized at least this often. */
   burstSummaryMaxMs: number;
+  /**
+   * How often a watched directory is checked to still be the one watched: its removal (it is
+   * held open), or a parent moved or replaced by a link, leaves no event in it.
+   */
+  recheckMs: number;
   /** Delay before the first retry of a failed watcher; it doubles up to `retryMaxMs`. */
   retryFirstMs: number;
   retryMaxMs: number;
@@ -77,6 +82,7 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
   rateWindowMs: 2000,
   burstQuietMs: 1000,
   burstSummaryMaxMs: 60_000,
+  recheckMs: 1000,
   retryFirstMs: 1000,
   retryMaxMs: 60_000,
 };

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar';
 import type { ChangeKind, FileChange } from './file-change.js';
 import { watchFilter } from './watch-filter.js';
@@ -11,6 +12,11 @@ export interface RunSink {
   change(path: string, change: FileChange['change'], kind: ChangeKind): void;
   /** The root itself went away. */
   removed(): void;
+  /**
+   * The root's own watch says it was moved or deleted: the path may already lead to another
+   * directory, which chokidar would take for it.
+   */
+  moved(): void;
   error(error: unknown): void;
   /** A bound kept something from being watched (told once per bound). */
   bound(reason: string): void;
@@ -67,6 +73,10 @@ export function startRun(root: string, settings: RunSettings, sink: RunSink): FS
           filter.forget(path);
           report(path, 'deleted', 'dir');
         }
+      })
+      .on('raw', (event, name, details) => {
+        const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+        if (event === 'rename' && watched === root && name === basename(root)) sink.moved();
       })
       .on('error', (error) => sink.error(error))
       .on('ready', () => {

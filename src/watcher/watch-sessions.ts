@@ -1,4 +1,5 @@
 import type { EventStore } from '../events/store.js';
+import { systemDirectoryRefusal } from '../sessions/system-directories.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
 import type { WatchLeases } from './pg-leases.js';
@@ -23,6 +24,12 @@ export interface WatchSessionsDeps {
   /** Told of what went wrong unexpectedly (default: a warning on stderr). */
   onError?: (error: unknown) => void;
   createWatcher?: CreateWatcher;
+  /**
+   * Why no session may be watched in a directory (a realpath), or undefined when one may
+   * (default: SPEC's cwd rules on system directories). A log may hold sessions started under
+   * older rules, or on another machine.
+   */
+  refusal?: (cwd: string) => string | undefined;
 }
 
 /** The file watching of a running server. */
@@ -53,6 +60,7 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   const { commands, createWatcher } = deps;
   const exclude = ownFiles(deps.logFile);
   const onError = deps.onError ?? ((error) => console.warn('sessionlog: file watching:', error));
+  const refusal = deps.refusal ?? ((cwd) => systemDirectoryRefusal(cwd, process.platform));
   if (options.maxWatchers <= 0) return { ready: async () => false, close: async () => {} };
 
   const directories = new Map<string, DirectoryWatcher>();
@@ -65,12 +73,16 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
 
   function watch(id: string, cwd: string): void {
     if (watched.has(id)) return;
-    const recorder = new SessionRecorder(id, commands, options, onError);
     let directory = directories.get(cwd);
     if (directory === undefined) {
-      if (directories.size >= options.maxWatchers) {
-        recorder.problem(`not watched: --max-watchers ${options.maxWatchers} reached`);
-        track(recorder.close());
+      // Checked on the path alone: each run then makes sure the path is the directory itself.
+      const refused = refusal(cwd);
+      if (refused !== undefined || directories.size >= options.maxWatchers) {
+        const unwatched = new SessionRecorder(id, commands, options, onError);
+        unwatched.problem(
+          `not watched: ${refused ?? `--max-watchers ${options.maxWatchers} reached`}`,
+        );
+        track(unwatched.close());
         return;
       }
       directory = new DirectoryWatcher(cwd, {
@@ -82,6 +94,7 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
       directories.set(cwd, directory);
       directory.start();
     }
+    const recorder = new SessionRecorder(id, commands, options, onError);
     directory.add(recorder);
     watched.set(id, { directory, recorder });
   }
