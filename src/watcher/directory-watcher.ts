@@ -2,6 +2,7 @@ import type { FSWatcher } from 'chokidar';
 import { ChangeWindow } from './change-window.js';
 import type { FileChange } from './file-change.js';
 import { checkRoot, type DirectoryIdentity, type HeldRoot, holdRoot } from './root-check.js';
+import { TokenBucket } from './token-bucket.js';
 import { codeOf, describeError, isResourceLimit } from './watch-failures.js';
 import type { WatchOptions } from './watch-options.js';
 import { type RunSettings, startRun } from './watch-run.js';
@@ -31,6 +32,8 @@ export interface DirectoryWatcherDeps extends RunSettings {
  */
 export class DirectoryWatcher {
   readonly root: string;
+  /** The changes its sessions may record together: a change seen by n sessions is n events. */
+  readonly rate: TokenBucket;
   readonly #options: WatchOptions;
   readonly #settings: RunSettings;
   readonly #onError: (error: unknown) => void;
@@ -58,6 +61,8 @@ export class DirectoryWatcher {
     const { onError, ...settings } = deps;
     const { options } = settings;
     this.root = root;
+    const { directoryRatePerSecond: perSecond, rateWindowMs } = options;
+    this.rate = new TokenBucket(perSecond, rateWindowMs, `${perSecond} changes/s per directory`);
     this.#options = options;
     this.#settings = settings;
     this.#onError = onError;

@@ -15,6 +15,12 @@ export interface WatchOptions {
   debounceMs: number;
   /** Changes recorded per session per second, averaged over `rateWindowMs`. */
   ratePerSecond: number;
+  /**
+   * Changes recorded per second for all the sessions in one directory, and for the whole
+   * server, averaged over `rateWindowMs` too: a change seen by n sessions is n events.
+   */
+  directoryRatePerSecond: number;
+  serverRatePerSecond: number;
   rateWindowMs: number;
   /** A burst of changes over the rate cap ends after this long without one. */
   burstQuietMs: number;
@@ -79,6 +85,8 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
   maxEntries: 10_000,
   debounceMs: 300,
   ratePerSecond: 100,
+  directoryRatePerSecond: 200,
+  serverRatePerSecond: 1000,
   rateWindowMs: 2000,
   burstQuietMs: 1000,
   burstSummaryMaxMs: 60_000,

@@ -4,6 +4,7 @@ import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
 import type { WatchLeases } from './pg-leases.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
+import { TokenBucket } from './token-bucket.js';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';
 import type { CreateWatcher } from './watch-run.js';
 
@@ -63,6 +64,8 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   const refusal = deps.refusal ?? ((cwd) => systemDirectoryRefusal(cwd, process.platform));
   if (options.maxWatchers <= 0) return { ready: async () => false, close: async () => {} };
 
+  const { serverRatePerSecond: perSecond, rateWindowMs } = options;
+  const serverRate = new TokenBucket(perSecond, rateWindowMs, `${perSecond} changes/s per server`);
   const directories = new Map<string, DirectoryWatcher>();
   const watched = new Map<string, Watched>();
   const closing = new Set<Promise<unknown>>();
@@ -94,7 +97,8 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
       directories.set(cwd, directory);
       directory.start();
     }
-    const recorder = new SessionRecorder(id, commands, options, onError);
+    const shared = [directory.rate, serverRate];
+    const recorder = new SessionRecorder(id, commands, options, onError, shared);
     directory.add(recorder);
     watched.set(id, { directory, recorder });
   }
