@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isInside, isSystemPath } from '../src/http/cwd-policy.js';
+import {
+  isInside,
+  isSystemPath,
+  systemDirectoryRefusal,
+} from '../src/sessions/system-directories.js';
 import { useApp } from './support/http-app.js';
 
 interface Created {
@@ -50,6 +54,18 @@ describe('the cwd rules of POST /api/sessions', () => {
       for (const cwd of ['/etc', '/usr/bin', '/proc', '/dev', '/var/log'].filter(existsSync)) {
         await refused(403, () => send('POST', '/api/sessions', { cwd }));
       }
+    });
+
+    it('refuses /run, /var/lib, and /var, which holds system directories', async () => {
+      const { send, refused, workDir } = openApp();
+      for (const cwd of ['/', '/run', '/var/lib', '/var'].filter(existsSync)) {
+        await refused(403, () => send('POST', '/api/sessions', { cwd }));
+      }
+      const problem = await refused(403, () => send('POST', '/api/sessions', { cwd: '/var' }));
+      expect(problem.detail).toBe('/var contains a system directory (/var/log)');
+      // A directory beside them is fine.
+      mkdirSync(join(workDir, 'x'));
+      expect((await send('POST', '/api/sessions', { cwd: join(workDir, 'x') })).status).toBe(201);
     });
 
     it('refuses a symlink to /etc: the check runs on the realpath', async () => {
@@ -122,6 +138,8 @@ describe('the system directories on each platform', () => {
     expect(isSystemPath('/lib64/x', 'linux')).toBe(true);
     expect(isSystemPath('/libx32', 'linux')).toBe(true);
     expect(isSystemPath('/private/etc', 'darwin')).toBe(true);
+    expect(isSystemPath('/run/user/1000', 'linux')).toBe(true);
+    expect(isSystemPath('/var/lib/dpkg', 'linux')).toBe(true);
     expect(isSystemPath('/etcetera', 'linux')).toBe(false);
     expect(isSystemPath('/home/etc', 'linux')).toBe(false);
     expect(isSystemPath('/var/logs', 'linux')).toBe(false);
@@ -140,6 +158,20 @@ describe('the system directories on each platform', () => {
     }
     expect(isSystemPath('C:\\Users\\me\\Windows', 'win32')).toBe(false);
     expect(isSystemPath('C:\\WindowsApps2', 'win32')).toBe(false);
+  });
+
+  it('refuse a directory that holds one, and not one beside them', () => {
+    expect(systemDirectoryRefusal('/var', 'linux')).toBe(
+      '/var contains a system directory (/var/log)',
+    );
+    expect(systemDirectoryRefusal('/private', 'darwin')).toMatch(/contains a system directory/);
+    expect(systemDirectoryRefusal('/private/var', 'darwin')).toMatch(/contains a system directory/);
+    expect(systemDirectoryRefusal('/', 'linux')).toMatch(/filesystem root/);
+    expect(systemDirectoryRefusal('C:\\', 'win32')).toMatch(/filesystem root/);
+    expect(systemDirectoryRefusal('/var/tmp', 'linux')).toBeUndefined();
+    expect(systemDirectoryRefusal('/tmp/x', 'linux')).toBeUndefined();
+    expect(systemDirectoryRefusal('/home/me/var', 'linux')).toBeUndefined();
+    expect(systemDirectoryRefusal('C:\\Users\\me', 'win32')).toBeUndefined();
   });
 
   it('say "inside" only for the directory itself or a descendant', () => {

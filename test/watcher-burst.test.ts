@@ -2,7 +2,17 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { changes, failures, useWatched, watchedSession } from './support/watcher.js';
+import type { Envelope } from '../src/events/envelope.js';
+import type { RunningServer } from '../src/server.js';
+import { type Collector, subscribe } from '../src/testing/subscribe.js';
+import {
+  changes,
+  failures,
+  LONG,
+  startSession,
+  useWatched,
+  watchedSession,
+} from './support/watcher.js';
 
 const FILES = 5000;
 const SUMMARY = /^rate cap \(100 changes\/s\): (\d+) changes not recorded between (\S+) and (\S+)$/;
@@ -54,4 +64,64 @@ describe('a burst of changes in a watched directory', () => {
     expect(new Set(recorded.map((c) => c.path)).size).toBe(recorded.length);
     expect(Math.max(...latencies)).toBeLessThan(2000);
   }, 120_000);
+});
+
+const CAPPED = /^rate cap \((.+)\): (\d+) changes? not recorded between \S+ and \S+$/;
+
+describe('many sessions in the directories of a burst', () => {
+  const kit = useWatched();
+  // Small caps, a short window and quick summaries keep this fast.
+  const caps = { debounceMs: 20, rateWindowMs: 1000, burstQuietMs: 200 };
+
+  /** Starts `count` watched sessions in each of `dirs`; returns a subscription to all. */
+  async function crowd(server: RunningServer, dirs: string[], count: number) {
+    for (const dir of dirs) {
+      for (let i = 0; i < count; i++) {
+        const id = await startSession(server, dir);
+        expect(await server.watching.ready(id)).toBe(true);
+      }
+    }
+    return subscribe(server.url, { after: 0 });
+  }
+
+  /** Writes `files` new files into each of `dirs`; resolves once every change is accounted for. */
+  async function burst(stream: Collector, dirs: string[], files: number, sessions: number) {
+    const started = Date.now();
+    await Promise.all(
+      dirs.flatMap((dir) =>
+        Array.from({ length: files }, (_, i) => writeFile(join(dir, `f${i}.txt`), '')),
+      ),
+    );
+    const expected = dirs.length * files * sessions;
+    const summaries = (events: readonly Envelope[]) =>
+      failures(events).map((error) => CAPPED.exec(error));
+    const left = (events: readonly Envelope[]) =>
+      summaries(events).reduce((sum, m) => sum + Number(m?.[2] ?? Number.NaN), 0);
+    await stream.waitFor((events) => changes(events).length + left(events) === expected, LONG);
+    const seconds = (Date.parse(stream.events.at(-1)?.time ?? '') - started) / 1000;
+    return { recorded: changes(stream.events).length, seconds, caps: summaries(stream.events) };
+  }
+
+  it('records at most the directory’s cap for 30 sessions sharing a directory', async () => {
+    const server = await kit.start({ watch: { ...caps, directoryRatePerSecond: 20 } });
+    const cwd = kit.dir();
+    const stream = await crowd(server, [cwd], 30);
+    const { recorded, seconds, caps: summaries } = await burst(stream, [cwd], 20, 30);
+    // 20 at once (1 s of 20/s), then 20/s: not 30 sessions × 20 files.
+    expect(recorded).toBeLessThanOrEqual(20 + 20 * seconds);
+    expect(summaries.every((m) => m?.[1] === '20 changes/s per directory')).toBe(true);
+    await stream.close();
+  });
+
+  it('records at most the server’s cap across several directories', async () => {
+    const watch = { ...caps, directoryRatePerSecond: 20, serverRatePerSecond: 15 };
+    const server = await kit.start({ watch });
+    const dirs = [kit.dir(), kit.dir(), kit.dir()];
+    const stream = await crowd(server, dirs, 10);
+    const { recorded, seconds, caps: summaries } = await burst(stream, dirs, 10, 10);
+    // The three directories could record 60 at once; the server lets 15 through, then 15/s.
+    expect(recorded).toBeLessThanOrEqual(15 + 15 * seconds);
+    expect(summaries.every((m) => m?.[1]?.includes('15 changes/s per server'))).toBe(true);
+    await stream.close();
+  });
 });

@@ -4,13 +4,13 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FSWatcher } from 'chokidar';
 import { describe, expect, it } from 'vitest';
-import type { Envelope } from '../src/events/envelope.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/sessionlog.js';
 import { subscribe } from '../src/testing/subscribe.js';
 import { watchSessions } from '../src/watcher/watch-sessions.js';
 import {
   changeOf,
   changes,
+  committed,
   failures,
   LONG,
   settledChanges,
@@ -25,20 +25,6 @@ class FakeWatcher extends EventEmitter {
     // As chokidar does: after close() nobody listens, unless someone listens again.
     this.removeAllListeners();
   }
-}
-
-/** Resolves with the first events committed to the log that satisfy `done`. */
-function committed(log: Sessionlog, done: (events: Envelope[]) => boolean): Promise<Envelope[]> {
-  const seen: Envelope[] = [];
-  return new Promise((resolve) => {
-    const stop = log.store.subscribe((events) => {
-      seen.push(...events);
-      if (done(seen)) {
-        stop();
-        resolve(seen);
-      }
-    });
-  });
 }
 
 const patch = (url: string, id: string, body: object) =>

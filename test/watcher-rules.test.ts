@@ -3,6 +3,7 @@ import { ChangeWindow } from '../src/watcher/change-window.js';
 import type { FileChange } from '../src/watcher/file-change.js';
 import { ignorePatterns } from '../src/watcher/ignore-patterns.js';
 import { type CappedBurst, RateCap } from '../src/watcher/rate-cap.js';
+import { TokenBucket } from '../src/watcher/token-bucket.js';
 import { watchFilter } from '../src/watcher/watch-filter.js';
 import { DEFAULT_IGNORE, DEFAULT_WATCH_OPTIONS } from '../src/watcher/watch-options.js';
 
@@ -97,6 +98,7 @@ describe('the rate cap', () => {
         count: 1750,
         from: new Date('2026-11-21T05:00:00.000Z'),
         to: new Date('2026-11-21T05:00:00.500Z'),
+        caps: ['100 changes/s'],
       },
     ]);
     vi.advanceTimersByTime(60_000);
@@ -115,6 +117,38 @@ describe('the rate cap', () => {
     // 200 at once, then 100/s from the first offer to the last (129.5 s later).
     const recorded = 200 + 100 * 129.5;
     expect(bursts.reduce((sum, b) => sum + b.count, 0)).toBe(130 * 1000 - recorded);
+  });
+
+  it('shares a directory’s cap between its sessions, and names it in their summaries', () => {
+    const directory = new TokenBucket(150, 2000, '150 changes/s per directory');
+    const bursts: CappedBurst[][] = [[], [], []];
+    const caps = bursts.map(
+      (b) => new RateCap(DEFAULT_WATCH_OPTIONS, (x) => b.push(x), [directory]),
+    ) as [RateCap, RateCap, RateCap];
+    // 300 at once for the three sessions together, however the changes are spread.
+    expect(caps.map((cap) => offer(cap, 150))).toEqual([150, 150, 0]);
+    vi.advanceTimersByTime(500);
+    // 75 more half a second later; what the directory left out cost the session nothing.
+    expect(offer(caps[2], 1000)).toBe(75);
+    for (const cap of caps) cap.flush();
+    expect(bursts.map((b) => b.map(({ count, caps }) => ({ count, caps })))).toEqual([
+      [],
+      [],
+      [{ count: 150 + 925, caps: ['150 changes/s per directory'] }],
+    ]);
+  });
+
+  it('shares the server’s cap between every session', () => {
+    const server = new TokenBucket(50, 2000, '50 changes/s per server');
+    const bursts: CappedBurst[] = [];
+    const busy = new RateCap(DEFAULT_WATCH_OPTIONS, () => {}, [server]);
+    const quiet = new RateCap(DEFAULT_WATCH_OPTIONS, (b) => bursts.push(b), [server]);
+    expect(offer(busy, 100)).toBe(100);
+    expect(offer(quiet, 10)).toBe(0);
+    quiet.flush();
+    expect(bursts.map(({ count, caps }) => ({ count, caps }))).toEqual([
+      { count: 10, caps: ['50 changes/s per server'] },
+    ]);
   });
 
   it('stays out of the way of a session that changes less than the cap', () => {

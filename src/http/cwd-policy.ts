@@ -1,6 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ForbiddenError, ValidationError } from '../events/errors.js';
+import { isInside, systemDirectoryRefusal } from '../sessions/system-directories.js';
 
 /** Where a session may run (SPEC, "cwd rules"). */
 export interface CwdPolicy {
@@ -16,26 +17,6 @@ export interface CwdPolicyOptions {
 
 // PATH_MAX on Linux; the event schema refuses longer paths too.
 const MAX_LENGTH = 4096;
-
-// SPEC's list; the /private ones are what /etc and /var/log resolve to on macOS.
-const POSIX_SYSTEM = [
-  '/etc',
-  '/proc',
-  '/sys',
-  '/dev',
-  '/boot',
-  '/root',
-  '/bin',
-  '/sbin',
-  '/usr',
-  '/var/log',
-  '/private/etc',
-  '/private/var/log',
-  '/System',
-];
-// SPEC's `/lib*`: /lib, /lib32, /lib64, /libx32, /libexec…
-const POSIX_LIB = /^\/lib[^/]*(\/|$)/;
-const WINDOWS_SYSTEM = /^[a-z]:\\(windows|program files[^\\]*|programdata)(\\|$)/i;
 
 /**
  * The cwd rules. Every check runs on the realpath, never on the name the client gave: a
@@ -59,12 +40,8 @@ export function cwdPolicy({ roots, platform = process.platform }: CwdPolicyOptio
         if (error instanceof ValidationError) throw error;
         throw invalid(unresolvable(error));
       }
-      if (real === paths.parse(real).root) {
-        throw new ForbiddenError('a session cannot run in the filesystem root');
-      }
-      if (isSystemPath(real, platform)) {
-        throw new ForbiddenError(`${real} is inside a system directory`);
-      }
+      const refusal = systemDirectoryRefusal(real, platform);
+      if (refusal !== undefined) throw new ForbiddenError(refusal);
       if (roots.length > 0) {
         // Resolved on each request: a root created or re-linked after start still counts.
         const realRoots = roots.map((root) => {
@@ -81,25 +58,6 @@ export function cwdPolicy({ roots, platform = process.platform }: CwdPolicyOptio
       return real;
     },
   };
-}
-
-/** Whether a realpath lies in a system directory (SPEC's list, and the like). */
-export function isSystemPath(real: string, platform: NodeJS.Platform): boolean {
-  if (platform === 'win32') return WINDOWS_SYSTEM.test(real);
-  if (POSIX_LIB.test(real)) return true;
-  return POSIX_SYSTEM.some((dir) => isInside(real, dir, platform));
-}
-
-/**
- * Equal to `parent` or below it, by whole path segments: /home/ab is not inside /home/a.
- * Case-insensitive where the usual file systems are (Windows, macOS).
- */
-export function isInside(child: string, parent: string, platform: NodeJS.Platform): boolean {
-  const sep = platform === 'win32' ? '\\' : '/';
-  const fold = platform === 'win32' || platform === 'darwin';
-  const a = fold ? child.toLowerCase() : child;
-  const b = fold ? parent.toLowerCase() : parent;
-  return a === b || a.startsWith(b.endsWith(sep) ? b : b + sep);
 }
 
 function isAbsolute(cwd: string, platform: NodeJS.Platform): boolean {

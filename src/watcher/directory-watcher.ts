@@ -1,7 +1,9 @@
 import type { FSWatcher } from 'chokidar';
 import { ChangeWindow } from './change-window.js';
 import type { FileChange } from './file-change.js';
-import { checkRoot, codeOf, describeError, isResourceLimit } from './watch-failures.js';
+import { checkRoot, type DirectoryIdentity, type HeldRoot, holdRoot } from './root-check.js';
+import { TokenBucket } from './token-bucket.js';
+import { codeOf, describeError, isResourceLimit } from './watch-failures.js';
 import type { WatchOptions } from './watch-options.js';
 import { type RunSettings, startRun } from './watch-run.js';
 
@@ -20,19 +22,25 @@ export interface DirectoryWatcherDeps extends RunSettings {
 /**
  * One chokidar watcher over one directory (a session's cwd, as a realpath), shared by the
  * sessions working there. Starting does not wait for the scan, and the files already there
- * are not reported. When the watcher fails (the directory removed, a system limit) it tells
- * once, stops, and tries again after 1 s, 2 s, 4 s … up to `retryMaxMs`; it tells again only
- * after having run that long without failing, so that a flapping directory cannot flood the
- * log. Nothing here throws into the event loop.
+ * are not reported. When the watcher fails (the directory removed, or replaced: another
+ * device and inode, or a link, at its path; a system limit) it tells once, stops, and tries
+ * again after 1 s, 2 s, 4 s … up to `retryMaxMs`; it tells again only after having run that
+ * long without failing, so that a flapping directory cannot flood the log. A retry takes
+ * the directory then at the path if it is a real one reached without links: the log does
+ * not keep which directory a session started in, so neither does a restart. Nothing here
+ * throws into the event loop.
  */
 export class DirectoryWatcher {
   readonly root: string;
+  /** The changes its sessions may record together: a change seen by n sessions is n events. */
+  readonly rate: TokenBucket;
   readonly #options: WatchOptions;
   readonly #settings: RunSettings;
   readonly #onError: (error: unknown) => void;
   readonly #listeners = new Set<DirectoryListener>();
   readonly #window: ChangeWindow;
   #watcher: FSWatcher | undefined;
+  #held: HeldRoot | undefined;
   #closing: Promise<unknown> = Promise.resolve();
   /** Bounds hit and errors met in the current run, told to sessions that join later too. */
   #notes = new Map<string, string>();
@@ -41,6 +49,8 @@ export class DirectoryWatcher {
   #toldFailure = false;
   #retries = 0;
   #timer: NodeJS.Timeout | undefined;
+  #recheck: NodeJS.Timeout | undefined;
+  #verifying = false;
   /** Counts starts and stops, so that the result of an outdated start is ignored. */
   #run = 0;
   #closed = false;
@@ -51,6 +61,8 @@ export class DirectoryWatcher {
     const { onError, ...settings } = deps;
     const { options } = settings;
     this.root = root;
+    const { directoryRatePerSecond: perSecond, rateWindowMs } = options;
+    this.rate = new TokenBucket(perSecond, rateWindowMs, `${perSecond} changes/s per directory`);
     this.#options = options;
     this.#settings = settings;
     this.#onError = onError;
@@ -91,15 +103,22 @@ export class DirectoryWatcher {
 
   async #start(): Promise<void> {
     const run = ++this.#run;
-    const problem = await checkRoot(this.root);
-    if (run !== this.#run || this.#closed) return;
-    if (problem !== undefined) return this.#fail(problem);
+    const checked = await holdRoot(this.root);
+    if (run !== this.#run || this.#closed) {
+      if ('held' in checked) await checked.held.release();
+      return;
+    }
+    if ('problem' in checked) return this.#fail(checked.problem);
+    // The directory this run watches; another one found at the path later is a failure.
+    this.#held = checked.held;
+    const { identity } = checked.held;
     this.#notes = new Map();
     // Whatever an outdated run still says (chokidar finishing its work) is not heard.
     const current = () => run === this.#run;
     this.#watcher = startRun(this.root, this.#settings, {
       change: (path, change, kind) => current() && this.#window.push(path, change, kind),
       removed: () => current() && this.#fail(`directory removed: ${this.root}`),
+      moved: () => current() && this.#verify(run, identity),
       error: (error) => {
         if (!current()) return;
         if (isResourceLimit(error)) this.#fail(describeError(error, this.root));
@@ -108,6 +127,22 @@ export class DirectoryWatcher {
       bound: (reason) => current() && this.#note(reason, reason),
       ready: () => current() && this.#ran(run),
     });
+    this.#recheck = setInterval(() => this.#verify(run, identity), this.#options.recheckMs);
+    this.#recheck.unref();
+  }
+
+  /** Fails the run when its directory is gone, or another one (or a link) is at its path. */
+  #verify(run: number, identity: DirectoryIdentity): void {
+    if (this.#verifying) return;
+    this.#verifying = true;
+    void checkRoot(this.root, identity)
+      .then((checked) => {
+        if (run === this.#run && 'problem' in checked) this.#fail(checked.problem);
+      })
+      .catch(this.#onError)
+      .finally(() => {
+        this.#verifying = false;
+      });
   }
 
   /** The run is up: the failure is over; once it has lasted, the retries start afresh. */
@@ -142,6 +177,11 @@ export class DirectoryWatcher {
     this.#run++;
     this.#ready = false;
     clearTimeout(this.#timer);
+    clearInterval(this.#recheck);
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined)
+      this.#closing = Promise.all([this.#closing, held.release().catch(this.#onError)]);
     const watcher = this.#watcher;
     this.#watcher = undefined;
     if (watcher === undefined) return;

@@ -1,10 +1,12 @@
+import { TokenBucket } from './token-bucket.js';
 import type { WatchOptions } from './watch-options.js';
 
-/** The changes a burst left out: how many, and between which times. */
+/** The changes a burst left out: how many, between which times, and the bounds that did. */
 export interface CappedBurst {
   count: number;
   from: Date;
   to: Date;
+  caps: string[];
 }
 
 type RateOptions = Pick<
@@ -13,44 +15,56 @@ type RateOptions = Pick<
 >;
 
 /**
- * A token bucket: `ratePerSecond` on average, up to `rateWindowMs` worth at once. What does
- * not fit is counted, and each burst is summarized once, after `burstQuietMs` without a
- * capped change (or every `burstSummaryMaxMs` while it goes on), so that an `npm install`
- * in a watched directory costs the log a few events instead of thousands.
+ * A session's share of the changes recorded: `ratePerSecond` on average, up to
+ * `rateWindowMs` worth at once, and no more than the shared buckets (its directory's, the
+ * server's) allow. What does not fit is counted, and each burst is summarized once, after
+ * `burstQuietMs` without a capped change (or every `burstSummaryMaxMs` while it goes on), so
+ * that an `npm install` in a watched directory costs the log a few events instead of
+ * thousands, however many sessions work there.
  */
 export class RateCap {
   readonly #options: RateOptions;
-  readonly #capacity: number;
+  readonly #own: TokenBucket;
+  readonly #buckets: readonly TokenBucket[];
   readonly #summarize: (burst: CappedBurst) => void;
-  #tokens: number;
-  #refilledAt = Date.now();
-  #burst: { count: number; from: number; to: number } | undefined;
+  #burst: { count: number; from: number; to: number; caps: Set<string> } | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** The bound that left out the change being skipped: the session's own unless told. */
+  #cappedBy: string;
 
-  constructor(options: RateOptions, summarize: (burst: CappedBurst) => void) {
+  constructor(
+    options: RateOptions,
+    summarize: (burst: CappedBurst) => void,
+    shared: readonly TokenBucket[] = [],
+  ) {
     this.#options = options;
-    this.#capacity = Math.max(1, (options.ratePerSecond * options.rateWindowMs) / 1000);
-    this.#tokens = this.#capacity;
+    const { ratePerSecond, rateWindowMs } = options;
+    this.#own = new TokenBucket(ratePerSecond, rateWindowMs, `${ratePerSecond} changes/s`);
+    this.#buckets = [this.#own, ...shared];
+    this.#cappedBy = this.#own.label;
     this.#summarize = summarize;
   }
 
   /** Takes one change's place if there is one; false when the change is over the cap. */
   take(): boolean {
-    const now = Date.now();
-    const refill = ((now - this.#refilledAt) * this.#options.ratePerSecond) / 1000;
-    this.#tokens = Math.min(this.#capacity, this.#tokens + refill);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    // A place in every bucket, or none taken: a change left out costs no other session.
+    const full = this.#buckets.find((bucket) => !bucket.has());
+    if (full !== undefined) {
+      this.#cappedBy = full.label;
+      return false;
+    }
+    for (const bucket of this.#buckets) bucket.spend();
     return true;
   }
 
   /** Counts one change that is not recorded. */
   skip(): void {
     const now = Date.now();
-    if (this.#burst === undefined) this.#burst = { count: 0, from: now, to: now };
+    if (this.#burst === undefined) this.#burst = { count: 0, from: now, to: now, caps: new Set() };
     this.#burst.count++;
     this.#burst.to = now;
+    this.#burst.caps.add(this.#cappedBy);
+    this.#cappedBy = this.#own.label;
     if (now - this.#burst.from >= this.#options.burstSummaryMaxMs) this.flush();
     else this.#timer ??= setTimeout(() => this.#quiet(), this.#options.burstQuietMs);
   }
@@ -62,7 +76,9 @@ export class RateCap {
     const burst = this.#burst;
     this.#burst = undefined;
     if (burst !== undefined) {
-      this.#summarize({ count: burst.count, from: new Date(burst.from), to: new Date(burst.to) });
+      const { count, from, to } = burst;
+      const caps = this.#buckets.map((b) => b.label).filter((label) => burst.caps.has(label));
+      this.#summarize({ count, from: new Date(from), to: new Date(to), caps });
     }
   }
 

@@ -2,6 +2,7 @@ import { ConflictError, GoneError, NotFoundError, VersionConflictError } from '.
 import type { SessionCommands } from '../sessions/session-commands.js';
 import type { FileChange } from './file-change.js';
 import { type CappedBurst, RateCap } from './rate-cap.js';
+import type { TokenBucket } from './token-bucket.js';
 import type { WatchOptions } from './watch-options.js';
 
 /** The session commands a recorder appends with. */
@@ -13,8 +14,9 @@ const meta = { actor: 'sessionlog-watcher' };
 
 /**
  * Records what a directory watcher sees as one session's events: file changes under the
- * session's rate cap, problems as `WatchFailed`. Appends go one at a time, in order, so
- * that they never race each other for the session's next version. Once the session has
+ * rate caps (the session's, its directory's, the server's), problems as `WatchFailed`.
+ * Appends go one at a time, in order, so that they never race each other for the session's
+ * next version. Once the session has
  * ended or was deleted, whatever is still coming is dropped quietly: ending wins the race.
  */
 export class SessionRecorder {
@@ -31,11 +33,13 @@ export class SessionRecorder {
     commands: RecordingCommands,
     options: WatchOptions,
     onError: (error: unknown) => void,
+    /** The rate caps the session shares with others: its directory's, the server's. */
+    shared: readonly TokenBucket[] = [],
   ) {
     this.#id = id;
     this.#commands = commands;
     this.#onError = onError;
-    this.#cap = new RateCap(options, (burst) => this.problem(describeBurst(burst, options)));
+    this.#cap = new RateCap(options, (burst) => this.problem(describeBurst(burst)), shared);
   }
 
   change(change: FileChange): void {
@@ -82,8 +86,7 @@ export class SessionRecorder {
   }
 }
 
-function describeBurst({ count, from, to }: CappedBurst, options: WatchOptions): string {
-  const cap = `${options.ratePerSecond} changes/s`;
+function describeBurst({ count, from, to, caps }: CappedBurst): string {
   const changes = count === 1 ? '1 change' : `${count} changes`;
-  return `rate cap (${cap}): ${changes} not recorded between ${from.toISOString()} and ${to.toISOString()}`;
+  return `rate cap (${caps.join('; ')}): ${changes} not recorded between ${from.toISOString()} and ${to.toISOString()}`;
 }

@@ -1,29 +1,9 @@
-import { constants } from 'node:fs';
-import { access, lstat } from 'node:fs/promises';
-
 // The system's limits: a later attempt may find room, so these stop and retry the watcher.
 const RESOURCE_LIMITS = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 /** Whether an error means the whole watcher has to stop and try again later. */
 export function isResourceLimit(error: unknown): boolean {
   return RESOURCE_LIMITS.has(codeOf(error));
-}
-
-/**
- * Why `root` cannot be watched right now, or undefined when it can. Checked before each
- * start: chokidar reports a missing or unreadable root by watching nothing, silently.
- */
-export async function checkRoot(root: string): Promise<string | undefined> {
-  try {
-    const stats = await lstat(root);
-    // SPEC stores the cwd as a realpath: a symlink there now is not followed.
-    if (stats.isSymbolicLink()) return `the directory became a symbolic link: ${root}`;
-    if (!stats.isDirectory()) return `not a directory: ${root}`;
-    await access(root, constants.R_OK | constants.X_OK);
-    return undefined;
-  } catch (error) {
-    return describeError(error, root);
-  }
 }
 
 /** An error in words for a `WatchFailed` event, naming the path concerned. */

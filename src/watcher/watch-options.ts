@@ -15,11 +15,22 @@ export interface WatchOptions {
   debounceMs: number;
   /** Changes recorded per session per second, averaged over `rateWindowMs`. */
   ratePerSecond: number;
+  /**
+   * Changes recorded per second for all the sessions in one directory, and for the whole
+   * server, averaged over `rateWindowMs` too: a change seen by n sessions is n events.
+   */
+  directoryRatePerSecond: number;
+  serverRatePerSecond: number;
   rateWindowMs: number;
   /** A burst of changes over the rate cap ends after this long without one. */
   burstQuietMs: number;
   /** A burst that goes on is summarized at least this often. */
   burstSummaryMaxMs: number;
+  /**
+   * How often a watched directory is checked to still be the one watched: its removal (it is
+   * held open), or a parent moved or replaced by a link, leaves no event in it.
+   */
+  recheckMs: number;
   /** Delay before the first retry of a failed watcher; it doubles up to `retryMaxMs`. */
   retryFirstMs: number;
   retryMaxMs: number;
@@ -74,9 +85,12 @@ export const DEFAULT_WATCH_OPTIONS: WatchOptions = {
   maxEntries: 10_000,
   debounceMs: 300,
   ratePerSecond: 100,
+  directoryRatePerSecond: 200,
+  serverRatePerSecond: 1000,
   rateWindowMs: 2000,
   burstQuietMs: 1000,
   burstSummaryMaxMs: 60_000,
+  recheckMs: 1000,
   retryFirstMs: 1000,
   retryMaxMs: 60_000,
 };

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar';
 import type { ChangeKind, FileChange } from './file-change.js';
 import { watchFilter } from './watch-filter.js';
@@ -12,6 +12,11 @@ export interface RunSink {
   change(path: string, change: FileChange['change'], kind: ChangeKind): void;
   /** The root itself went away. */
   removed(): void;
+  /**
+   * The root's own watch says it was moved or deleted: the path may already lead to another
+   * directory, which chokidar would take for it.
+   */
+  moved(): void;
   error(error: unknown): void;
   /** A bound kept something from being watched (told once per bound). */
   bound(reason: string): void;
@@ -69,13 +74,13 @@ export function startRun(root: string, settings: RunSettings, sink: RunSink): FS
           report(path, 'deleted', 'dir');
         }
       })
-      // chokidar drops a new entry whose name is not UTF-8 without a word (the name it
-      // decodes names no file): the raw notice of the directory's watcher is where it shows.
-      .on('raw', (_event, name, details) => {
-        const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
-        if (typeof name === 'string' && name.includes('\uFFFD') && typeof dir === 'string') {
-          filter.undecodable(join(dir, name));
-        }
+      .on('raw', (event, name, details) => {
+        const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+        if (typeof name !== 'string' || typeof watched !== 'string') return;
+        if (event === 'rename' && watched === root && name === basename(root)) sink.moved();
+        // chokidar drops a new entry whose name is not UTF-8 without a word (the name it
+        // decodes names no file): the raw notice of the directory's watcher is where it shows.
+        if (name.includes('\uFFFD')) filter.undecodable(join(watched, name));
       })
       .on('error', (error) => sink.error(error))
       .on('ready', () => {

@@ -1,8 +1,10 @@
 import type { EventStore } from '../events/store.js';
+import { systemDirectoryRefusal } from '../sessions/system-directories.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
 import type { WatchLeases } from './pg-leases.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
+import { TokenBucket } from './token-bucket.js';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';
 import type { CreateWatcher } from './watch-run.js';
 
@@ -23,6 +25,12 @@ export interface WatchSessionsDeps {
   /** Told of what went wrong unexpectedly (default: a warning on stderr). */
   onError?: (error: unknown) => void;
   createWatcher?: CreateWatcher;
+  /**
+   * Why no session may be watched in a directory (a realpath), or undefined when one may
+   * (default: SPEC's cwd rules on system directories). A log may hold sessions started under
+   * older rules, or on another machine.
+   */
+  refusal?: (cwd: string) => string | undefined;
 }
 
 /** The file watching of a running server. */
@@ -53,8 +61,11 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   const { commands, createWatcher } = deps;
   const exclude = ownFiles(deps.logFile);
   const onError = deps.onError ?? ((error) => console.warn('sessionlog: file watching:', error));
+  const refusal = deps.refusal ?? ((cwd) => systemDirectoryRefusal(cwd, process.platform));
   if (options.maxWatchers <= 0) return { ready: async () => false, close: async () => {} };
 
+  const { serverRatePerSecond: perSecond, rateWindowMs } = options;
+  const serverRate = new TokenBucket(perSecond, rateWindowMs, `${perSecond} changes/s per server`);
   const directories = new Map<string, DirectoryWatcher>();
   const watched = new Map<string, Watched>();
   const closing = new Set<Promise<unknown>>();
@@ -65,12 +76,16 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
 
   function watch(id: string, cwd: string): void {
     if (watched.has(id)) return;
-    const recorder = new SessionRecorder(id, commands, options, onError);
     let directory = directories.get(cwd);
     if (directory === undefined) {
-      if (directories.size >= options.maxWatchers) {
-        recorder.problem(`not watched: --max-watchers ${options.maxWatchers} reached`);
-        track(recorder.close());
+      // Checked on the path alone: each run then makes sure the path is the directory itself.
+      const refused = refusal(cwd);
+      if (refused !== undefined || directories.size >= options.maxWatchers) {
+        const unwatched = new SessionRecorder(id, commands, options, onError);
+        unwatched.problem(
+          `not watched: ${refused ?? `--max-watchers ${options.maxWatchers} reached`}`,
+        );
+        track(unwatched.close());
         return;
       }
       directory = new DirectoryWatcher(cwd, {
@@ -82,6 +97,8 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
       directories.set(cwd, directory);
       directory.start();
     }
+    const shared = [directory.rate, serverRate];
+    const recorder = new SessionRecorder(id, commands, options, onError, shared);
     directory.add(recorder);
     watched.set(id, { directory, recorder });
   }

@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Envelope } from '../../src/events/envelope.js';
 import type { RunningServer, ServerOptions } from '../../src/server.js';
+import type { Sessionlog } from '../../src/sessionlog.js';
 import { type Collector, subscribe } from '../../src/testing/subscribe.js';
 import type { FileChange } from '../../src/watcher/file-change.js';
 import { useServers } from './server.js';
@@ -55,6 +56,23 @@ export async function watchedSession(
   const id = await startSession(server, cwd);
   if (!(await server.watching.ready(id))) throw new Error(`session ${id} is not watched`);
   return { id, stream: await subscribe(server.url, { after: 0, streams: [id] }) };
+}
+
+/** Resolves with the first events committed to the log that satisfy `done`. */
+export function committed(
+  log: Pick<Sessionlog, 'store'>,
+  done: (events: Envelope[]) => boolean,
+): Promise<Envelope[]> {
+  const seen: Envelope[] = [];
+  return new Promise((resolve) => {
+    const stop = log.store.subscribe((events) => {
+      seen.push(...events);
+      if (done(seen)) {
+        stop();
+        resolve(seen);
+      }
+    });
+  });
 }
 
 /** The data of the FileChanged events among `events`. */
