@@ -1,6 +1,7 @@
 import type { SessionEvent } from '../src/events/schemas.js';
-import type { Durability } from '../src/events/sqlite-database.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
+import type { Sessionlog } from '../src/sessions/sessionlog.js';
+import type { Durability } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
 /**
  * `store`: `log.store.append` with expectedVersion 'any', the pure store figure.

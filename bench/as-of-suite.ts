@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { sessionEventTypes } from '../src/events/schemas.js';
-import { openDatabase } from '../src/events/sqlite-database.js';
-import { SqliteEventReader } from '../src/events/sqlite-reader.js';
 import { createApp } from '../src/http/app.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
-import { SqliteProjections } from '../src/projections/sqlite-projections.js';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { SqliteProjections } from '../src/stores/sqlite/projections.js';
+import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
 import { summarize } from './stats.js';

@@ -1,5 +1,5 @@
 import type { SessionEvent } from '../src/events/schemas.js';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
 export interface LogShape {
   sessions: number;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { openPgSessionlog } from '../src/pg-sessionlog.js';
+import { openPgSessionlog } from '../src/stores/postgres/open-postgres.js';
 import { appendLoad, appendRound } from './append.js';
 import type { BenchConfig } from './config.js';
 import { type Delivery, measureDelivery } from './delivery.js';

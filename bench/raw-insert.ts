@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 export type Synchronous = 'NORMAL' | 'FULL';
 
 // The events table as the issue gives it: the app's columns and constraints
-// (src/events/sqlite-database.ts), without the app's extra index on (type, position).
+// (src/stores/sqlite/database.ts), without the app's extra index on (type, position).
 const EVENTS_TABLE = `
 CREATE TABLE events (
   position INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,4 +1,4 @@
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
 /**
  * Times `log.projections.rebuild('sessions')` on an existing log, `rounds` times, opened as the

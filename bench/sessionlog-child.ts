@@ -6,15 +6,16 @@
  *
  *   node --import tsx bench/sessionlog-child.ts <db file> <full|normal> <watch|no-watch>
  */
-import type { Durability } from '../src/events/sqlite-database.js';
-import { startServer } from '../src/server.js';
+
+import { runServer } from '../src/server.js';
+import type { Durability } from '../src/stores/sqlite/database.js';
 import { type ServerMessage, serveStats, tell } from './child-stats.js';
 
 const [db, durability, watch] = process.argv.slice(2);
 if (db === undefined || !isDurability(durability) || (watch !== 'watch' && watch !== 'no-watch')) {
   throw new Error('usage: sessionlog-child.ts <db file> <full|normal> <watch|no-watch>');
 }
-const server = await startServer({
+const server = await runServer({
   db,
   host: '127.0.0.1',
   port: 0,

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RunningServer, startServer } from '../src/server.js';
+import { type RunningServer, runServer } from '../src/server.js';
 import type { WatchOptions } from '../src/watcher/watch-options.js';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
@@ -31,7 +31,7 @@ for (let i = 0; i < Number(n); i++) require('node:fs').writeFileSync(dir + '/f' 
 async function serve(dir: string, watch: Partial<WatchOptions>): Promise<RunningServer> {
   const db = join(dir, 'watcher-bench.db');
   removeDatabase(db);
-  return startServer({ db, port: 0, createRate: 0, watch });
+  return runServer({ db, port: 0, createRate: 0, watch });
 }
 
 /** A session in `cwd`, started as a client would, and watched. */

@@ -1,20 +1,21 @@
 import { realpath } from 'node:fs/promises';
-import { isPostgresUrl } from './events/pg-database.js';
 import { sessionEventTypes } from './events/schemas.js';
-import type { Durability } from './events/sqlite-database.js';
-import { lockLogFile } from './events/sqlite-lock.js';
-import { checkLogFile } from './events/sqlite-log-mark.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
 import { connectionBudget } from './http/gateway/connection-budget.js';
 import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
+import { listen } from './http/listen.js';
 import { tokenProblem } from './http/security.js';
-import { listen } from './http/server.js';
-import { openPgSessionlog } from './pg-sessionlog.js';
-import { openSessionlog, type Sessionlog } from './sessionlog.js';
-import { type PgLeaseOptions, pgWatchLeases } from './watcher/pg-leases.js';
+import type { Sessionlog } from './sessions/sessionlog.js';
+import { isPostgresUrl } from './stores/postgres/database.js';
+import { openPgSessionlog } from './stores/postgres/open-postgres.js';
+import { type PgLeaseOptions, pgWatchLeases } from './stores/postgres/watch-leases.js';
+import type { Durability } from './stores/sqlite/database.js';
+import { lockLogFile } from './stores/sqlite/lock.js';
+import { checkLogFile } from './stores/sqlite/log-mark.js';
+import { openSessionlog } from './stores/sqlite/open-sqlite.js';
 import type { WatchOptions } from './watcher/watch-options.js';
 import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
@@ -57,7 +58,7 @@ export interface ServerOptions {
  * The composition root of a running server: the log and its projections, the HTTP API and
  * the WebSocket gateway on one port. Everything below receives what it needs from here.
  */
-export async function startServer(options: ServerOptions) {
+export async function runServer(options: ServerOptions) {
   const {
     db,
     host = '127.0.0.1',
@@ -162,4 +163,4 @@ export async function startServer(options: ServerOptions) {
   }
 }
 
-export type RunningServer = Awaited<ReturnType<typeof startServer>>;
+export type RunningServer = Awaited<ReturnType<typeof runServer>>;

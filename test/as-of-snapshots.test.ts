@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { openDatabase } from '../src/events/sqlite-database.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
 import type { SessionState, SessionStatus } from '../src/sessions/session.js';
+import type { Sessionlog } from '../src/sessions/sessionlog.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { useLogFile } from './support/temp-dir.js';
 
 const change = { change: 'modified' as const, path: 'a.ts', kind: 'file' as const };

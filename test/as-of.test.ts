@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AnyEvent, Envelope } from '../src/events/envelope.js';
 import { sessionEventTypes } from '../src/events/schemas.js';
-import { openDatabase, type SqliteDatabase } from '../src/events/sqlite-database.js';
-import { SqliteEventReader } from '../src/events/sqlite-reader.js';
 import type { AnyProjection } from '../src/projections/projection.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
-import { SqliteProjections } from '../src/projections/sqlite-projections.js';
-import { openSessionlog } from '../src/sessionlog.js';
 import type { SessionState } from '../src/sessions/session.js';
+import { openDatabase, type SqliteDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { SqliteProjections } from '../src/stores/sqlite/projections.js';
+import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
 import { useLogFile } from './support/temp-dir.js';
 
 const EVERY = 5;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';

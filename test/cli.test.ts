@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile, useTempDir } from './support/temp-dir.js';
 

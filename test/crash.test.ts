@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
 

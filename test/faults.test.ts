@@ -1,9 +1,9 @@
 import { realpathSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../src/events/sqlite-database.js';
 import { createApp } from '../src/http/app.js';
-import { openSessionlog, type SqliteSessionlog } from '../src/sessionlog.js';
+import type { SqliteDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog, type SqliteSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile, useTempDir } from './support/temp-dir.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Envelope } from '../src/events/envelope.js';
-import type { Sessionlog } from '../src/sessionlog.js';
+import type { Sessionlog } from '../src/sessions/sessionlog.js';
 import { useApp } from './support/http-app.js';
 
 interface Page {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openPgSessionlog } from '../src/pg-sessionlog.js';
-import { sessionsAsOf } from '../src/projections/pg-sessions.js';
 import type { SessionStatus } from '../src/sessions/session.js';
+import { openPgSessionlog } from '../src/stores/postgres/open-postgres.js';
+import { sessionsAsOf } from '../src/stores/postgres/sessions-table.js';
 import { runCli } from './support/cli.js';
 import { pgUnavailable, usePgSchemas } from './support/postgres.js';
 

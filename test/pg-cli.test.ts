@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openPgSessionlog } from '../src/pg-sessionlog.js';
-import { startServer } from '../src/server.js';
+import { runServer } from '../src/server.js';
+import { openPgSessionlog } from '../src/stores/postgres/open-postgres.js';
 import { runCli } from './support/cli.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
@@ -26,7 +26,7 @@ describe.skipIf(pgUnavailable !== undefined)(
 
     it('prints with events --db exactly what GET /api/events answers as NDJSON', async () => {
       const url = newSchema();
-      const server = await startServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 });
+      const server = await runServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 });
       try {
         for (let i = 0; i < 60; i++) {
           await server.log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
@@ -153,7 +153,7 @@ describe.skipIf(pgUnavailable !== undefined)(
     it('prints the sessions table now and as of a past position, as the API does', async () => {
       const url = newSchema();
       const ids = await writeLog(url);
-      const server = await startServer({ db: url, port: 0, maxWatchers: 0 });
+      const server = await runServer({ db: url, port: 0, maxWatchers: 0 });
       try {
         for (const [flags, query] of [
           [[], ''],

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../src/server.js';
+import { runServer } from '../src/server.js';
 import { runCli } from './support/cli.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 
@@ -36,9 +36,7 @@ describe.skipIf(pgUnavailable !== undefined)(
       await client.query(`INSERT INTO ${schema}.users (name) VALUES ('ada')`);
       const before = await contents(client, schema);
 
-      await expect(
-        startServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 }),
-      ).rejects.toThrow(
+      await expect(runServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 })).rejects.toThrow(
         /is not a sessionlog log: schema t_\w+ holds tables of another program \(users/,
       );
       for (const command of ['serve', 'rebuild', 'verify', 'events', 'sessions']) {
@@ -57,7 +55,7 @@ describe.skipIf(pgUnavailable !== undefined)(
       const client = await admin();
       await client.query(`CREATE SCHEMA ${schemaOf(url)}`);
       for (let round = 0; round < 2; round++) {
-        const server = await startServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 });
+        const server = await runServer({ db: url, port: 0, maxWatchers: 0, createRate: 0 });
         await server.log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
         expect(await server.log.store.head()).toBe(round + 1);
         await server.close();

@@ -6,9 +6,9 @@ import {
   VersionConflictError,
 } from '../src/events/errors.js';
 import { chainHash, GENESIS_HASH } from '../src/events/hash.js';
-import { openPostgres } from '../src/events/pg-database.js';
-import { PgEventStore } from '../src/events/pg-store.js';
 import { sessionEventTypes } from '../src/events/schemas.js';
+import { openPostgres } from '../src/stores/postgres/database.js';
+import { PgEventStore } from '../src/stores/postgres/store.js';
 import { fileChanged, started } from './support/events.js';
 import { schemaOf, usePgNodes } from './support/pg-logs.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Envelope } from '../src/events/envelope.js';
 import { StoreUnavailableError } from '../src/events/errors.js';
-import type { PgDatabase } from '../src/events/pg-database.js';
+import type { PgDatabase } from '../src/stores/postgres/database.js';
 import { type PgNode, usePgNodes } from './support/pg-logs.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 

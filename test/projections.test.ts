@@ -1,12 +1,13 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { sessionEventTypes } from '../src/events/schemas.js';
-import { openDatabase } from '../src/events/sqlite-database.js';
-import { SqliteEventReader } from '../src/events/sqlite-reader.js';
-import { SqliteEventStore } from '../src/events/sqlite-store.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
-import { SqliteProjections } from '../src/projections/sqlite-projections.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
+import type { Sessionlog } from '../src/sessions/sessionlog.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { SqliteProjections } from '../src/stores/sqlite/projections.js';
+import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
+import { SqliteEventStore } from '../src/stores/sqlite/store.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
 

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from '../src/events/envelope.js';
-import { openSessionlog, type Sessionlog } from '../src/sessionlog.js';
 import { evolve, type SessionState } from '../src/sessions/session.js';
+import type { Sessionlog } from '../src/sessions/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { useTempDir } from './support/temp-dir.js';
 
 /**

@@ -9,9 +9,9 @@ import {
   VersionConflictError,
 } from '../src/events/errors.js';
 import { type SessionEvent, sessionEventTypes } from '../src/events/schemas.js';
-import { openDatabase } from '../src/events/sqlite-database.js';
-import { SqliteEventStore } from '../src/events/sqlite-store.js';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { SqliteEventStore } from '../src/stores/sqlite/store.js';
 import { fileChanged, started } from './support/events.js';
 import { expectRedecided } from './support/redecide.js';
 import { useLogFile } from './support/temp-dir.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FSWatcher } from 'chokidar';
 import { describe, expect, it } from 'vitest';
-import { openSessionlog } from '../src/sessionlog.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { subscribe } from '../src/testing/subscribe.js';
 import { watchSessions } from '../src/watcher/watch-sessions.js';
 import {

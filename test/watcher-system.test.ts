@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSessionlog } from '../src/sessionlog.js';
 import { systemDirectoryRefusal } from '../src/sessions/system-directories.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { subscribe } from '../src/testing/subscribe.js';
 import { watchSessions } from '../src/watcher/watch-sessions.js';
 import { changes, committed, failures, LONG, useWatched } from './support/watcher.js';

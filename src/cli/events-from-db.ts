@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { isPostgresUrl, openPostgres } from '../events/pg-database.js';
-import { PgEventReader } from '../events/pg-reader.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import { openDatabase } from '../events/sqlite-database.js';
-import { SqliteEventReader } from '../events/sqlite-reader.js';
 import type { ReadOptions } from '../events/store.js';
 import { NDJSON_PAGE } from '../http/ndjson.js';
+import { isPostgresUrl, openPostgres } from '../stores/postgres/database.js';
+import { PgEventReader } from '../stores/postgres/reader.js';
+import { openDatabase } from '../stores/sqlite/database.js';
+import { SqliteEventReader } from '../stores/sqlite/reader.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
 

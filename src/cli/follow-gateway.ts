@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../http/gateway/protocol.js';
-import { subscriptionUrl } from '../http/gateway/subscription-url.js';
+import type { ServerFrame } from '../protocol/protocol.js';
+import { subscriptionUrl } from '../protocol/subscription-url.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { isPostgresUrl, openPostgres } from '../events/pg-database.js';
-import { openProjection } from '../pg-sessionlog.js';
-import { PgSessions } from '../projections/pg-sessions.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
-import { openSessionlog } from '../sessionlog.js';
+import { isPostgresUrl, openPostgres } from '../stores/postgres/database.js';
+import { openProjection } from '../stores/postgres/open-postgres.js';
+import { PgSessions } from '../stores/postgres/sessions-table.js';
+import { openSessionlog } from '../stores/sqlite/open-sqlite.js';
 import { type Command, dbFrom, dbOption, type Output } from './args.js';
 
 /** `sessionlog rebuild`: projections and their snapshots made again from the log. */

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { isLoopbackHost, tokenProblem } from '../http/security.js';
-import { startServer } from '../server.js';
+import { runServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
 
 export const serve: Command = {
@@ -88,7 +88,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       for (const problem of problems) out.error(`sessionlog serve: ${problem}`);
       return 2;
     }
-    const server = await startServer({
+    const server = await runServer({
       db: dbFrom(values),
       host,
       port,

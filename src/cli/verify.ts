@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
-import { isPostgresUrl, openPostgres, readPgMeta } from '../events/pg-database.js';
-import { verifyPgChain } from '../events/pg-verify-chain.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import { openDatabase, readMeta } from '../events/sqlite-database.js';
-import { SqliteEventReader } from '../events/sqlite-reader.js';
-import { type ChainReport, verifyChain } from '../events/verify-chain.js';
-import { type PgSessionsReport, verifyPgSessions } from '../projections/pg-verify-sessions.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
-import { SqliteProjections } from '../projections/sqlite-projections.js';
+import { isPostgresUrl, openPostgres, readPgMeta } from '../stores/postgres/database.js';
+import { verifyPgChain } from '../stores/postgres/verify-chain.js';
+import { type PgSessionsReport, verifyPgSessions } from '../stores/postgres/verify-sessions.js';
+import { openDatabase, readMeta } from '../stores/sqlite/database.js';
+import { SqliteProjections } from '../stores/sqlite/projections.js';
+import { SqliteEventReader } from '../stores/sqlite/reader.js';
+import { type ChainReport, verifyChain } from '../stores/sqlite/verify-chain.js';
 import { type Command, dbFrom, dbOption, type Output } from './args.js';
 
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */

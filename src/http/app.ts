@@ -1,7 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { sessionEventTypes } from '../events/schemas.js';
-import type { Sessionlog } from '../sessionlog.js';
+import type { Sessionlog } from '../sessions/sessionlog.js';
 import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { sessionEventTypes } from '../events/schemas.js';
-import type { Sessionlog } from '../sessionlog.js';
+import type { Sessionlog } from '../sessions/sessionlog.js';
 import { acceptsNdjson, ndjsonEvents } from './ndjson.js';
 import { listParam, pageParams } from './query-params.js';
 

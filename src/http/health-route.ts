@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { Sessionlog } from '../sessionlog.js';
+import type { Sessionlog } from '../sessions/sessionlog.js';
 
 /**
  * `GET /api/health`: the log's id and head, and how far the sessions table has come. A

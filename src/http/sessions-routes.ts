@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { type Context, Hono } from 'hono';
 import { GoneError, NotFoundError } from '../events/errors.js';
-import type { Sessionlog } from '../sessionlog.js';
 import { type SessionState, type SessionStatus, toSession } from '../sessions/session.js';
+import type { Sessionlog } from '../sessions/sessionlog.js';
 import { commandOptions } from './command-options.js';
 import type { CwdPolicy } from './cwd-policy.js';
 import { jsonBody } from './json-body.js';

@@ -1,5 +1,5 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { decodeRow, type SqliteEventReader, upcast } from '../events/sqlite-reader.js';
+import { decodeRow, type SqliteEventReader, upcast } from '../stores/sqlite/reader.js';
 import type { AnyProjection, ProjectionTable } from './projection.js';
 
 const CATCH_UP_PAGE = 1000;

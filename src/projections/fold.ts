@@ -1,5 +1,5 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { decodeRow, type SqliteEventReader, upcast } from '../events/sqlite-reader.js';
+import { decodeRow, type SqliteEventReader, upcast } from '../stores/sqlite/reader.js';
 import type { AnyProjection } from './projection.js';
 
 /** A row of a fold, and the last position of the log that changed it (0: not known). */

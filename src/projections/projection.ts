@@ -1,5 +1,5 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { SqliteDatabase } from '../events/sqlite-database.js';
+import type { SqliteDatabase } from '../stores/sqlite/database.js';
 
 /** The storage a projection's rows live in: its table, or a scratch copy of it. */
 export interface ProjectionTable<Row> {

@@ -1,8 +1,8 @@
 import type { Envelope } from '../events/envelope.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import type { SqliteDatabase } from '../events/sqlite-database.js';
 import { wellFormed } from '../events/well-formed.js';
 import { evolve, type SessionState, type SessionStatus } from '../sessions/session.js';
+import type { SqliteDatabase } from '../stores/sqlite/database.js';
 import type { Projection, ProjectionTable } from './projection.js';
 
 export interface SessionsTable extends ProjectionTable<SessionState> {

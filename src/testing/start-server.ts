@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer as startSessionlog } from '../server.js';
+import { runServer } from '../server.js';
 
 export interface TestServerOptions {
   /**
@@ -62,9 +62,9 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   const removeDir = () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   };
-  let server: Awaited<ReturnType<typeof startSessionlog>>;
+  let server: Awaited<ReturnType<typeof runServer>>;
   try {
-    server = await startSessionlog({
+    server = await runServer({
       createRate: 0,
       durability: 'normal',
       ...rest,

@@ -1,5 +1,5 @@
 import type { Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../http/gateway/protocol.js';
+import type { ServerFrame } from '../protocol/protocol.js';
 import type { WaitOptions, WaitTarget } from './subscribe.js';
 import { waitUntil } from './wait-until.js';
 

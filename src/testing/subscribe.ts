@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import type { Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../http/gateway/protocol.js';
-import { type SubscriptionParams, subscriptionUrl } from '../http/gateway/subscription-url.js';
+import type { ServerFrame } from '../protocol/protocol.js';
+import { type SubscriptionParams, subscriptionUrl } from '../protocol/subscription-url.js';
 import { type WaitTarget, waitUntil } from './wait-until.js';
 
 export type { WaitTarget };

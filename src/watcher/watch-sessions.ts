@@ -1,8 +1,8 @@
 import type { EventStore } from '../events/store.js';
 import { systemDirectoryRefusal } from '../sessions/system-directories.js';
+import type { WatchLeases } from '../stores/postgres/watch-leases.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
-import type { WatchLeases } from './pg-leases.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
 import { TokenBucket } from './token-bucket.js';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';

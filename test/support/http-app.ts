@@ -1,7 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
 import { type AppDeps, createApp } from '../../src/http/app.js';
-import { openSessionlog, type SqliteSessionlog } from '../../src/sessionlog.js';
+import { openSessionlog, type SqliteSessionlog } from '../../src/stores/sqlite/open-sqlite.js';
 import { useLogFile, useTempDir } from './temp-dir.js';
 
 export interface TestApp {

@@ -5,8 +5,8 @@
 // Usage: node --import tsx test/support/pg-appender.ts <postgres url> <count> <name>
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openPostgres } from '../../src/events/pg-database.js';
-import { PgEventStore } from '../../src/events/pg-store.js';
+import { openPostgres } from '../../src/stores/postgres/database.js';
+import { PgEventStore } from '../../src/stores/postgres/store.js';
 
 const [url, countText, name = 'appender'] = process.argv.slice(2);
 const count = Number(countText);

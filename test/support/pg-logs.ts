@@ -1,8 +1,11 @@
 import { afterEach } from 'vitest';
-import { openPostgres, type PgDatabase } from '../../src/events/pg-database.js';
-import { PgEventStore, type PgStoreOptions } from '../../src/events/pg-store.js';
 import type { SessionEvent } from '../../src/events/schemas.js';
-import { openPgSessionlog, type PgSessionlogOptions } from '../../src/pg-sessionlog.js';
+import { openPostgres, type PgDatabase } from '../../src/stores/postgres/database.js';
+import {
+  openPgSessionlog,
+  type PgSessionlogOptions,
+} from '../../src/stores/postgres/open-postgres.js';
+import { PgEventStore, type PgStoreOptions } from '../../src/stores/postgres/store.js';
 
 type PgSessionlog = Awaited<ReturnType<typeof openPgSessionlog>>;
 

@@ -1,5 +1,5 @@
 /**
- * A sessionlog node in a child process, for the tests that SIGKILL one: `startServer` on a
+ * A sessionlog node in a child process, for the tests that SIGKILL one: `runServer` on a
  * PostgreSQL log with file watching on and file-watching leases timed as given (`serve` has
  * no flags for them). Prints its URL on a line of its own; answers `{ type: 'ready', id }`
  * over IPC with whether this node watches the session's directory; SIGTERM closes it cleanly
@@ -8,7 +8,7 @@
  *   node --import tsx test/support/pg-node-child.ts <postgres url> <node name> <ttlMs> <renewMs>
  */
 import { once } from 'node:events';
-import { startServer } from '../../src/server.js';
+import { runServer } from '../../src/server.js';
 
 export type NodeRequest = { type: 'ready'; id: string };
 export type NodeAnswer = { type: 'ready'; id: string; watched: boolean };
@@ -17,7 +17,7 @@ const [db, node, ttl, renew] = process.argv.slice(2);
 if (db === undefined || node === undefined || ttl === undefined || renew === undefined) {
   throw new Error('usage: pg-node-child.ts <postgres url> <node name> <ttlMs> <renewMs>');
 }
-const server = await startServer({
+const server = await runServer({
   db,
   port: 0,
   createRate: 0,

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/server.js';
+import { type RunningServer, runServer, type ServerOptions } from '../../src/server.js';
 
 /** Starts servers on free ports and closes whatever a test left running. */
 export function useServers(): (
@@ -12,7 +12,7 @@ export function useServers(): (
   });
   return async (options) => {
     // Watching is off unless a test asks for it: sessions in /tmp must not watch all of /tmp.
-    const server = await startServer({ port: 0, createRate: 0, maxWatchers: 0, ...options });
+    const server = await runServer({ port: 0, createRate: 0, maxWatchers: 0, ...options });
     running.add(server);
     const close = server.close.bind(server);
     server.close = async () => {

@@ -2,7 +2,7 @@ import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Envelope } from '../../src/events/envelope.js';
 import type { RunningServer, ServerOptions } from '../../src/server.js';
-import type { Sessionlog } from '../../src/sessionlog.js';
+import type { Sessionlog } from '../../src/sessions/sessionlog.js';
 import { type Collector, subscribe } from '../../src/testing/subscribe.js';
 import type { FileChange } from '../../src/watcher/file-change.js';
 import { useServers } from './server.js';

@@ -2,8 +2,13 @@ import { type Context, Hono } from 'hono';
 import type { AnyEvent } from '../../events/envelope.js';
 import { ValidationError } from '../../events/errors.js';
 import type { EventStore } from '../../events/store.js';
+import {
+  CloseCode,
+  parseSubscription,
+  resetReason,
+  type ServerFrame,
+} from '../../protocol/protocol.js';
 import { ProblemException, problem } from '../problem.js';
-import { CloseCode, parseSubscription, resetReason, type ServerFrame } from './protocol.js';
 import { SSE_RETRY, sseEncoder } from './sse-encoder.js';
 import { DEFAULT_LIMITS, type FlowLimits, type Sink, Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';

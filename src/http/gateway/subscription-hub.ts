@@ -1,7 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
+import { CloseCode } from '../../protocol/protocol.js';
 import { connectionBudget } from './connection-budget.js';
-import { CloseCode } from './protocol.js';
 import type { Subscription } from './subscription.js';
 
 export interface HubOptions {

@@ -1,7 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EnvelopeText } from '../../events/store.js';
+import type { ServerFrame } from '../../protocol/protocol.js';
 import type { BatchLimits } from './frames.js';
-import type { ServerFrame } from './protocol.js';
 
 /**
  * How a subscription's messages look on its transport: WebSocket frames (frames.ts) or

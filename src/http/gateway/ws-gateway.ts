@@ -3,6 +3,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyEvent } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
+import {
+  CloseCode,
+  parseSubscription,
+  resetReason,
+  type ServerFrame,
+  type SubscriptionRequest,
+} from '../../protocol/protocol.js';
 import { clientOf } from '../client-address.js';
 import {
   bearerToken,
@@ -12,13 +19,6 @@ import {
   tokenMatches,
 } from '../security.js';
 import { wsEncoder } from './frames.js';
-import {
-  CloseCode,
-  parseSubscription,
-  resetReason,
-  type ServerFrame,
-  type SubscriptionRequest,
-} from './protocol.js';
 import { DEFAULT_LIMITS, type FlowLimits, Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 

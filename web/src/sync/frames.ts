@@ -1,5 +1,5 @@
 import type { Envelope } from '../../../src/events/envelope.js';
-import type { ServerFrame } from '../../../src/http/gateway/protocol.js';
+import type { ServerFrame } from '../../../src/protocol/protocol.js';
 
 /** A frame of `/ws` as the client receives it (SPEC, "WebSocket gateway"). */
 export type Frame = ServerFrame | { type: 'events'; events: Envelope[] };

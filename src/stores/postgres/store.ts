@@ -1,19 +1,9 @@
 import type pg from 'pg';
-import { type IdempotencyRow, type PendingAppend, replayOf } from './append-plan.js';
-import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
-import { StoreUnavailableError } from './errors.js';
-import { GroupCommit } from './group-commit.js';
-import { type PgDatabase, readPgMeta } from './pg-database.js';
-import { isConnectionError, PgEventReader } from './pg-reader.js';
-import { PgTail } from './pg-tail.js';
-import {
-  type GroupOutcome,
-  type PgTransactionHook,
-  type WriteContext,
-  writeGroup,
-} from './pg-write-group.js';
-import { type EventRegistry, sessionEventTypes } from './schemas.js';
-import type { Durability } from './sqlite-database.js';
+import { type IdempotencyRow, type PendingAppend, replayOf } from '../../events/append-plan.js';
+import type { AnyEvent, Envelope, NewEvent } from '../../events/envelope.js';
+import { StoreUnavailableError } from '../../events/errors.js';
+import { GroupCommit } from '../../events/group-commit.js';
+import { type EventRegistry, sessionEventTypes } from '../../events/schemas.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -22,10 +12,20 @@ import type {
   EventStore,
   IdempotencyRecord,
   ReadOptions,
-} from './store.js';
-import { uuidv7 } from './uuid-v7.js';
+} from '../../events/store.js';
+import { uuidv7 } from '../../events/uuid-v7.js';
+import type { Durability } from '../sqlite/database.js';
+import { type PgDatabase, readPgMeta } from './database.js';
+import { isConnectionError, PgEventReader } from './reader.js';
+import { PgTail } from './tail.js';
+import {
+  type GroupOutcome,
+  type PgTransactionHook,
+  type WriteContext,
+  writeGroup,
+} from './write-group.js';
 
-export type { PgTransactionHook } from './pg-write-group.js';
+export type { PgTransactionHook } from './write-group.js';
 
 export interface PgStoreOptions {
   registry?: EventRegistry;

@@ -1,10 +1,6 @@
-import { chainHash, GENESIS_HASH } from './hash.js';
-import {
-  APPEND_ONLY_TRIGGERS,
-  isAppendOnlyTrigger,
-  type SqliteDatabase,
-} from './sqlite-database.js';
-import { decodeRow, type EventRow, type SqliteEventReader } from './sqlite-reader.js';
+import { chainHash, GENESIS_HASH } from '../../events/hash.js';
+import { APPEND_ONLY_TRIGGERS, isAppendOnlyTrigger, type SqliteDatabase } from './database.js';
+import { decodeRow, type EventRow, type SqliteEventReader } from './reader.js';
 
 export interface ChainReport {
   events: number;

@@ -9,13 +9,13 @@ import {
   redecided,
   redecidingFrom,
   replayOf,
-} from './append-plan.js';
-import type { AnyEvent, Envelope } from './envelope.js';
-import { IdempotencyKeyReusedError } from './errors.js';
-import { decodeRow, type EventRow, upcast } from './event-row.js';
-import { EVENT_COLUMNS } from './pg-reader.js';
-import type { EventRegistry } from './schemas.js';
-import type { AppendResult } from './store.js';
+} from '../../events/append-plan.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import { IdempotencyKeyReusedError } from '../../events/errors.js';
+import { decodeRow, type EventRow, upcast } from '../../events/event-row.js';
+import type { EventRegistry } from '../../events/schemas.js';
+import type { AppendResult } from '../../events/store.js';
+import { EVENT_COLUMNS } from './reader.js';
 
 /** Work done inside the append's transaction (the sessions table), on its connection. */
 export interface PgTransactionHook {

@@ -1,41 +1,11 @@
-import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
-import { type Durability, openDatabase, type SqliteDatabase } from './events/sqlite-database.js';
-import { SqliteEventReader } from './events/sqlite-reader.js';
-import { SqliteEventStore } from './events/sqlite-store.js';
-import type { EventStore } from './events/store.js';
-import { sessionsProjection } from './projections/sessions-projection.js';
-import { SqliteProjections } from './projections/sqlite-projections.js';
-import type { SessionState, SessionStatus } from './sessions/session.js';
-import { type SessionCommands, sessionCommands } from './sessions/session-commands.js';
-
-/**
- * A log with its sessions table and commands, whatever holds it (SQLite, PostgreSQL): what
- * the HTTP API, the gateway and file watching work with.
- */
-export interface Sessionlog {
-  /** Where the log is: its file, `:memory:`, or the PostgreSQL URL without its password. */
-  readonly location: string;
-  readonly store: EventStore;
-  readonly commands: SessionCommands;
-  /** What opening did to the projections: rebuilt (version changed) or caught up. */
-  readonly opened: { rebuilt: string[]; caughtUp: string[] };
-  /**
-   * The sessions not deleted, newest first, with the position they reflect, read together
-   * (a client that tails the log from `position` then sees every later change once).
-   * `asOf` gives the table as it was right after that position.
-   */
-  listSessions(filter?: {
-    status?: SessionStatus;
-    asOf?: number;
-  }): Promise<{ sessions: SessionState[]; position: number }>;
-  /** One session (deleted ones too: they answer 410) and the position it reflects. */
-  getSession(id: string): Promise<{ session: SessionState | undefined; position: number }>;
-  /** The position the sessions table reflects. */
-  sessionsPosition(): Promise<number>;
-  /** The sessions pending or in progress, oldest first: file watching resumes them. */
-  activeSessions(): Promise<SessionState[]>;
-  close(): Promise<void>;
-}
+import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import type { SessionState, SessionStatus } from '../../sessions/session.js';
+import { sessionCommands } from '../../sessions/session-commands.js';
+import { type Durability, openDatabase, type SqliteDatabase } from './database.js';
+import { SqliteProjections } from './projections.js';
+import { SqliteEventReader } from './reader.js';
+import { SqliteEventStore } from './store.js';
 
 export interface SessionlogOptions {
   /** A SQLite file path or `:memory:`. */

@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../../events/errors.js';
+import type { FieldIssue } from '../events/errors.js';
 
 /** Server → client frames of `/ws` (SPEC, "WebSocket gateway"). */
 export type ServerFrame =

@@ -1,7 +1,7 @@
-import { PG_APPEND_ONLY_TABLES } from './pg-database.js';
-import { PgEventReader, type Queryable } from './pg-reader.js';
-import type { EventRegistry } from './schemas.js';
-import { ChainCheck, type ChainReport } from './verify-chain.js';
+import type { EventRegistry } from '../../events/schemas.js';
+import { ChainCheck, type ChainReport } from '../sqlite/verify-chain.js';
+import { PG_APPEND_ONLY_TABLES } from './database.js';
+import { PgEventReader, type Queryable } from './reader.js';
 
 export interface PgChainReport extends ChainReport {
   /** log_head (where appends continue from) disagrees with the last event. */

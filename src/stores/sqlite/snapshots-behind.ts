@@ -1,6 +1,6 @@
-import type { SqliteDatabase } from '../events/sqlite-database.js';
-import type { SqliteEventReader } from '../events/sqlite-reader.js';
-import type { AnyProjection } from './projection.js';
+import type { AnyProjection } from '../../projections/projection.js';
+import type { SqliteDatabase } from './database.js';
+import type { SqliteEventReader } from './reader.js';
 import type { SnapshotStore } from './snapshot-store.js';
 import { Snapshotter } from './snapshotter.js';
 

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { AnyEvent, Envelope } from './envelope.js';
-import { rememberEnvelopeJson } from './envelope-json.js';
-import { StoreUnavailableError } from './errors.js';
-import { decodeRow, type EventRow, rowJson, upcast } from './event-row.js';
-import type { EventRegistry } from './schemas.js';
-import type { EnvelopeText, ReadOptions } from './store.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import { rememberEnvelopeJson } from '../../events/envelope-json.js';
+import { StoreUnavailableError } from '../../events/errors.js';
+import { decodeRow, type EventRow, rowJson, upcast } from '../../events/event-row.js';
+import type { EventRegistry } from '../../events/schemas.js';
+import type { EnvelopeText, ReadOptions } from '../../events/store.js';
 
 export const EVENT_COLUMNS =
   'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';

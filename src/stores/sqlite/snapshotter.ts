@@ -1,7 +1,7 @@
-import type { SqliteDatabase } from '../events/sqlite-database.js';
-import type { SqliteEventReader } from '../events/sqlite-reader.js';
-import { Fold, multiplesOf } from './fold.js';
-import type { AnyProjection } from './projection.js';
+import { Fold, multiplesOf } from '../../projections/fold.js';
+import type { AnyProjection } from '../../projections/projection.js';
+import type { SqliteDatabase } from './database.js';
+import type { SqliteEventReader } from './reader.js';
 import type { SnapshotStore } from './snapshot-store.js';
 
 /**

@@ -1,8 +1,8 @@
 import { deflateSync, inflateSync } from 'node:zlib';
-import type { SqliteDatabase, Statement } from '../events/sqlite-database.js';
-import { wellFormed } from '../events/well-formed.js';
-import type { Fold, FoldedRow } from './fold.js';
-import type { AnyProjection } from './projection.js';
+import { wellFormed } from '../../events/well-formed.js';
+import type { Fold, FoldedRow } from '../../projections/fold.js';
+import type { AnyProjection } from '../../projections/projection.js';
+import type { SqliteDatabase, Statement } from './database.js';
 
 // One row per snapshot, its rows as deflated JSON. `hash` is the hash of the event at
 // `position`: the log prefix the snapshot was folded from, checked before a snapshot is used.

@@ -1,10 +1,10 @@
 import type pg from 'pg';
-import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { type Queryable, queryOrUnavailable } from '../events/pg-reader.js';
-import type { ReadOptions } from '../events/store.js';
-import type { SessionState, SessionStatus } from '../sessions/session.js';
-import { applyAll } from './apply-events.js';
-import { sessionsProjection } from './sessions-projection.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { ReadOptions } from '../../events/store.js';
+import { applyAll } from '../../projections/apply-events.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import type { SessionState, SessionStatus } from '../../sessions/session.js';
+import { type Queryable, queryOrUnavailable } from './reader.js';
 
 const COLUMNS = `id, name, cwd, hostname, platform, "user", status, summary,
   started_at AS "startedAt", ended_at AS "endedAt", last_activity_at AS "lastActivityAt",

@@ -1,11 +1,11 @@
-import type { AnyEvent, Envelope } from './envelope.js';
-import { rememberEnvelopeJson } from './envelope-json.js';
-import { decodeRow, type EventRow, rowJson, upcast } from './event-row.js';
-import type { EventRegistry } from './schemas.js';
-import type { SqliteDatabase, Statement } from './sqlite-database.js';
-import type { EnvelopeText, ReadOptions } from './store.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import { rememberEnvelopeJson } from '../../events/envelope-json.js';
+import { decodeRow, type EventRow, rowJson, upcast } from '../../events/event-row.js';
+import type { EventRegistry } from '../../events/schemas.js';
+import type { EnvelopeText, ReadOptions } from '../../events/store.js';
+import type { SqliteDatabase, Statement } from './database.js';
 
-export { decodeRow, type EventRow, upcast } from './event-row.js';
+export { decodeRow, type EventRow, upcast } from '../../events/event-row.js';
 
 // The envelope's text, made by SQLite in the key order of JSON.stringify(envelope).
 const ENVELOPE_TEXT = `position, type,

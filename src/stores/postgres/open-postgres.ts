@@ -1,12 +1,13 @@
-import { openPostgres, type PgDatabase } from './events/pg-database.js';
-import { PgEventReader } from './events/pg-reader.js';
-import { PgEventStore } from './events/pg-store.js';
-import { type SessionEvent, sessionEventTypes } from './events/schemas.js';
-import type { Durability } from './events/sqlite-database.js';
-import { PgSessions } from './projections/pg-sessions.js';
-import { sessionsProjection } from './projections/sessions-projection.js';
-import { oldestFirst, type Sessionlog } from './sessionlog.js';
-import { sessionCommands } from './sessions/session-commands.js';
+import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import { sessionCommands } from '../../sessions/session-commands.js';
+import type { Sessionlog } from '../../sessions/sessionlog.js';
+import type { Durability } from '../sqlite/database.js';
+import { oldestFirst } from '../sqlite/open-sqlite.js';
+import { openPostgres, type PgDatabase } from './database.js';
+import { PgEventReader } from './reader.js';
+import { PgSessions } from './sessions-table.js';
+import { PgEventStore } from './store.js';
 
 export interface PgSessionlogOptions {
   /** `postgres://…[?schema=NAME]`. */

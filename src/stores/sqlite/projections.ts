@@ -1,10 +1,10 @@
-import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { SqliteDatabase } from '../events/sqlite-database.js';
-import type { SqliteEventReader } from '../events/sqlite-reader.js';
-import type { TransactionHook } from '../events/store.js';
-import { applyAll, catchUp } from './apply-events.js';
-import { Fold, multiplesOf } from './fold.js';
-import type { AnyProjection, Projection, ProjectionTable } from './projection.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { TransactionHook } from '../../events/store.js';
+import { applyAll, catchUp } from '../../projections/apply-events.js';
+import { Fold, multiplesOf } from '../../projections/fold.js';
+import type { AnyProjection, Projection, ProjectionTable } from '../../projections/projection.js';
+import type { SqliteDatabase } from './database.js';
+import type { SqliteEventReader } from './reader.js';
 import { type SnapshotStats, SnapshotStore } from './snapshot-store.js';
 import { SnapshotsBehind } from './snapshots-behind.js';
 import { type ProjectionMismatch, verifyProjection } from './verify-projection.js';

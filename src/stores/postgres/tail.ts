@@ -1,7 +1,7 @@
 import pg from 'pg';
-import type { AnyEvent, Envelope } from './envelope.js';
-import type { PgDatabase } from './pg-database.js';
-import type { CommitListener } from './store.js';
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
+import type { CommitListener } from '../../events/store.js';
+import type { PgDatabase } from './database.js';
 
 export interface PgTailOptions {
   /** Reads the committed events after a position, a page at a time, in position order. */

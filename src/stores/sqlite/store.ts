@@ -7,15 +7,13 @@ import {
   redecided,
   redecidingFrom,
   replayOf,
-} from './append-plan.js';
-import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
-import { IdempotencyKeyReusedError, StoreUnavailableError } from './errors.js';
-import { decodeRow, type EventRow, upcast } from './event-row.js';
-import { GroupCommit } from './group-commit.js';
-import { GENESIS_HASH } from './hash.js';
-import { type EventRegistry, sessionEventTypes } from './schemas.js';
-import { readMeta, type SqliteDatabase, type Statement } from './sqlite-database.js';
-import { SqliteEventReader } from './sqlite-reader.js';
+} from '../../events/append-plan.js';
+import type { AnyEvent, Envelope, NewEvent } from '../../events/envelope.js';
+import { IdempotencyKeyReusedError, StoreUnavailableError } from '../../events/errors.js';
+import { decodeRow, type EventRow, upcast } from '../../events/event-row.js';
+import { GroupCommit } from '../../events/group-commit.js';
+import { GENESIS_HASH } from '../../events/hash.js';
+import { type EventRegistry, sessionEventTypes } from '../../events/schemas.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -25,8 +23,10 @@ import type {
   IdempotencyRecord,
   ReadOptions,
   TransactionHook,
-} from './store.js';
-import { uuidv7 } from './uuid-v7.js';
+} from '../../events/store.js';
+import { uuidv7 } from '../../events/uuid-v7.js';
+import { readMeta, type SqliteDatabase, type Statement } from './database.js';
+import { SqliteEventReader } from './reader.js';
 
 export interface SqliteStoreOptions {
   registry?: EventRegistry;

@@ -1,7 +1,7 @@
-import { canonicalJson } from '../events/hash.js';
-import type { SqliteEventReader } from '../events/sqlite-reader.js';
-import { Fold } from './fold.js';
-import type { AnyProjection, ProjectionTable } from './projection.js';
+import { canonicalJson } from '../../events/hash.js';
+import { Fold } from '../../projections/fold.js';
+import type { AnyProjection, ProjectionTable } from '../../projections/projection.js';
+import type { SqliteEventReader } from './reader.js';
 import type { SnapshotRecord, SnapshotStore } from './snapshot-store.js';
 
 /** Where a projection's table or one of its snapshots disagrees with a fresh fold of the log. */

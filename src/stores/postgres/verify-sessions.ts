@@ -1,10 +1,10 @@
-import { decodeRow, upcast } from '../events/event-row.js';
-import { canonicalJson } from '../events/hash.js';
-import { PgEventReader, type Queryable } from '../events/pg-reader.js';
-import type { EventRegistry } from '../events/schemas.js';
-import type { SessionState } from '../sessions/session.js';
-import { sessionsProjection } from './sessions-projection.js';
-import type { ProjectionMismatch } from './verify-projection.js';
+import { decodeRow, upcast } from '../../events/event-row.js';
+import { canonicalJson } from '../../events/hash.js';
+import type { EventRegistry } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import type { SessionState } from '../../sessions/session.js';
+import type { ProjectionMismatch } from '../sqlite/verify-projection.js';
+import { PgEventReader, type Queryable } from './reader.js';
 
 export interface PgSessionsReport {
   /** The sessions table's checkpoint, and the rows that differ from a fresh fold. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { APPLICATION_ID, contentsOf, notALogError } from './sqlite-log-mark.js';
+import { APPLICATION_ID, contentsOf, notALogError } from './log-mark.js';
 
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
