@@ -7,7 +7,7 @@ import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/listen.js';
-import { tokenProblem } from './http/security.js';
+import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import { isPostgresUrl } from './stores/postgres/database.js';
 import { openPgSessionlog } from './stores/postgres/open-postgres.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser } from '../web/src/sync/sse-parser.js';
+import { SseParser } from '../src/protocol/sse-parser.js';
 
 describe("the dashboard's text/event-stream parser", () => {
   const wire =

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import type { ReadOptions } from '../events/store.js';
-import { NDJSON_PAGE } from '../http/ndjson.js';
+import { NDJSON_PAGE, ndjsonLines } from '../protocol/ndjson.js';
 import { isPostgresUrl, openPostgres } from '../stores/postgres/database.js';
 import { PgEventReader } from '../stores/postgres/reader.js';
 import { openDatabase } from '../stores/sqlite/database.js';
@@ -41,7 +41,7 @@ export async function eventsFromDb(
     const copyUpTo = async (head: number) => {
       for (let after = scanned; !signal.aborted; ) {
         const page = await reader.read({ after, upTo: head, limit: NDJSON_PAGE, types, streams });
-        await writer.write(page.map((event) => `${JSON.stringify(event)}\n`).join(''));
+        await writer.write(ndjsonLines(page));
         after = page.at(-1)?.position ?? head;
         if (page.length < NDJSON_PAGE) break;
       }

@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
-import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../protocol/protocol.js';
+import { CloseCode, REFUSAL_CODES } from '../protocol/close-codes.js';
+import type { Frame } from '../protocol/frames.js';
+import { ndjsonLines } from '../protocol/ndjson.js';
 import { subscriptionUrl } from '../protocol/subscription-url.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
-
-type Frame = ServerFrame | { type: 'events'; events: Envelope<AnyEvent>[] };
 
 /** Where a followed stream goes, what stops it, and where notes about the connection go. */
 export interface FollowOptions {
@@ -16,9 +15,6 @@ export interface FollowOptions {
   note(line: string): void;
 }
 
-/** Close codes after which resuming cannot help: the request itself is refused. */
-const REFUSED = new Set([4400, 4401, 4403]);
-const RESET = 4409;
 const MAX_BACKOFF_MS = 5000;
 
 /**
@@ -40,7 +36,7 @@ export async function followGateway(
   let backoff = 250;
   let writing = Promise.resolve();
   for (let attempt = 0; !signal.aborted; attempt++) {
-    const url = subscriptionUrl(origin, { ...filter, after, logId });
+    const url = subscriptionUrl(origin, { ...filter, after, logId }, 'websocket');
     const socket = new WebSocket(url, {
       perMessageDeflate: false,
       headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
@@ -49,7 +45,7 @@ export async function followGateway(
     let failure = 'no answer';
     let greeted = false;
     let pending = 0;
-    const stop = () => socket.close(1000);
+    const stop = () => socket.close(CloseCode.normal);
     signal.addEventListener('abort', stop, { once: true });
     socket.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
@@ -61,7 +57,7 @@ export async function followGateway(
         const fresh = frame.events.filter((event) => event.position > after);
         if (fresh.length === 0) return;
         after = fresh.at(-1)?.position ?? after;
-        const text = fresh.map((event) => `${JSON.stringify(event)}\n`).join('');
+        const text = ndjsonLines(fresh);
         // Stop reading while the output is slow: the gateway then holds back, and closes
         // with 4408 if it must; the resume below picks up from the last position.
         pending++;
@@ -86,11 +82,12 @@ export async function followGateway(
     signal.removeEventListener('abort', stop);
     await writing;
     if (signal.aborted || writer.closed.aborted) return 0;
-    if (code === RESET) {
+    if (code === CloseCode.reset) {
       note(`sessionlog events: the server holds another log now (${refusal}): stopping`);
       return 1;
     }
-    if (REFUSED.has(code)) throw new Error(`the server refused: ${code} ${refusal ?? ''}`.trim());
+    if (REFUSAL_CODES.has(code))
+      throw new Error(`the server refused: ${code} ${refusal ?? ''}`.trim());
     if (!greeted && attempt === 0) {
       throw new Error(`cannot subscribe at ${url.origin.replace(/^ws/, 'http')}: ${failure}`);
     }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { isLoopbackHost, tokenProblem } from '../http/security.js';
+import { isLoopbackHost } from '../net/loopback.js';
+import { tokenProblem } from '../protocol/token.js';
 import { runServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
 

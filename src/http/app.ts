@@ -1,12 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { sessionEventTypes } from '../events/schemas.js';
+import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
-import { EVENT_STREAM_PATH, eventStreamRoute } from './gateway/event-stream.js';
+import { eventStreamRoute } from './gateway/event-stream.js';
 import type { FlowLimits } from './gateway/subscription.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import { guard } from './guard.js';

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { EVENT_STREAM_PATH } from './gateway/event-stream.js';
+import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import { ProblemException, problem } from './problem.js';
 import {
   bearerToken,

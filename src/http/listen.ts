@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { WEBSOCKET_PATH } from '../protocol/subscription-url.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import type { Gateway } from './gateway/ws-gateway.js';
 
@@ -27,7 +28,7 @@ export async function listen(
   if (maxSockets !== undefined) server.maxConnections = maxSockets;
   server.on('upgrade', (request, socket, head) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path === '/ws') gateway.handleUpgrade(request, socket, head);
+    if (path === WEBSOCKET_PATH) gateway.handleUpgrade(request, socket, head);
     else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((resolve, reject) => {

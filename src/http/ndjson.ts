@@ -1,7 +1,5 @@
 import type { EventStore, ReadOptions } from '../events/store.js';
-
-/** Events read from the log per pull: the most the stream holds in memory at once. */
-export const NDJSON_PAGE = 1000;
+import { NDJSON_PAGE, ndjsonLines } from '../protocol/ndjson.js';
 
 /**
  * The log from `after` up to `upTo` as NDJSON, one envelope per line. Pull-based: a page is
@@ -21,7 +19,7 @@ export function ndjsonEvents(
         const last = page.at(-1);
         if (last !== undefined) {
           after = last.position;
-          controller.enqueue(encoder.encode(page.map((e) => `${JSON.stringify(e)}\n`).join('')));
+          controller.enqueue(encoder.encode(ndjsonLines(page)));
         }
         if (page.length < NDJSON_PAGE || after >= filter.upTo) controller.close();
       },

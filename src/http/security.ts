@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { hostName, LOOPBACK_NAMES } from '../net/loopback.js';
 
 /** What decides who may talk to the server (SPEC, "Security defaults"). */
 export interface SecurityPolicy {
@@ -8,15 +9,6 @@ export interface SecurityPolicy {
   allowedOrigins: readonly string[];
   /** The host the server is bound to (`--host`). */
   boundHost: string;
-}
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** The host name of a Host header (`example.com:3001` → `example.com`, `[::1]:80` → `[::1]`). */
-function hostName(host: string): string {
-  const bracketed = /^(\[[^\]]*\])(:\d+)?$/.exec(host);
-  if (bracketed?.[1] !== undefined) return bracketed[1].toLowerCase();
-  return host.replace(/:\d+$/, '').toLowerCase();
 }
 
 function originHost(origin: string): string | undefined {
@@ -69,30 +61,8 @@ export function tokenMatches(presented: string | undefined, policy: SecurityPoli
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/**
- * Why a token could never be presented, or undefined when it can: it must travel in an
- * `Authorization: Bearer` header (whose parser ends it at the first space) and in a query
- * string, so printable ASCII without spaces (SPEC, "Running"). A server started with any
- * other token would answer every request 401. The token itself is not repeated: a message
- * is no place for a secret.
- */
-export function tokenProblem(token: string): string | undefined {
-  const why = (reason: string) =>
-    `the token (--token, SESSIONLOG_TOKEN) must be printable ASCII without spaces, to be sent as "Authorization: Bearer <token>" and as ?token=: ${reason}`;
-  if (token === '') return why('it is empty');
-  const bad = /[^\x21-\x7e]/.exec(token);
-  if (bad === null) return undefined;
-  const char = bad[0].codePointAt(0) ?? 0;
-  const name = char === 0x20 ? 'a space' : `U+${char.toString(16).toUpperCase().padStart(4, '0')}`;
-  return why(`character ${bad.index + 1} is ${name}`);
-}
-
 /** The token of an `Authorization: Bearer …` header. */
 export function bearerToken(authorization: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   return match?.[1];
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return LOOPBACK_NAMES.has(hostName(host)) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }

@@ -1,5 +1,7 @@
 import type { Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../protocol/protocol.js';
+import type { ServerFrame } from '../protocol/frames.js';
+import { SseParser } from '../protocol/sse-parser.js';
+import { subscriptionUrl } from '../protocol/subscription-url.js';
 import type { WaitOptions, WaitTarget } from './subscribe.js';
 import { waitUntil } from './wait-until.js';
 
@@ -41,18 +43,6 @@ export interface SseCollector {
   cut(): void;
 }
 
-/** The `/api/events/stream?…` URL of the server at `origin` (`http://…`). */
-function streamUrl(origin: string, options: SseSubscribeOptions): URL {
-  const url = new URL('/api/events/stream', origin);
-  const { after, logId, streams, types, token, tokenIn } = options;
-  if (after !== undefined) url.searchParams.set('after', String(after));
-  if (logId !== undefined) url.searchParams.set('logId', logId);
-  if (streams !== undefined) url.searchParams.set('streams', streams.join(','));
-  if (types !== undefined) url.searchParams.set('types', types.join(','));
-  if (token !== undefined && tokenIn === 'query') url.searchParams.set('token', token);
-  return url;
-}
-
 /**
  * Opens a server's Server-Sent Events stream (`url`: its origin `http://…`) with fetch and
  * collects what arrives. Resolves once `hello` arrived; rejects when the server refuses (the
@@ -67,13 +57,18 @@ export async function subscribeSse(
   url: string,
   options: SseSubscribeOptions = {},
 ): Promise<SseCollector> {
+  const { token, tokenIn, ...params } = options;
   const headers: Record<string, string> = { accept: 'text/event-stream' };
-  if (options.token !== undefined && options.tokenIn !== 'query')
-    headers.authorization = `Bearer ${options.token}`;
+  if (token !== undefined && tokenIn !== 'query') headers.authorization = `Bearer ${token}`;
   if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
   if (options.origin !== undefined) headers.origin = options.origin;
   const abort = new AbortController();
-  const response = await fetch(streamUrl(url, options), { headers, signal: abort.signal });
+  const streamUrl = subscriptionUrl(
+    url,
+    { ...params, token: tokenIn === 'query' ? token : undefined },
+    'event-stream',
+  );
+  const response = await fetch(streamUrl, { headers, signal: abort.signal });
   if (response.status !== 200 || response.body === null) {
     const text = await response.text();
     let detail = text;
@@ -115,40 +110,21 @@ export async function subscribeSse(
     }
   };
 
-  // The SSE grammar, as far as this server uses it: fields up to a blank line, comments.
   const reading = (async () => {
     const decoder = new TextDecoder();
+    const parser = new SseParser();
     const reader = response.body?.getReader();
-    let buffer = '';
-    let event = 'message';
-    let id: string | undefined;
-    let data: string[] = [];
     try {
       for (;;) {
         const { done, value } = (await reader?.read()) ?? { done: true, value: undefined };
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        let newline = buffer.indexOf('\n');
-        while (newline >= 0) {
-          const line = buffer.slice(0, newline).replace(/\r$/, '');
-          buffer = buffer.slice(newline + 1);
-          newline = buffer.indexOf('\n');
-          if (line === '') {
-            if (data.length > 0) dispatch(event, id, data.join('\n'));
-            event = 'message';
-            id = undefined;
-            data = [];
+        for (const item of parser.feed(decoder.decode(value, { stream: true }))) {
+          if (item.type === 'message') {
+            dispatch(item.event, item.id, item.data);
             continue;
           }
-          const colon = line.indexOf(':');
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-          if (field === '') {
-            const heartbeat = /^heartbeat (\d+)$/.exec(value);
-            if (heartbeat) frames.push({ type: 'heartbeat', head: Number(heartbeat[1]) });
-          } else if (field === 'event') event = value;
-          else if (field === 'id') id = value;
-          else if (field === 'data') data.push(value);
+          const heartbeat = /^heartbeat (\d+)$/.exec(item.text);
+          if (heartbeat) frames.push({ type: 'heartbeat', head: Number(heartbeat[1]) });
         }
         for (const wake of waiters) wake();
       }

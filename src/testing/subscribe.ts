@@ -1,13 +1,14 @@
 import { WebSocket } from 'ws';
 import type { Envelope } from '../events/envelope.js';
-import type { ServerFrame } from '../protocol/protocol.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import type { Frame } from '../protocol/frames.js';
 import { type SubscriptionParams, subscriptionUrl } from '../protocol/subscription-url.js';
 import { type WaitTarget, waitUntil } from './wait-until.js';
 
 export type { WaitTarget };
 
-/** A frame as the client receives it, events included. */
-export type ClientFrame = ServerFrame | { type: 'events'; events: Envelope[] };
+/** A frame as the client receives it, events included (the name `sessionlog/testing` gives it). */
+export type ClientFrame = Frame;
 
 export interface SubscribeOptions extends SubscriptionParams {
   /** Sent as the Origin header, as a browser would (default: none, as a server-side client). */
@@ -54,7 +55,7 @@ export interface Collector {
 export function subscribe(url: string, options: SubscribeOptions = {}): Promise<Collector> {
   const { origin, ...params } = options;
   const socket = new WebSocket(
-    subscriptionUrl(url, params),
+    subscriptionUrl(url, params, 'websocket'),
     origin === undefined ? {} : { origin },
   );
   const events: Envelope[] = [];
@@ -91,7 +92,7 @@ export function subscribe(url: string, options: SubscribeOptions = {}): Promise<
     },
     async close() {
       if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
-        socket.close(1000);
+        socket.close(CloseCode.normal);
       }
       await closed;
     },

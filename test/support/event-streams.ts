@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { WebSocket } from 'ws';
+import type { Frame } from '../../src/protocol/frames.js';
+import { SseParser } from '../../src/protocol/sse-parser.js';
 import { fetchEventStream } from '../../web/src/sync/event-stream.js';
-import type { Frame } from '../../web/src/sync/frames.js';
 import type { OpenEventStream, OpenSocket } from '../../web/src/sync/ports.js';
-import { SseParser } from '../../web/src/sync/sse-parser.js';
 
 /** The engine's event-stream port on a real server: fetch and a body reader, as in the page. */
 export function realEventStreams() {

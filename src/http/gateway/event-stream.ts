@@ -2,19 +2,13 @@ import { type Context, Hono } from 'hono';
 import type { AnyEvent } from '../../events/envelope.js';
 import { ValidationError } from '../../events/errors.js';
 import type { EventStore } from '../../events/store.js';
-import {
-  CloseCode,
-  parseSubscription,
-  resetReason,
-  type ServerFrame,
-} from '../../protocol/protocol.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { parseSubscription } from '../../protocol/subscription-request.js';
 import { ProblemException, problem } from '../problem.js';
+import { openSubscription } from './open-subscription.js';
 import { SSE_RETRY, sseEncoder } from './sse-encoder.js';
-import { DEFAULT_LIMITS, type FlowLimits, type Sink, Subscription } from './subscription.js';
+import { DEFAULT_LIMITS, type FlowLimits, type Sink, type Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
-
-/** Where the stream is served: the guard takes `?token=` on this path and no other. */
-export const EVENT_STREAM_PATH = '/api/events/stream';
 
 export interface EventStreamOptions {
   store: Pick<EventStore<AnyEvent>, 'logId' | 'read' | 'readJson'>;
@@ -67,13 +61,6 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
         problem(429, 'too-many-connections', refusal, {}, { 'retry-after': '1' }),
       );
     }
-    const { request: wanted } = parsed;
-    // A client ahead of this node (it wrote through another node of a shared log): learn the
-    // log's head before judging it, rather than reset it for this node's lag.
-    if (wanted.after !== undefined && wanted.after > hub.head) await hub.freshHead();
-    // From here to `hub.add` nothing awaits, so no commit can fall between `head` and the feed.
-    const head = hub.head;
-    const after = wanted.after ?? head;
     // node-server's response (absent under app.request): its unsent bytes count as buffered.
     const outgoing = (c.env as { outgoing?: NodeResponse } | undefined)?.outgoing;
 
@@ -116,52 +103,43 @@ export function eventStreamRoute(options: EventStreamOptions): Hono {
     const write = (chunk: string | Buffer) =>
       controller.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
 
+    const sink: Sink = {
+      // What the response holds for the client: its queue, and what Node has not yet sent.
+      get buffered() {
+        const queued = limits.highWater - (controller.desiredSize ?? limits.highWater);
+        return Math.max(0, queued) + (outgoing?.writableLength ?? 0);
+      },
+      send(frame, done) {
+        if (ended) return;
+        drained = done;
+        write(frame);
+      },
+      close(code) {
+        if (ended) return;
+        // Shutting down, or a reset: what is queued still goes out, then the response ends.
+        // A client too slow (or a failed read): drop the queue and the connection at once
+        // (quietly: an errored body is logged as a server error). Either way the client
+        // reconnects (with Last-Event-ID, but for a reset).
+        end();
+        if (code === CloseCode.goingAway || code === CloseCode.reset) controller.close();
+        else if (outgoing !== undefined) outgoing.destroy();
+        else controller.error(new Error('the subscription ended'));
+      },
+    };
     write(SSE_RETRY);
-    const hello: ServerFrame = { type: 'hello', logId: store.logId, head, after };
-    write(sseEncoder.control(hello));
-    const reason = resetReason(store.logId, head, { logId: wanted.logId, after });
-    if (reason !== undefined) {
-      write(sseEncoder.control({ type: 'reset', logId: store.logId, head, reason }));
-      controller.close();
-      ended = true;
-    } else {
-      const sink: Sink = {
-        // What the response holds for the client: its queue, and what Node has not yet sent.
-        get buffered() {
-          const queued = limits.highWater - (controller.desiredSize ?? limits.highWater);
-          return Math.max(0, queued) + (outgoing?.writableLength ?? 0);
-        },
-        send(frame, done) {
-          if (ended) return;
-          drained = done;
-          write(frame);
-        },
-        close(code) {
-          if (ended) return;
-          // Shutting down: what is queued still goes out, then the response ends. A client
-          // too slow (or a failed read): drop the queue and the connection at once (quietly:
-          // an errored body is logged as a server error); either way the client reconnects
-          // with Last-Event-ID.
-          end();
-          if (code === CloseCode.goingAway) controller.close();
-          else if (outgoing !== undefined) outgoing.destroy();
-          else controller.error(new Error('the subscription ended'));
-        },
-      };
-      subscription = new Subscription({
-        store,
-        sink,
-        after,
-        head,
-        streams: wanted.streams,
-        types: wanted.types,
-        limits,
-        encoder: sseEncoder,
-      });
-      hub.add(subscription, client);
-      c.req.raw.signal.addEventListener('abort', abandon);
-      subscription.start();
-    }
+    await openSubscription({
+      store,
+      hub,
+      wanted: parsed.request,
+      client,
+      sink,
+      encoder: sseEncoder,
+      limits,
+      attach: (opened) => {
+        subscription = opened;
+        c.req.raw.signal.addEventListener('abort', abandon);
+      },
+    });
     return c.body(body, 200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',

@@ -1,8 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { envelopeJson } from '../../events/envelope-json.js';
-import type { ServerFrame } from '../../protocol/protocol.js';
-import type { BatchLimits } from './frames.js';
-import type { WireEncoder } from './wire-encoder.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+import type { BatchLimits, WireEncoder } from './wire-encoder.js';
 
 /** Sent first: how long an EventSource waits before it reconnects (milliseconds). */
 export const SSE_RETRY = 'retry: 2000\n\n';

@@ -1,6 +1,6 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import { CloseCode } from '../../protocol/protocol.js';
+import { CloseCode } from '../../protocol/close-codes.js';
 import { connectionBudget } from './connection-budget.js';
 import type { Subscription } from './subscription.js';
 

@@ -1,9 +1,9 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { envelopeJson } from '../../events/envelope-json.js';
 import type { EventStore } from '../../events/store.js';
-import { CloseCode, type ServerFrame } from '../../protocol/protocol.js';
-import type { BatchLimits } from './frames.js';
-import type { WireEncoder } from './wire-encoder.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+import type { BatchLimits, WireEncoder } from './wire-encoder.js';
 
 /** Where a subscription writes: a WebSocket, or a Server-Sent Events response. */
 export interface Sink {

@@ -1,10 +1,16 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EnvelopeText } from '../../events/store.js';
-import type { ServerFrame } from '../../protocol/protocol.js';
-import type { BatchLimits } from './frames.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+
+export interface BatchLimits {
+  /** Events in one frame at most (SPEC: 1000). */
+  events: number;
+  /** Bytes in one frame at most (SPEC: 256 KiB); a single larger event goes alone. */
+  bytes: number;
+}
 
 /**
- * How a subscription's messages look on its transport: WebSocket frames (frames.ts) or
+ * How a subscription's messages look on its transport: WebSocket frames (ws-encoder.ts) or
  * Server-Sent Events blocks (sse-encoder.ts). The cursor logic is the same for both.
  */
 export interface WireEncoder {

@@ -3,13 +3,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyEvent } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
-import {
-  CloseCode,
-  parseSubscription,
-  resetReason,
-  type ServerFrame,
-  type SubscriptionRequest,
-} from '../../protocol/protocol.js';
+import { CloseCode } from '../../protocol/close-codes.js';
+import type { ServerFrame } from '../../protocol/frames.js';
+import { parseSubscription } from '../../protocol/subscription-request.js';
+import { WEBSOCKET_PATH } from '../../protocol/subscription-url.js';
 import { clientOf } from '../client-address.js';
 import {
   bearerToken,
@@ -18,9 +15,10 @@ import {
   type SecurityPolicy,
   tokenMatches,
 } from '../security.js';
-import { wsEncoder } from './frames.js';
-import { DEFAULT_LIMITS, type FlowLimits, Subscription } from './subscription.js';
+import { openSubscription } from './open-subscription.js';
+import { DEFAULT_LIMITS, type FlowLimits, type Sink, type Subscription } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
+import { wsEncoder } from './ws-encoder.js';
 
 export interface GatewayOptions {
   store: EventStore<AnyEvent>;
@@ -76,7 +74,7 @@ export function createGateway(options: GatewayOptions) {
   }
 
   function accept(socket: WebSocket, request: IncomingMessage): void {
-    const url = new URL(request.url ?? '/ws', 'http://localhost');
+    const url = new URL(request.url ?? WEBSOCKET_PATH, 'http://localhost');
     const { host, origin, authorization } = request.headers;
     if (!tokenMatches(url.searchParams.get('token') ?? bearerToken(authorization), policy)) {
       fail(socket, CloseCode.unauthorized, 'missing or wrong token');
@@ -98,61 +96,36 @@ export function createGateway(options: GatewayOptions) {
       fail(socket, CloseCode.badParameters, detail);
       return;
     }
-    const { request: wanted } = parsed;
-    // A client ahead of this node (it wrote through another node of a shared log): learn the
-    // log's head before judging it, rather than reset it for this node's lag.
-    if (wanted.after !== undefined && wanted.after > hub.head) {
-      hub.freshHead().then(
-        () => socket.readyState === WebSocket.OPEN && subscribe(socket, wanted, client),
-        () => fail(socket, CloseCode.internalError, 'the server could not read the log'),
-      );
-    } else {
-      subscribe(socket, wanted, client);
-    }
-  }
-
-  function subscribe(socket: WebSocket, wanted: SubscriptionRequest, client: string): void {
-    const sink = {
+    const sink: Sink = {
       get buffered() {
         return socket.bufferedAmount;
       },
-      send: (frame: string | Buffer, done: () => void) => {
+      send: (frame, done) => {
         // A closing socket takes nothing more; its close event ends the subscription.
         if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false }, done);
       },
-      close: (code: number, reason: string) => socket.close(code, reason),
+      close: (code, reason) => socket.close(code, reason),
     };
-    const head = hub.head;
-    const after = wanted.after ?? head;
-    const hello: ServerFrame = { type: 'hello', logId: store.logId, head, after };
-    socket.send(JSON.stringify(hello));
-    const reason = resetReason(store.logId, head, { logId: wanted.logId, after });
-    if (reason !== undefined) {
-      const reset: ServerFrame = { type: 'reset', logId: store.logId, head, reason };
-      socket.send(JSON.stringify(reset));
-      socket.close(CloseCode.reset, 'reset: drop local state and resubscribe');
-      return;
-    }
-    const subscription = new Subscription({
+    openSubscription({
       store,
+      hub,
+      wanted: parsed.request,
+      client,
       sink,
-      after,
-      head,
-      streams: wanted.streams,
-      types: wanted.types,
-      limits,
       encoder: wsEncoder,
-    });
-    subscriptions.set(socket, subscription);
-    hub.add(subscription, client);
-    alive.add(socket);
-    socket.on('pong', () => alive.add(socket));
-    socket.on('close', () => {
-      subscription.closed();
-      subscriptions.delete(socket);
-      hub.delete(subscription);
-    });
-    subscription.start();
+      limits,
+      isOpen: () => socket.readyState === WebSocket.OPEN,
+      attach: (subscription) => {
+        subscriptions.set(socket, subscription);
+        alive.add(socket);
+        socket.on('pong', () => alive.add(socket));
+        socket.on('close', () => {
+          subscription.closed();
+          subscriptions.delete(socket);
+          hub.delete(subscription);
+        });
+      },
+    }).catch(() => fail(socket, CloseCode.internalError, 'the server could not read the log'));
   }
 
   return {

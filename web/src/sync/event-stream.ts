@@ -1,5 +1,5 @@
+import { SseParser } from '../../../src/protocol/sse-parser.js';
 import type { OpenEventStream } from './ports.js';
-import { SseParser } from './sse-parser.js';
 
 /** The part of a streaming fetch Response this reader uses: the global one satisfies it. */
 export interface StreamResponseLike {

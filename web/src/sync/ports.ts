@@ -1,4 +1,4 @@
-import type { SseItem } from './sse-parser.js';
+import type { SseItem } from '../../../src/protocol/sse-parser.js';
 
 /**
  * What the sync engine needs from its surroundings, named so that a browser, Node (with `ws`

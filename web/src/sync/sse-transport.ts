@@ -1,4 +1,5 @@
 import type { Envelope } from '../../../src/events/envelope.js';
+import { subscriptionUrl } from '../../../src/protocol/subscription-url.js';
 import { parseFrame } from './frames.js';
 import type { OpenEventStream } from './ports.js';
 import type { OpenTransport } from './transport.js';
@@ -18,9 +19,7 @@ export function eventStreamTransport(
   token: string | undefined,
 ): OpenTransport {
   return ({ after, logId }, on) => {
-    const url = new URL('/api/events/stream', baseUrl);
-    url.searchParams.set('after', String(after));
-    if (logId !== undefined) url.searchParams.set('logId', logId);
+    const url = subscriptionUrl(baseUrl, { after, logId }, 'event-stream');
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     // A fetch can send the header: the token stays out of URLs and the server's logs.
     if (token !== undefined) headers.authorization = `Bearer ${token}`;

@@ -1,9 +1,8 @@
-import { CLOSE_RESET, CLOSE_UNAUTHORIZED, closeReason, parseFrame } from './frames.js';
+import { CloseCode } from '../../../src/protocol/close-codes.js';
+import { subscriptionUrl } from '../../../src/protocol/subscription-url.js';
+import { closeReason, parseFrame } from './frames.js';
 import type { OpenSocket } from './ports.js';
 import type { OpenTransport } from './transport.js';
-
-/** Close 1006: no close frame, the connection just died (a refused upgrade, a cut line). */
-const ABNORMAL_CLOSURE = 1006;
 
 /** `/ws?after=P&logId=L&token=T` (SPEC, "WebSocket gateway"), one JSON frame a message. */
 export function webSocketTransport(
@@ -12,11 +11,8 @@ export function webSocketTransport(
   token: string | undefined,
 ): OpenTransport {
   return ({ after, logId }, on) => {
-    const url = new URL('/ws', baseUrl.replace(/^http/, 'ws'));
-    url.searchParams.set('after', String(after));
-    if (logId !== undefined) url.searchParams.set('logId', logId);
     // Browsers cannot set headers on a WebSocket: SPEC accepts the token in the URL here.
-    if (token !== undefined) url.searchParams.set('token', token);
+    const url = subscriptionUrl(baseUrl, { after, logId, token }, 'websocket');
     let greeted = false;
     const socket = openSocket(url.toString(), {
       open() {},
@@ -28,19 +24,20 @@ export function webSocketTransport(
         on.frame(frame);
       },
       close(code, reason) {
-        if (code === CLOSE_UNAUTHORIZED) {
+        if (code === CloseCode.unauthorized) {
           on.closed({ kind: 'unauthorized', reason: reason || 'the server refused the token' });
-        } else if (code === CLOSE_RESET) {
+        } else if (code === CloseCode.reset) {
           on.closed({ kind: 'reset', reason: reason || 'the server asked for a reset' });
         } else {
           on.closed({
             kind: 'lost',
             reason: closeReason(code, reason),
-            failure: !greeted || code === ABNORMAL_CLOSURE,
+            // 1006: no close frame, the connection just died (a refused upgrade, a cut line).
+            failure: !greeted || code === CloseCode.abnormal,
           });
         }
       },
     });
-    return { close: () => socket.close(1000, 'reconnecting') };
+    return { close: () => socket.close(CloseCode.normal, 'reconnecting') };
   };
 }

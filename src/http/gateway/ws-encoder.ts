@@ -1,13 +1,6 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { envelopeJson } from '../../events/envelope-json.js';
-import type { WireEncoder } from './wire-encoder.js';
-
-export interface BatchLimits {
-  /** Events in one frame at most (SPEC: 1000). */
-  events: number;
-  /** Bytes in one frame at most (SPEC: 256 KiB); a single larger event goes alone. */
-  bytes: number;
-}
+import type { BatchLimits, WireEncoder } from './wire-encoder.js';
 
 // A commit fans out to every unfiltered subscriber as the same frames: encode them once.
 const framesOf = new WeakMap<readonly Envelope<AnyEvent>[], Buffer[]>();

@@ -1,27 +1,5 @@
 import type { FieldIssue } from '../events/errors.js';
 
-/** Server → client frames of `/ws` (SPEC, "WebSocket gateway"). */
-export type ServerFrame =
-  | { type: 'hello'; logId: string; head: number; after: number }
-  | { type: 'live'; position: number }
-  | { type: 'position'; position: number }
-  | { type: 'heartbeat'; head: number }
-  | { type: 'reset'; logId: string; head: number; reason: string }
-  | { type: 'error'; code: number; message: string };
-// `{ type: 'events', events: [...] }` is assembled from pre-serialized envelopes (frames.ts).
-
-/** Close codes of SPEC. */
-export const CloseCode = {
-  goingAway: 1001,
-  internalError: 1011,
-  badParameters: 4400,
-  unauthorized: 4401,
-  forbiddenOrigin: 4403,
-  tooSlow: 4408,
-  reset: 4409,
-  tooManyConnections: 4429,
-} as const;
-
 /** What a client asks for in the URL: `/ws?after=P&logId=L&streams=a,b&types=T1,T2`. */
 export interface SubscriptionRequest {
   /** Undefined: from the current head (only new events). */
