@@ -1,20 +1,15 @@
 import type { Envelope } from '../events/envelope.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { SseParser } from '../protocol/sse-parser.js';
-import { subscriptionUrl } from '../protocol/subscription-url.js';
+import { type SubscriptionParams, subscriptionUrl } from '../protocol/subscription-url.js';
 import type { WaitOptions, WaitTarget } from './subscribe.js';
 import { waitUntil } from './wait-until.js';
 
 /** What a client asks `GET /api/events/stream` for (SPEC, "HTTP API"). */
-export interface SseSubscribeOptions {
-  /** The last position the client has (absent: the head, only new events). */
-  after?: number;
+export interface SseSubscribeOptions extends SubscriptionParams {
   /** Sent as `Last-Event-ID`, as a reconnecting EventSource does: it wins over `after`. */
   lastEventId?: string;
-  /** The log id the client last saw: another log's answers `reset`. */
-  logId?: string;
-  streams?: readonly string[];
-  types?: readonly string[];
+  /** Sent as `Authorization: Bearer`, or in the URL with `tokenIn: 'query'`. */
   token?: string;
   /** How the token goes: `Authorization: Bearer` (default) or `?token=` as a browser's must. */
   tokenIn?: 'header' | 'query';

@@ -2,7 +2,7 @@ import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { connectionBudget } from './connection-budget.js';
-import type { Subscription } from './subscription.js';
+import { type BufferStats, bufferStats, type Subscription } from './subscription.js';
 
 export interface HubOptions {
   store: Pick<EventStore<AnyEvent>, 'head' | 'subscribe'>;
@@ -109,16 +109,8 @@ export async function createSubscriptionHub(options: HubOptions) {
       if (left > 0) perClient.set(client, left);
       else perClient.delete(client);
     },
-    /** Open subscriptions, and the bytes buffered for them (each bounded, SPEC: 1 MiB). */
-    stats(): { connections: number; buffered: number; maxBuffered: number } {
-      let buffered = 0;
-      let maxBuffered = 0;
-      for (const subscription of subscriptions.keys()) {
-        buffered += subscription.buffered;
-        maxBuffered = Math.max(maxBuffered, subscription.buffered);
-      }
-      return { connections: subscriptions.size, buffered, maxBuffered };
-    },
+    /** Every open subscription, over both transports. */
+    stats: (): BufferStats => bufferStats(subscriptions.keys()),
     /**
      * Stops the fan-out and closes every subscription with 1001 (going away): WebSockets
      * start their close handshake, event streams end. Clients resume from their position.

@@ -49,6 +49,24 @@ export interface SubscriptionOptions {
   clock?: () => number;
 }
 
+/** Open subscriptions, and the bytes buffered for them (each bounded, SPEC: 1 MiB). */
+export interface BufferStats {
+  connections: number;
+  buffered: number;
+  maxBuffered: number;
+}
+
+/** The stats of a set of subscriptions (all of a server's, or one transport's). */
+export function bufferStats(subscriptions: Iterable<Subscription>): BufferStats {
+  const stats: BufferStats = { connections: 0, buffered: 0, maxBuffered: 0 };
+  for (const { buffered } of subscriptions) {
+    stats.connections++;
+    stats.buffered += buffered;
+    stats.maxBuffered = Math.max(stats.maxBuffered, buffered);
+  }
+  return stats;
+}
+
 /**
  * One client's view of the log: a cursor, not a queue. Every matching event with a position
  * above the cursor is sent exactly once, in order: live commits are pushed straight through

@@ -16,7 +16,14 @@ import {
   tokenMatches,
 } from '../security.js';
 import { openSubscription } from './open-subscription.js';
-import { DEFAULT_LIMITS, type FlowLimits, type Sink, type Subscription } from './subscription.js';
+import {
+  type BufferStats,
+  bufferStats,
+  DEFAULT_LIMITS,
+  type FlowLimits,
+  type Sink,
+  type Subscription,
+} from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 import { wsEncoder } from './ws-encoder.js';
 
@@ -145,16 +152,8 @@ export function createGateway(options: GatewayOptions) {
       });
     },
 
-    /** Open subscriptions, and the bytes buffered for them (each bounded, SPEC: 1 MiB). */
-    stats(): { connections: number; buffered: number; maxBuffered: number } {
-      let buffered = 0;
-      let maxBuffered = 0;
-      for (const socket of subscriptions.keys()) {
-        buffered += socket.bufferedAmount;
-        maxBuffered = Math.max(maxBuffered, socket.bufferedAmount);
-      }
-      return { connections: subscriptions.size, buffered, maxBuffered };
-    },
+    /** The WebSocket subscriptions alone (the hub's stats count event streams too). */
+    stats: (): BufferStats => bufferStats(subscriptions.values()),
 
     /** Closes every connection with 1001 (going away): clients resume from their position. */
     async close(): Promise<void> {
