@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SseParser } from '../src/protocol/sse-parser.js';
 
-describe("the dashboard's text/event-stream parser", () => {
+describe('the text/event-stream parser the dashboard and the test kit share', () => {
   const wire =
     'retry: 2000\n\nevent: hello\ndata: {"type":"hello"}\n\n: heartbeat\n\n' +
     'id: 7\r\nevent: SessionStarted\r\ndata: {"position":7}\r\n\r\n' +
