@@ -7,7 +7,7 @@ import type { OpenTransport } from './transport.js';
 const CONTROL = new Set(['hello', 'live', 'position', 'heartbeat', 'reset', 'error']);
 
 /**
- * `GET /api/events/stream?after=P&logId=L` (issue 9), turned into the WebSocket's frames so
+ * `GET /api/events/stream?after=P&logId=L`, turned into the WebSocket's frames so
  * that the engine handles both alike: `hello`, `live`, `position` and `reset` carry the same
  * JSON as on `/ws`; each other message is one envelope, and the envelopes one read of the
  * body completed become one `events` frame (a replay is not re-rendered event by event).
