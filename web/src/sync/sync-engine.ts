@@ -24,8 +24,9 @@ export interface SyncOptions {
   fetch: FetchLike;
   openSocket: OpenSocket;
   /**
-   * The fallback: `GET /api/events/stream`, used after `fallbackAfter` WebSocket
-   * failures in a row. Without it the engine only ever uses the WebSocket.
+   * The fallback, for paths that break WebSockets (a proxy that refuses upgrades, say):
+   * `GET /api/events/stream`, used after `fallbackAfter` WebSocket failures in a row.
+   * Without it the engine only ever uses the WebSocket.
    */
   openEventStream?: OpenEventStream | undefined;
   /** WebSocket failures in a row (refused, closed before `hello`, or cut) before the fallback. */
