@@ -59,42 +59,62 @@ export const NewSessionModel = createModel(({ api, engine, opened }: NewSessionD
   };
 });
 
-/** The server's problem, put next to the field it is about, in plain words. */
+const PROBLEM = 'urn:sessionlog:problem:';
+
+/**
+ * The server's problem, put next to the field it is about, in plain words. Where it goes
+ * is the problem's `type` and its issues' `path`: a `validation` problem names its fields,
+ * and the only thing a start is `forbidden` for is its directory (a refused Host or Origin
+ * has a type of its own, and is about the page, not the field).
+ */
 export function formErrors(error: unknown): FormErrors {
   if (!(error instanceof ApiError)) return { form: plainMessage(error) };
-  const { status, detail, errors } = error.problem;
+  const { type, detail, errors } = error.problem;
+  if (type === `${PROBLEM}forbidden`) return { cwd: refusal(detail) };
   const found: FormErrors = {};
-  for (const issue of errors) {
-    if (issue.path === 'cwd') found.cwd ??= cwdMessage(issue.message);
-    else if (issue.path === 'name') found.name ??= sentence(`The name ${issue.message}`);
-  }
-  // 403s and a few 400s name the directory in `detail` only.
-  if (found.cwd === undefined && found.name === undefined) {
-    if (status === 403 || (status === 400 && /cwd/i.test(detail))) {
-      found.cwd = forbiddenMessage(detail);
-    } else {
-      found.form = plainMessage(error);
+  if (type === `${PROBLEM}validation`) {
+    for (const { path, message } of errors) {
+      if (path === 'cwd') found.cwd ??= CWD_ISSUES[message] ?? sentence(`The directory ${message}`);
+      else if (path === 'name') found.name ??= sentence(`The name ${message}`);
     }
   }
-  return found;
+  return found.cwd === undefined && found.name === undefined
+    ? { form: plainMessage(error) }
+    : found;
 }
 
-function cwdMessage(message: string): string {
-  if (/does not exist/.test(message)) return 'No directory exists at this path on the server.';
-  if (/not a directory/.test(message)) return 'This path is a file, not a directory.';
-  if (/absolute/.test(message)) return 'Enter an absolute path: one that starts with /.';
-  if (/cannot be read/.test(message)) return 'The server is not allowed to read this directory.';
-  if (/symlink loop/.test(message)) return 'This path is a symbolic link that points to itself.';
-  return sentence(`The directory ${message}`);
-}
+/** The server's words for a directory it cannot use (its `errors[].message`), in a user's. */
+const CWD_ISSUES: Readonly<Record<string, string>> = {
+  'does not exist': 'No directory exists at this path on the server.',
+  'is not a directory': 'This path is a file, not a directory.',
+  'must be an absolute path': 'Enter an absolute path: one that starts with /.',
+  'cannot be read by the server': 'The server is not allowed to read this directory.',
+  'is a symlink loop': 'This path is a symbolic link that points to itself.',
+};
 
-function forbiddenMessage(detail: string): string {
-  const system = /^(.*) is inside a system directory$/.exec(detail);
-  if (system) return `${system[1]} is a system directory: sessions cannot run there.`;
-  if (/filesystem root/.test(detail)) return 'Sessions cannot run in the root directory (/).';
-  const outside = /^(.*) is outside every --root$/.exec(detail);
-  if (outside) {
-    return `${outside[1]} is outside the directories this server accepts (its --root folders).`;
+const ROOT_REFUSED = 'a session cannot run in the filesystem root';
+
+/**
+ * Why a directory was refused. Every refusal is `forbidden`, so the type cannot tell a
+ * system directory from a `--root` one; the detail names the directory, then the reason,
+ * and the two reasons a user may not know the words for are put in other words.
+ */
+const REFUSALS: readonly [reason: string, say: (directory: string) => string][] = [
+  [
+    ' is inside a system directory',
+    (dir) => `${dir} is a system directory: sessions cannot run there.`,
+  ],
+  [
+    ' is outside every --root',
+    (dir) => `${dir} is outside the directories this server accepts (its --root folders).`,
+  ],
+];
+
+function refusal(detail: string): string {
+  if (detail === ROOT_REFUSED) return 'Sessions cannot run in the root directory (/).';
+  for (const [reason, say] of REFUSALS) {
+    if (detail.endsWith(reason)) return say(detail.slice(0, -reason.length));
   }
-  return sentence(detail);
+  // Any other refusal (a directory that holds a system directory, say) in the server's words.
+  return `${detail.trim()}: sessions cannot run there.`;
 }

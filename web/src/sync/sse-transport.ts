@@ -1,6 +1,6 @@
 import type { Envelope } from '../../../src/events/envelope.js';
+import { parseFrame } from '../../../src/protocol/frames.js';
 import { subscriptionUrl } from '../../../src/protocol/subscription-url.js';
-import { parseFrame } from './frames.js';
 import type { OpenEventStream } from './ports.js';
 import type { OpenTransport } from './transport.js';
 

@@ -1,4 +1,4 @@
-import type { Frame } from './frames.js';
+import type { Frame } from '../../../src/protocol/frames.js';
 
 /** The two ways the engine can tail the log: the same frames, the same guarantees. */
 export type TransportKind = 'websocket' | 'sse';

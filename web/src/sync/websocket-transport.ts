@@ -1,6 +1,7 @@
 import { CloseCode } from '../../../src/protocol/close-codes.js';
+import { parseFrame } from '../../../src/protocol/frames.js';
 import { subscriptionUrl } from '../../../src/protocol/subscription-url.js';
-import { closeReason, parseFrame } from './frames.js';
+import { closeReason } from './close-reason.js';
 import type { OpenSocket } from './ports.js';
 import type { OpenTransport } from './transport.js';
 
