@@ -1,6 +1,6 @@
 import type { EventStore } from '../events/store.js';
 import { systemDirectoryRefusal } from '../sessions/system-directories.js';
-import type { WatchLeases } from '../stores/postgres/watch-leases.js';
+import type { WatchLeases } from './watch-leases.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';

@@ -3,8 +3,9 @@ import { canonicalJson } from '../../events/hash.js';
 import type { EventRegistry } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState } from '../../sessions/session.js';
-import type { ProjectionMismatch } from '../sqlite/verify-projection.js';
+import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { PgEventReader, type Queryable } from './reader.js';
+import { ROW_JSON } from './sessions-table.js';
 
 export interface PgSessionsReport {
   /** The sessions table's checkpoint, and the rows that differ from a fresh fold. */
@@ -60,11 +61,7 @@ export async function verifyPgSessions(
   };
   if (checkpoint === undefined) return report;
   const { rows } = await client.query<{ id: string; row: SessionState }>(
-    `SELECT id, json_build_object('id', id, 'name', name, 'cwd', cwd, 'hostname', hostname,
-       'platform', platform, 'user', "user", 'status', status, 'summary', summary,
-       'startedAt', started_at, 'endedAt', ended_at, 'lastActivityAt', last_activity_at,
-       'fileChanges', file_changes, 'version', version, 'deletedAt', deleted_at) AS row
-     FROM sessions`,
+    `SELECT id, ${ROW_JSON} AS row FROM sessions`,
   );
   const stored = new Map(rows.map(({ id, row }) => [id, row]));
   const mismatches: ProjectionMismatch[] = [];
