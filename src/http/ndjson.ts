@@ -1,7 +1,4 @@
-import type { EventStore, ReadOptions } from '../events/store.js';
-
-/** Events read from the log per pull: the most the stream holds in memory at once. */
-export const NDJSON_PAGE = 1000;
+import { type EventStore, READ_PAGE, type ReadOptions } from '../events/store.js';
 
 /**
  * The log from `after` up to `upTo` as NDJSON, one envelope per line. Pull-based: a page is
@@ -17,13 +14,14 @@ export function ndjsonEvents(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const page = await store.read({ ...filter, after, limit: NDJSON_PAGE });
+        // A page per pull: the most the stream holds in memory at once.
+        const page = await store.read({ ...filter, after, limit: READ_PAGE });
         const last = page.at(-1);
         if (last !== undefined) {
           after = last.position;
           controller.enqueue(encoder.encode(page.map((e) => `${JSON.stringify(e)}\n`).join('')));
         }
-        if (page.length < NDJSON_PAGE || after >= filter.upTo) controller.close();
+        if (page.length < READ_PAGE || after >= filter.upTo) controller.close();
       },
     },
     // One page read ahead of the consumer, no more.

@@ -28,7 +28,8 @@ export function inMemoryTable<P extends AnyProjection>(
       const value = filter === undefined ? undefined : wanted[filter];
       return ([...rows.values()] as Row[])
         .filter(
-          (row) => row[omitted] === null && (value === undefined || row[filter as string] === value),
+          (row) =>
+            row[omitted] === null && (value === undefined || row[filter as string] === value),
         )
         .sort(byOrder);
     },

@@ -21,7 +21,9 @@ const ordered = new Set([key?.field, ...order.map((o) => o.field)]);
 const PG_TYPES = { text: 'text', integer: 'integer' } as const;
 
 const SELECT = columns
-  .map(({ column, field }) => (column === field ? quote(column) : `${quote(column)} AS ${quote(field)}`))
+  .map(({ column, field }) =>
+    column === field ? quote(column) : `${quote(column)} AS ${quote(field)}`,
+  )
   .join(', ');
 const ORDER = order
   .map((o) => `${quote(columnOf(o.field))}${o.descending ? ' DESC' : ''}`)

@@ -8,7 +8,6 @@ import { APPLICATION_ID, contentsOf, notALogError } from './log-mark.js';
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
 
-
 export const SCHEMA_VERSION = 1;
 
 export interface OpenOptions {
