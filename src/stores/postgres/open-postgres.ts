@@ -1,7 +1,7 @@
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
-import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { Durability } from '../../events/store.js';
 import { READ_PAGE } from '../../events/store.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import { openPostgres, type PgDatabase } from './database.js';
 import { PgEventReader } from './reader.js';

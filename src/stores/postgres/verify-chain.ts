@@ -1,5 +1,5 @@
-import type { EventRegistry } from '../../events/schemas.js';
 import { ChainCheck, type ChainReport } from '../../events/chain-check.js';
+import type { EventRegistry } from '../../events/schemas.js';
 import { PG_APPEND_ONLY_TABLES } from './database.js';
 import { PgEventReader, type Queryable } from './reader.js';
 

@@ -1,9 +1,9 @@
 import { decodeRow, upcast } from '../../events/event-row.js';
 import { canonicalJson } from '../../events/hash.js';
 import type { EventRegistry } from '../../events/schemas.js';
+import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState } from '../../sessions/session.js';
-import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { PgEventReader, type Queryable } from './reader.js';
 import { ROW_JSON } from './sessions-table.js';
 

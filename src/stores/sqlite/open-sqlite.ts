@@ -1,6 +1,6 @@
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
-import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { Durability } from '../../events/store.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import type { SessionsView } from '../../sessions/sessions-view.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
