@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
-import { sessionEventTypes } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
@@ -68,7 +68,7 @@ export function createApp({
       EVENT_STREAM_PATH,
       eventStreamRoute({
         store: log.store,
-        knownTypes: new Set(Object.keys(sessionEventTypes)),
+        knownTypes: new Set(SESSION_EVENT_TYPES),
         clientKey,
         ...eventStream,
       }),
