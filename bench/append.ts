@@ -1,6 +1,6 @@
 import type { SessionEvent } from '../src/events/schemas.js';
+import type { Durability } from '../src/events/store.js';
 import type { Sessionlog } from '../src/sessions/sessionlog.js';
-import type { Durability } from '../src/stores/sqlite/database.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
 /**

@@ -16,7 +16,7 @@ export interface AsOfLog {
   events: number;
 }
 
-/** The asOf target of the issue: in the middle of a 1,000,000-event log. */
+/** The asOf target (README, Performance): in the middle of a 1,000,000-event log. */
 const TARGET_MS = 100;
 const SNAPSHOT_EVERY = 1000;
 

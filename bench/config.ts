@@ -7,7 +7,7 @@ export interface BenchConfig {
   roundMs: number;
   /** One unrecorded round per figure first, so that the JIT and the page cache are warm. */
   warmupMs: number;
-  /** Concurrent single-event appenders (the issue's 64). */
+  /** Concurrent single-event appenders (64: the figure README's Performance table gives). */
   appenders: number;
   /** The rebuild log: this many sessions of `eventsPerSession` events each. */
   logSessions: number;
@@ -15,7 +15,7 @@ export interface BenchConfig {
   /** Appends in flight while the log is built, so that group commit batches them. */
   logAppendsInFlight: number;
   rebuildRounds: number;
-  /** The rebuild target of the issue, in events/s. */
+  /** The rebuild target, in events/s (README, Performance). */
   rebuildTarget: number;
   /** HTTP: autocannon rounds per server (alternating), their length, and a warm-up each. */
   httpRounds: number;

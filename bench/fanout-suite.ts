@@ -6,7 +6,7 @@ import { startSessionlogChild } from './server-children.js';
 import { summarize } from './stats.js';
 import { sessionsCwd } from './temp-dir.js';
 
-/** The target for the 99th percentile of POST → delivery, in ms. */
+/** The target for the 99th percentile of POST → delivery, in ms (README, Performance). */
 const P99_TARGET_MS = 50;
 
 /**

@@ -6,7 +6,7 @@ import { progress, type ReportLine } from './report.js';
 import { startSessionlogChild } from './server-children.js';
 import { summarize } from './stats.js';
 
-/** The issue's target: resident memory per idle WebSocket, in KiB. */
+/** The target (README, Performance): resident memory per idle WebSocket, in KiB. */
 const TARGET_KIB = 30;
 /** Time for the server to finish its per-connection work (replay to `live`, timers). */
 const SETTLE_MS = 2000;

@@ -5,11 +5,11 @@
  *   1. Single-event appends from 64 concurrent appenders, durability `full` and `normal`,
  *      through the store (and through the session commands), as events/s.
  *   2. The baseline: one INSERT per transaction in a plain loop, synchronous NORMAL and FULL,
- *      into the issue's events table,
- *      and the ratios of the store to it, with the issue's targets.
+ *      into an events table of the log's columns and constraints,
+ *      and the ratios of the store to it, with their targets (README, Performance).
  *   3. A log of 1,000,000 events built through the store (once: big-log.ts), the rebuild of
  *      the sessions projection over it, and one WebSocket client replaying it from position
- *      0, as events/s, with the issue's targets.
+ *      0, as events/s, with their targets (README, Performance).
  *   4. POST /api/sessions under autocannon (50 connections, durable appends) against a bare
  *      Hono route that parses the same body, as req/s and their ratio.
  *   5. POST → delivery latency of SessionStarted on 1,000 WebSocket clients at 200

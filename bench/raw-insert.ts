@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 
 export type Synchronous = 'NORMAL' | 'FULL';
 
-// The events table as the issue gives it: the app's columns and constraints
+// The baseline's events table: the app's columns and constraints
 // (src/stores/sqlite/database.ts), without the app's extra index on (type, position).
 const EVENTS_TABLE = `
 CREATE TABLE events (

@@ -6,7 +6,7 @@ import { summarize } from './stats.js';
 
 /**
  * How long the big log took to build (one figure: it runs once) and the rebuild of the
- * sessions projection over it, against the issue's target.
+ * sessions projection over it, against its target (README, Performance).
  */
 export async function rebuildSuite(log: BigLog, config: BenchConfig): Promise<ReportLine[]> {
   const { eventsPerSession, logAppendsInFlight: inFlight } = config;

@@ -5,7 +5,7 @@ import { percent, progress, type ReportLine } from './report.js';
 import { startSessionlogChild } from './server-children.js';
 import { summarize } from './stats.js';
 
-/** The issue's target for one client replaying the log over `/ws`, in events/s. */
+/** The target for one client replaying the log over `/ws`, in events/s (README, Performance). */
 const REPLAY_TARGET = 300_000;
 /** A replay slower than 10,000 events/s is broken, not slow: stop waiting for it. */
 const TIMEOUT_MS_PER_EVENT = 0.1;

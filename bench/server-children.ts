@@ -1,4 +1,4 @@
-import type { Durability } from '../src/stores/sqlite/database.js';
+import type { Durability } from '../src/events/store.js';
 import { type BenchChild, startChild } from './child-process.js';
 import type { ProcessStats, ServerMessage, StatsRequest } from './child-stats.js';
 

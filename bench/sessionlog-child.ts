@@ -7,8 +7,8 @@
  *   node --import tsx bench/sessionlog-child.ts <db file> <full|normal> <watch|no-watch>
  */
 
+import type { Durability } from '../src/events/store.js';
 import { runServer } from '../src/server.js';
-import type { Durability } from '../src/stores/sqlite/database.js';
 import { type ServerMessage, serveStats, tell } from './child-stats.js';
 
 const [db, durability, watch] = process.argv.slice(2);

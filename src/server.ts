@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
-import { sessionEventTypes } from './events/schemas.js';
+import { SESSION_EVENT_TYPES } from './events/schemas.js';
+import type { Durability } from './events/store.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
 import { connectionBudget } from './http/gateway/connection-budget.js';
@@ -9,13 +10,8 @@ import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/listen.js';
 import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
-import { isPostgresUrl } from './stores/postgres/database.js';
-import { openPgSessionlog } from './stores/postgres/open-postgres.js';
-import { type PgLeaseOptions, pgWatchLeases } from './stores/postgres/watch-leases.js';
-import type { Durability } from './stores/sqlite/database.js';
-import { lockLogFile } from './stores/sqlite/lock.js';
-import { checkLogFile } from './stores/sqlite/log-mark.js';
-import { openSessionlog } from './stores/sqlite/open-sqlite.js';
+import type { ServeOptions } from './stores/log-backend.js';
+import { openLog } from './stores/open-log.js';
 import type { WatchOptions } from './watcher/watch-options.js';
 import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
@@ -39,7 +35,7 @@ export interface ServerOptions {
   /** How file watching is bounded: ignored paths, depth, entries, rate cap, retries. */
   watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
   /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
-  postgres?: { leases?: PgLeaseOptions; pollMs?: number; applicationName?: string };
+  postgres?: ServeOptions['postgres'];
   /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -71,26 +67,14 @@ export async function runServer(options: ServerOptions) {
   // Before anything is opened: with such a token the server could only answer 401.
   const problem = token === undefined ? undefined : tokenProblem(token);
   if (problem !== undefined) throw new Error(problem);
-  const postgres = isPostgresUrl(db);
-  // One serve per SQLite file (its clients would not see another process's commits live);
-  // any number of nodes on one PostgreSQL log.
-  const file = db !== ':memory:' && !postgres;
-  // Another program's database is refused before its lock file is made beside it.
-  if (file) checkLogFile(db);
-  const lock = file ? lockLogFile(db) : undefined;
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
-    const { pollMs, applicationName, leases } = options.postgres ?? {};
-    const pg = postgres
-      ? await openPgSessionlog({
-          url: db,
-          durability,
-          ...(pollMs === undefined ? {} : { pollMs }),
-          ...(applicationName === undefined ? {} : { applicationName }),
-        })
-      : undefined;
-    log = pg ?? openSessionlog({ db, durability });
+    const served = await openLog(db).serve({
+      durability,
+      ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
+    });
+    log = served.log;
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
     const { limits, heartbeatMs, pingMs, maxConnections, maxConnectionsPerClient } =
@@ -118,7 +102,7 @@ export async function runServer(options: ServerOptions) {
     const gateway = createGateway({
       store: log.store,
       policy,
-      knownTypes: new Set(Object.keys(sessionEventTypes)),
+      knownTypes: new Set(SESSION_EVENT_TYPES),
       hub,
       limits,
       pingMs,
@@ -130,7 +114,7 @@ export async function runServer(options: ServerOptions) {
       store,
       commands,
       activeSessions: () => opened.activeSessions(),
-      ...(pg ? { leases: pgWatchLeases(pg.database.pool, leases) } : { logFile: db }),
+      ...served.watch,
       options: { ...options.watch, maxWatchers },
     });
     const http = await listen(app, { gateway, hub }, host, port, budget.sockets);
@@ -152,13 +136,11 @@ export async function runServer(options: ServerOptions) {
         await http.close();
         await watched.close();
         await opened.close();
-        lock?.release();
       },
     };
   } catch (error) {
     await watching?.close();
     await log?.close();
-    lock?.release();
     throw error;
   }
 }

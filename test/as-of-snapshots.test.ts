@@ -1,11 +1,13 @@
 import { statSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
+import { inMemoryTable } from '../src/projections/in-memory-table.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
 import type { SessionState, SessionStatus } from '../src/sessions/session.js';
 import type { Sessionlog } from '../src/sessions/sessionlog.js';
 import { openDatabase } from '../src/stores/sqlite/database.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { bindTable, createTable } from '../src/stores/sqlite/projection-table.js';
 import { useLogFile } from './support/temp-dir.js';
 
 const change = { change: 'modified' as const, path: 'a.ts', kind: 'file' as const };
@@ -85,8 +87,8 @@ describe('the sessions projection in memory (what asOf reads)', () => {
 
   it('answers exactly as its table does, order included', async () => {
     const db = openDatabase(logFile());
-    sessionsProjection.createTable(db, 'sessions');
-    const table = sessionsProjection.bind(db, 'sessions');
+    createTable(db, sessionsProjection, 'sessions');
+    const table = bindTable(db, sessionsProjection, 'sessions');
     const text = fc.string({ unit: 'binary', minLength: 1, maxLength: 4 });
     const row = fc.record({
       id: text,
@@ -118,10 +120,10 @@ describe('the sessions projection in memory (what asOf reads)', () => {
           table.put(state);
           memory.set(id, state);
         }
-        const inMemory = sessionsProjection.inMemory?.(memory);
-        expect(inMemory?.list()).toEqual(table.list());
-        expect(inMemory?.list({ status: 'failed' })).toEqual(table.list({ status: 'failed' }));
-        expect([...(inMemory?.rows() ?? [])]).toEqual([...table.rows()]);
+        const inMemory = inMemoryTable(sessionsProjection, memory);
+        expect(inMemory.list()).toEqual(table.list());
+        expect(inMemory.list({ status: 'failed' })).toEqual(table.list({ status: 'failed' }));
+        expect([...inMemory.rows()]).toEqual([...table.rows()]);
       }),
       { numRuns: 200 },
     );

@@ -3,7 +3,7 @@ import { describe, it } from 'vitest';
 import { crashUnderLoad } from './support/crash-under-load.js';
 import { useTempDir } from './support/temp-dir.js';
 
-// SESSIONLOG_LONG=1 npx vitest run test/crash-under-load.test.ts: the long mode.
+// SESSIONLOG_LONG=1 npx vitest run test/crash-under-load.test.ts: 20 kills instead of 3.
 const LONG = process.env.SESSIONLOG_LONG === '1';
 const KILLS = LONG ? 20 : 3;
 

@@ -12,9 +12,9 @@ import { useLogFile, useTempDir } from './support/temp-dir.js';
 import { nodeSockets, until } from './support/web-engine.js';
 
 /**
- * The sync engine's fallback (issue 9): Server-Sent Events after repeated WebSocket
+ * The sync engine's fallback, for networks that refuse WebSockets: Server-Sent Events after repeated WebSocket
  * failures, the WebSocket again once it works, each event applied once across each switch.
- * Every case runs twice: over a FAKE event stream that follows the issue's contract on top
+ * Every case runs twice: over a FAKE event stream that follows SPEC's contract on top
  * of the server's `/ws` (see fakeEventStreams), and over the server's real
  * `/api/events/stream` (skipped, saying so, while the server has none).
  */

@@ -1,4 +1,4 @@
-import { sessionEventTypes } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 
 /** Which events a command reads: as `GET /api/events` takes them (`after`, `types`, `streams`). */
 export interface EventFilter {
@@ -6,8 +6,6 @@ export interface EventFilter {
   types: string[] | undefined;
   streams: string[] | undefined;
 }
-
-const KNOWN_TYPES = Object.keys(sessionEventTypes);
 
 /**
  * `--after`, `--types` and `--streams` with the HTTP API's rules: a position is a whole number,
@@ -22,9 +20,11 @@ export function eventFilter(values: Record<string, unknown>): EventFilter {
     );
   }
   const types = list(values.types);
-  const unknown = (types ?? []).filter((type) => !KNOWN_TYPES.includes(type));
+  const unknown = (types ?? []).filter((type) => !SESSION_EVENT_TYPES.includes(type));
   if (unknown.length > 0) {
-    throw new Error(`--types: unknown: ${unknown.join(', ')} (known: ${KNOWN_TYPES.join(', ')})`);
+    throw new Error(
+      `--types: unknown: ${unknown.join(', ')} (known: ${SESSION_EVENT_TYPES.join(', ')})`,
+    );
   }
   return { after: Number(afterText), types, streams: list(values.streams) };
 }

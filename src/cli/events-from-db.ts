@@ -1,13 +1,7 @@
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { sessionEventTypes } from '../events/schemas.js';
-import type { ReadOptions } from '../events/store.js';
-import { NDJSON_PAGE, ndjsonLines } from '../protocol/ndjson.js';
-import { isPostgresUrl, openPostgres } from '../stores/postgres/database.js';
-import { PgEventReader } from '../stores/postgres/reader.js';
-import { openDatabase } from '../stores/sqlite/database.js';
-import { SqliteEventReader } from '../stores/sqlite/reader.js';
+import { READ_PAGE } from '../events/store.js';
+import { ndjsonLines } from '../protocol/ndjson.js';
+import { openLog } from '../stores/open-log.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
 
@@ -33,17 +27,17 @@ export async function eventsFromDb(
   filter: EventFilter,
   { follow, writer, signal }: { follow: boolean; writer: DataWriter; signal: AbortSignal },
 ): Promise<void> {
-  const { reader, close } = await openReader(file);
+  const reader = await openLog(file).openReader('events');
   try {
     const { types, streams } = filter;
     /** Every position up to here has been read (written out, or filtered out). */
     let scanned = filter.after;
     const copyUpTo = async (head: number) => {
       for (let after = scanned; !signal.aborted; ) {
-        const page = await reader.read({ after, upTo: head, limit: NDJSON_PAGE, types, streams });
+        const page = await reader.read({ after, upTo: head, limit: READ_PAGE, types, streams });
         await writer.write(ndjsonLines(page));
         after = page.at(-1)?.position ?? head;
-        if (page.length < NDJSON_PAGE) break;
+        if (page.length < READ_PAGE) break;
       }
       if (!signal.aborted) scanned = Math.max(scanned, head);
     };
@@ -58,34 +52,6 @@ export async function eventsFromDb(
       if (head > scanned) await copyUpTo(head);
     }
   } finally {
-    await close();
+    await reader.close();
   }
-}
-
-/** What reading a log needs, from a SQLite file (read-only) or a PostgreSQL database. */
-interface LogReader {
-  read(options: ReadOptions): Envelope<AnyEvent>[] | Promise<Envelope<AnyEvent>[]>;
-  head(): number | Promise<number>;
-}
-
-/** Opens the log without creating or changing anything: a wrong name is an error. */
-async function openReader(db: string): Promise<{ reader: LogReader; close(): Promise<void> }> {
-  if (isPostgresUrl(db)) {
-    const database = await openPostgres(db, {
-      create: false,
-      applicationName: 'sessionlog events',
-    });
-    return {
-      reader: new PgEventReader(database.pool, sessionEventTypes),
-      close: () => database.pool.end(),
-    };
-  }
-  if (!existsSync(db)) throw new Error(`no log at ${db}`);
-  const file = openDatabase(db, { readonly: true });
-  return {
-    reader: new SqliteEventReader(file, sessionEventTypes),
-    close: async () => {
-      file.close();
-    },
-  };
 }

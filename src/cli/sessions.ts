@@ -1,13 +1,5 @@
-import { existsSync } from 'node:fs';
-import { sessionEventTypes } from '../events/schemas.js';
-import { sessionsProjection } from '../projections/sessions-projection.js';
 import { type SessionStatus, toSession } from '../sessions/session.js';
-import { isPostgresUrl, openPostgres } from '../stores/postgres/database.js';
-import { PgEventReader } from '../stores/postgres/reader.js';
-import { sessionsAsOf } from '../stores/postgres/sessions-table.js';
-import { openDatabase } from '../stores/sqlite/database.js';
-import { SqliteProjections } from '../stores/sqlite/projections.js';
-import { SqliteEventReader } from '../stores/sqlite/reader.js';
+import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom } from './args.js';
 import { request } from './events-from-url.js';
 import { serverAddress } from './server-address.js';
@@ -68,46 +60,9 @@ from the stored table: what verify compares that table with. The file is opened 
       return 0;
     }
     if (values.token !== undefined) throw new Error('--token goes with --url');
-    const file = dbFrom(values);
-    if (isPostgresUrl(file)) {
-      out.log(JSON.stringify(await sessionsFromPostgres(file, asOf, status)));
-      return 0;
-    }
-    if (!existsSync(file)) throw new Error(`no log at ${file}`);
-    const db = openDatabase(file, { readonly: true });
-    try {
-      const reader = new SqliteEventReader(db, sessionEventTypes);
-      const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-      const head = reader.head();
-      const position = asOf ?? head;
-      if (position > head)
-        throw new Error(`--as-of ${position} is beyond the log's head (${head})`);
-      const listed = projections.asOf(sessionsProjection, position, (table) =>
-        table.list(status === undefined ? {} : { status }),
-      );
-      // The same JSON as the HTTP answer, byte for byte.
-      out.log(JSON.stringify({ sessions: listed.map(toSession), position }));
-      return 0;
-    } finally {
-      db.close();
-    }
+    const { sessions: listed, position } = await openLog(dbFrom(values)).sessionsAsOf(asOf, status);
+    // The same JSON as the HTTP answer, byte for byte.
+    out.log(JSON.stringify({ sessions: listed.map(toSession), position }));
+    return 0;
   },
 };
-
-/** The same, from a PostgreSQL log: folded from the log, not read from the stored table. */
-async function sessionsFromPostgres(url: string, asOf: number | undefined, status?: SessionStatus) {
-  const database = await openPostgres(url, {
-    create: false,
-    applicationName: 'sessionlog sessions',
-  });
-  try {
-    const reader = new PgEventReader(database.pool, sessionEventTypes);
-    const head = await reader.head();
-    const position = asOf ?? head;
-    if (position > head) throw new Error(`--as-of ${position} is beyond the log's head (${head})`);
-    const listed = await sessionsAsOf(reader, position, status);
-    return { sessions: listed.map(toSession), position };
-  } finally {
-    await database.pool.end();
-  }
-}

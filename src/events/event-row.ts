@@ -1,5 +1,6 @@
 import type { AnyEvent, Envelope, EventMeta } from './envelope.js';
 import type { EventRegistry } from './schemas.js';
+import type { ReadOptions } from './store.js';
 
 /** An events row as a store holds it: data and meta as their canonical JSON text. */
 export interface EventRow {
@@ -12,6 +13,15 @@ export interface EventRow {
   data: string;
   meta: string;
   hash: string;
+}
+
+/**
+ * The log's rows read synchronously, in position order: what folding a projection needs of a
+ * store (it skips the types it ignores before their JSON is parsed, and upcasts the rest).
+ */
+export interface EventRowReader {
+  readonly registry: EventRegistry;
+  rows(options?: ReadOptions): Iterable<EventRow>;
 }
 
 /**

@@ -91,6 +91,9 @@ export const sessionEventTypes = {
 type SessionEventTypes = typeof sessionEventTypes;
 export type SessionEventType = keyof SessionEventTypes;
 
+/** Every session event type, in the registry's order: the one list the rest of the code uses. */
+export const SESSION_EVENT_TYPES: readonly string[] = Object.keys(sessionEventTypes);
+
 /** A session event as a command decides it: its type and its data, before the log stamps it. */
 export type SessionEvent = {
   [T in SessionEventType]: { type: T; data: z.infer<SessionEventTypes[T]['schema']> };

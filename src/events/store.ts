@@ -2,6 +2,19 @@ import type { AnyEvent, Envelope, NewEvent } from './envelope.js';
 import type { SessionEvent } from './schemas.js';
 
 /**
+ * `full`: a commit is on disk before the append resolves.
+ * `normal`: survives a crash of the process but may lose the last commits on power loss.
+ */
+export type Durability = 'full' | 'normal';
+
+/**
+ * Events read per page wherever the log is copied or folded a page at a time (the NDJSON
+ * stream, the CLI, projections catching up): bounds what is held in memory at once, and no
+ * read cursor stays open while the caller writes.
+ */
+export const READ_PAGE = 1000;
+
+/**
  * What the caller believes of the stream before its append:
  * - `'any'`: no check;
  * - `'no-stream'`: the stream has no events yet;

@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
-import { sessionEventTypes } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { clientOf } from './client-address.js';
@@ -69,7 +69,7 @@ export function createApp({
       EVENT_STREAM_PATH,
       eventStreamRoute({
         store: log.store,
-        knownTypes: new Set(Object.keys(sessionEventTypes)),
+        knownTypes: new Set(SESSION_EVENT_TYPES),
         clientKey,
         ...eventStream,
       }),

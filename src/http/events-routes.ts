@@ -1,10 +1,8 @@
 import { Hono } from 'hono';
-import { sessionEventTypes } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { acceptsNdjson, ndjsonEvents } from './ndjson.js';
 import { listParam, pageParams } from './query-params.js';
-
-const EVENT_TYPES = Object.keys(sessionEventTypes);
 
 /**
  * `GET /api/events`: the whole log by position, for auditors and exports. A page as JSON, or
@@ -16,7 +14,7 @@ export function eventsRoutes(log: Sessionlog): Hono {
 
   app.get('/', async (c) => {
     const { after, limit } = pageParams(c);
-    const types = listParam(c, 'types', EVENT_TYPES);
+    const types = listParam(c, 'types', SESSION_EVENT_TYPES);
     const streams = listParam(c, 'streams');
     // Read first, so that `head` and the events agree even if appends land meanwhile.
     const head = await log.store.head();

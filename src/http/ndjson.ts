@@ -1,5 +1,5 @@
-import type { EventStore, ReadOptions } from '../events/store.js';
-import { NDJSON_PAGE, ndjsonLines } from '../protocol/ndjson.js';
+import { type EventStore, READ_PAGE, type ReadOptions } from '../events/store.js';
+import { ndjsonLines } from '../protocol/ndjson.js';
 
 /**
  * The log from `after` up to `upTo` as NDJSON, one envelope per line. Pull-based: a page is
@@ -15,13 +15,14 @@ export function ndjsonEvents(
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const page = await store.read({ ...filter, after, limit: NDJSON_PAGE });
+        // A page per pull: the most the stream holds in memory at once.
+        const page = await store.read({ ...filter, after, limit: READ_PAGE });
         const last = page.at(-1);
         if (last !== undefined) {
           after = last.position;
           controller.enqueue(encoder.encode(ndjsonLines(page)));
         }
-        if (page.length < NDJSON_PAGE || after >= filter.upTo) controller.close();
+        if (page.length < READ_PAGE || after >= filter.upTo) controller.close();
       },
     },
     // One page read ahead of the consumer, no more.

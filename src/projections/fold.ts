@@ -1,5 +1,6 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { decodeRow, type SqliteEventReader, upcast } from '../stores/sqlite/reader.js';
+import { decodeRow, type EventRowReader, upcast } from '../events/event-row.js';
+import { READ_PAGE } from '../events/store.js';
 import type { AnyProjection } from './projection.js';
 
 /** A row of a fold, and the last position of the log that changed it (0: not known). */
@@ -7,9 +8,6 @@ export interface FoldedRow {
   row: unknown;
   position: number;
 }
-
-/** Events read per page: the fold never holds a read cursor open while its caller writes. */
-const PAGE = 1000;
 
 /**
  * A projection folded in memory: the rows by key, as they are right after `position`. The same
@@ -53,7 +51,7 @@ export class Fold {
    * page at a time and no cursor is open while it runs. `changed` is cleared after each stop.
    */
   run(
-    reader: SqliteEventReader,
+    reader: EventRowReader,
     upTo: number,
     stops: Iterable<number> = [],
     atStop: (position: number) => void = () => {},
@@ -68,7 +66,7 @@ export class Fold {
       }
     };
     for (let after = this.position; after < upTo; ) {
-      const page = Array.from(reader.rows({ after, upTo, limit: PAGE }));
+      const page = Array.from(reader.rows({ after, upTo, limit: READ_PAGE }));
       const last = page.at(-1);
       if (last === undefined) break;
       for (const row of page) {

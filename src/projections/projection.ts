@@ -1,5 +1,4 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { SqliteDatabase } from '../stores/sqlite/database.js';
 
 /** The storage a projection's rows live in: its table, or a scratch copy of it. */
 export interface ProjectionTable<Row> {
@@ -9,15 +8,53 @@ export interface ProjectionTable<Row> {
   rows(): Iterable<Row>;
 }
 
+/** A column of a projection's table: its name in SQL, the row field it holds, and its type. */
+export interface Column<Row> {
+  column: string;
+  field: keyof Row & string;
+  type: 'text' | 'integer';
+  /** Holds null for some rows. */
+  nullable?: boolean;
+  /** Set by the row's first event and never changed by `evolve`: an upsert leaves it alone. */
+  fixed?: boolean;
+}
+
 /**
- * A read model built from the log: a keyed fold of events into rows, and the table that keeps
- * the rows. Rebuilding it is replaying the log into a fresh table; its state at a past
- * position is the same fold stopped there.
+ * A projection's table, described once for every store: the stores make their DDL, their
+ * upsert, their selects and the in-memory table of `asOf` from it, so they cannot disagree.
  */
-export interface Projection<
-  Row = unknown,
-  Table extends ProjectionTable<Row> = ProjectionTable<Row>,
-> {
+export interface TableShape<Row, Filter extends keyof Row & string = never> {
+  /** In the order a row's fields have (the first is the key): rows read back keep it. */
+  columns: readonly Column<Row>[];
+  /**
+   * What `list` answers: the rows whose `omitted` field is null, optionally only those whose
+   * `filter` field equals a value, in `order` (text compared as code points in every store).
+   * The table's one index, `index`, serves it.
+   */
+  list: {
+    index: string;
+    omitted: keyof Row & string;
+    filter: Filter;
+    order: readonly { field: keyof Row & string; descending?: boolean }[];
+  };
+}
+
+/** The rows `list` answers, narrowed to those whose filter field has the value given. */
+export type ListFilter<Row, Filter extends keyof Row & string> = { [K in Filter]?: Row[K] };
+
+/** A projection's rows and its query, wherever they are kept. */
+export interface ListedTable<Row, Filter extends keyof Row & string = never>
+  extends ProjectionTable<Row> {
+  list(filter?: ListFilter<Row, Filter>): Row[];
+}
+
+/**
+ * A read model built from the log: a keyed fold of events into rows, and the shape of the
+ * table that keeps them. No store in it: each store makes the table from `table`. Rebuilding
+ * it is replaying the log into a fresh table; its state at a past position is the same fold
+ * stopped there.
+ */
+export interface Projection<Row = unknown, Filter extends keyof Row & string = never> {
   readonly name: string;
   /** Bump it when `evolve` or the table changes: the table is then rebuilt from the log at start. */
   readonly version: number;
@@ -26,19 +63,13 @@ export interface Projection<
   keyOf(event: Envelope<AnyEvent>): string;
   keyOfRow(row: Row): string;
   evolve(row: Row | null, event: Envelope<AnyEvent>): Row | null;
-  /** Creates the table (without its indexes, which `createIndexes` adds once it is filled). */
-  createTable(db: SqliteDatabase, table: string): void;
-  createIndexes(db: SqliteDatabase, table: string): void;
-  /** The table's rows and the projection's own queries over them. */
-  bind(db: SqliteDatabase, table: string): Table;
-  /**
-   * Optional: the same queries over rows held in memory, which `asOf` then uses instead of
-   * filling a scratch table (the cost that remains once snapshots make the fold short). They
-   * must answer exactly as `bind`'s do, order included: the projection's tests compare them.
-   */
-  inMemory?(rows: Map<string, Row>): Table;
+  readonly table: TableShape<Row, Filter>;
 }
 
 /** Any projection, whatever its row type: what the machinery that runs projections holds. */
 // biome-ignore lint/suspicious/noExplicitAny: a list of projections of different row types
-export type AnyProjection = Projection<any, ProjectionTable<any>>;
+export type AnyProjection = Projection<any, any>;
+
+/** The table type a store gives for a projection. */
+export type TableOf<P> =
+  P extends Projection<infer Row, infer Filter> ? ListedTable<Row, Filter> : never;

@@ -7,7 +7,8 @@ import { basename, dirname, join, resolve } from 'node:path';
  * not see them: each event appended would change them, and each change append an event.
  */
 export function ownFiles(db: string | undefined): ReadonlySet<string> {
-  if (db === undefined || db === ':memory:' || db.includes('://')) return new Set();
+  // No file (in memory, or another store): nothing of the server's to keep out.
+  if (db === undefined) return new Set();
   const absolute = resolve(db);
   let file = absolute;
   try {

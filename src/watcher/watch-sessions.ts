@@ -1,10 +1,10 @@
 import type { EventStore } from '../events/store.js';
 import { systemDirectoryRefusal } from '../sessions/system-directories.js';
-import type { WatchLeases } from '../stores/postgres/watch-leases.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
 import { type RecordingCommands, SessionRecorder } from './session-recorder.js';
 import { TokenBucket } from './token-bucket.js';
+import type { WatchLeases } from './watch-leases.js';
 import { DEFAULT_WATCH_OPTIONS, type WatchOptions } from './watch-options.js';
 import type { CreateWatcher } from './watch-run.js';
 

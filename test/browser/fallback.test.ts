@@ -15,7 +15,7 @@ import {
 } from './support/chromium.js';
 import { createSession, useProxies } from './support/fixtures.js';
 
-/** Issue 9: behind a proxy that refuses WebSockets, the page stays live over SSE. */
+/** Behind a proxy that refuses WebSockets, the page stays live over SSE. */
 describeInChromium('the dashboard behind a proxy that refuses WebSockets', () => {
   const chromium = useChromium();
   const startServer = useServers();

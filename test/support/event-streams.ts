@@ -48,7 +48,7 @@ const STATUS: Record<number, number> = { 4400: 400, 4401: 401, 4403: 403, 4429: 
 
 /**
  * A FAKE `GET /api/events/stream`, for when the server's is not there: it follows the
- * issue's contract to the letter (`retry:`, `hello` without an id, one message per event
+ * SPEC's contract to the letter (`retry:`, `hello` without an id, one message per event
  * with `id: <position>` and `event: <type>`, `live` and `position` with ids, comments as
  * heartbeats, `reset` then the end) and draws its content from the real server's `/ws`, so
  * positions, replay and concurrency are the server's own. The text goes through the real

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { SESSIONS_DDL } from './sessions-table.js';
+import { WATCH_LEASES_DDL } from './watch-leases.js';
 
 /** A log in PostgreSQL: its connection pool, the schema its tables live in, and its channel. */
 export interface PgDatabase {
@@ -14,11 +16,6 @@ export interface PgDatabase {
 }
 
 export const PG_SCHEMA_VERSION = 1;
-
-/** True for the `--db` values that name a PostgreSQL database. */
-export function isPostgresUrl(db: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(db);
-}
 
 const int8 = 20;
 const parseTypes: pg.CustomTypesConfig = {
@@ -87,7 +84,8 @@ export async function openPostgres(
 /** The tables that refuse UPDATE, DELETE and TRUNCATE in the database itself. */
 export const PG_APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
 
-// Positions are taken under the lock on log_head's single row (see PgEventStore): they run
+// The log's own tables; the sessions table and its history, and the file-watching leases, are
+// made by the modules that use them. Positions are taken under the lock on log_head's single row (see PgEventStore): they run
 // 1, 2, 3, … in commit order. data and meta are `json`, which keeps the canonical text
 // that was hashed exactly as written (jsonb would reorder it).
 const SCHEMA = (schema: string) => `
@@ -128,46 +126,8 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   version        integer NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS projection_checkpoints (
-  name     text PRIMARY KEY,
-  version  integer NOT NULL,
-  position bigint NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS sessions (
-  id               text COLLATE "C" PRIMARY KEY,
-  name             text,
-  cwd              text NOT NULL,
-  hostname         text NOT NULL,
-  platform         text NOT NULL,
-  "user"           text,
-  status           text NOT NULL,
-  summary          text,
-  started_at       text COLLATE "C" NOT NULL,
-  ended_at         text,
-  last_activity_at text NOT NULL,
-  file_changes     integer NOT NULL,
-  version          integer NOT NULL,
-  deleted_at       text
-);
-CREATE INDEX IF NOT EXISTS sessions_by_start ON sessions (started_at DESC, id)
-  WHERE deleted_at IS NULL;
-
--- Every version of every session row, at the position that made it: asOf reads it. json,
--- not jsonb: the row comes back with its keys in the order the table's rows have.
-CREATE TABLE IF NOT EXISTS sessions_history (
-  id       text COLLATE "C" NOT NULL,
-  position bigint NOT NULL,
-  row      json NOT NULL,
-  PRIMARY KEY (id, position)
-);
-
-CREATE TABLE IF NOT EXISTS watch_leases (
-  session_id text PRIMARY KEY,
-  node       text NOT NULL,
-  expires_at timestamptz NOT NULL
-);
-
+${SESSIONS_DDL}
+${WATCH_LEASES_DDL}
 CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;

@@ -1,9 +1,8 @@
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
+import type { Durability } from '../../events/store.js';
+import { READ_PAGE } from '../../events/store.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import { sessionCommands } from '../../sessions/session-commands.js';
-import type { Sessionlog } from '../../sessions/sessionlog.js';
-import type { Durability } from '../sqlite/database.js';
-import { oldestFirst } from '../sqlite/open-sqlite.js';
+import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import { openPostgres, type PgDatabase } from './database.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions } from './sessions-table.js';
@@ -21,7 +20,7 @@ export interface PgSessionlogOptions {
 }
 
 /**
- * The composition root on PostgreSQL: the shared log, the sessions table kept in the append's
+ * The log on PostgreSQL: the shared log, the sessions table kept in the append's
  * transaction, and the session commands, with the same answers as on SQLite. Several nodes
  * may open the same database at once.
  */
@@ -38,37 +37,17 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       ...(clock ? { clock } : {}),
       ...(pollMs === undefined ? {} : { pollMs }),
     });
-    const commands = sessionCommands({
-      store,
-      load: async (id) => (await sessions.get(id)).session ?? null,
-    });
-
-    const log: Sessionlog & { database: PgDatabase } = {
+    const log = composeSessionlog({
       location: database.label,
       store,
-      commands,
+      sessions,
       opened,
-      async listSessions({ status, asOf: at } = {}) {
-        if (at === undefined) return sessions.list(status);
-        const listed = await sessions.asOf(at, status);
-        return { sessions: listed, position: at };
-      },
-      getSession: (id) => sessions.get(id),
-      sessionsPosition: () => sessions.position(),
-      async activeSessions() {
-        const [pending, inProgress] = await Promise.all([
-          sessions.list('pending'),
-          sessions.list('in_progress'),
-        ]);
-        return oldestFirst([...pending.sessions, ...inProgress.sessions]);
-      },
-      database,
       async close() {
         await store.close();
         await database.pool.end();
       },
-    };
-    return log;
+    });
+    return { ...log, database };
   } catch (error) {
     await database.pool.end();
     throw error;
@@ -92,7 +71,7 @@ export async function openProjection(
     const { rebuilt, caughtUp } = await sessions.open(
       client,
       head,
-      (after) => reader.read({ after, limit: 1000 }),
+      (after) => reader.read({ after, limit: READ_PAGE }),
       options,
     );
     await client.query('COMMIT');

@@ -1,32 +1,81 @@
 import type pg from 'pg';
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
-import type { ReadOptions } from '../../events/store.js';
-import { applyAll } from '../../projections/apply-events.js';
+import { READ_PAGE, type ReadOptions } from '../../events/store.js';
+import { applyAll, evolveRows } from '../../projections/apply-events.js';
+import { inMemoryTable } from '../../projections/in-memory-table.js';
+import type { Column } from '../../projections/projection.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState, SessionStatus } from '../../sessions/session.js';
+import type { SessionsView } from '../../sessions/sessions-view.js';
 import { type Queryable, queryOrUnavailable } from './reader.js';
 
-const COLUMNS = `id, name, cwd, hostname, platform, "user", status, summary,
-  started_at AS "startedAt", ended_at AS "endedAt", last_activity_at AS "lastActivityAt",
-  file_changes AS "fileChanges", version, deleted_at AS "deletedAt"`;
+const projection = sessionsProjection;
+const columns = projection.table.columns as readonly Column<SessionState>[];
+const quote = (name: string) => `"${name}"`;
+const columnOf = (field: string) => columns.find((c) => c.field === field)?.column ?? field;
+const [key] = columns;
+const { index, omitted, filter, order } = projection.table.list;
+// The table's order is SQLite's (BINARY: code point order): the key and the columns lists
+// are ordered by are COLLATE "C", which orders UTF-8 bytes the same way.
+const ordered = new Set([key?.field, ...order.map((o) => o.field)]);
+const PG_TYPES = { text: 'text', integer: 'integer' } as const;
 
-// The sessions table's order is SQLite's (BINARY: code point order); the columns are
-// COLLATE "C", which orders UTF-8 bytes the same way.
-const LIST = `SELECT ${COLUMNS} FROM sessions
-  WHERE deleted_at IS NULL AND ($1::text IS NULL OR status = $1) ORDER BY started_at DESC, id`;
+const SELECT = columns
+  .map(({ column, field }) =>
+    column === field ? quote(column) : `${quote(column)} AS ${quote(field)}`,
+  )
+  .join(', ');
+const ORDER = order
+  .map((o) => `${quote(columnOf(o.field))}${o.descending ? ' DESC' : ''}`)
+  .join(', ');
 
-const UPSERT = `INSERT INTO sessions
-  (id, name, cwd, hostname, platform, "user", status, summary, started_at, ended_at,
-   last_activity_at, file_changes, version, deleted_at)
-  SELECT id, name, cwd, hostname, platform, "user", status, summary, "startedAt", "endedAt",
-    "lastActivityAt", "fileChanges", version, "deletedAt"
-  FROM json_to_recordset($1::json) AS r(id text, name text, cwd text, hostname text,
-    platform text, "user" text, status text, summary text, "startedAt" text, "endedAt" text,
-    "lastActivityAt" text, "fileChanges" integer, version integer, "deletedAt" text)
-  ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
-    summary = excluded.summary, ended_at = excluded.ended_at,
-    last_activity_at = excluded.last_activity_at, file_changes = excluded.file_changes,
-    version = excluded.version, deleted_at = excluded.deleted_at`;
+/**
+ * The sessions table, its history (every version of every row, at the position that made it:
+ * asOf reads it) and the projections' checkpoints: this module's part of the migration. The
+ * history is json, not jsonb: a row comes back with its keys in the order the table's rows have.
+ */
+export const SESSIONS_DDL = `
+CREATE TABLE IF NOT EXISTS projection_checkpoints (
+  name     text PRIMARY KEY,
+  version  integer NOT NULL,
+  position bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS ${projection.name} (
+${columns
+  .map(
+    (c) =>
+      `  ${quote(c.column)} ${PG_TYPES[c.type]}${ordered.has(c.field) ? ' COLLATE "C"' : ''}${c === key ? ' PRIMARY KEY' : c.nullable ? '' : ' NOT NULL'}`,
+  )
+  .join(',\n')}
+);
+CREATE INDEX IF NOT EXISTS ${projection.name}_${index} ON ${projection.name} (${ORDER})
+  WHERE ${quote(columnOf(omitted))} IS NULL;
+
+CREATE TABLE IF NOT EXISTS ${projection.name}_history (
+  id       text COLLATE "C" NOT NULL,
+  position bigint NOT NULL,
+  row      json NOT NULL,
+  PRIMARY KEY (id, position)
+);
+`;
+
+const LIST = `SELECT ${SELECT} FROM sessions
+  WHERE ${quote(columnOf(omitted))} IS NULL AND ($1::text IS NULL OR ${quote(columnOf(filter))} = $1)
+  ORDER BY ${ORDER}`;
+
+const UPSERT = `INSERT INTO sessions (${columns.map((c) => quote(c.column)).join(', ')})
+  SELECT ${columns.map((c) => quote(c.field)).join(', ')}
+  FROM json_to_recordset($1::json) AS r(${columns.map((c) => `${quote(c.field)} ${PG_TYPES[c.type]}`).join(', ')})
+  ON CONFLICT (${quote(key?.column ?? 'id')}) DO UPDATE SET ${columns
+    .filter((c) => c !== key && !c.fixed)
+    .map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`)
+    .join(', ')}`;
+
+/** A stored row as JSON with the row's field names, in its field order (what verify compares). */
+export const ROW_JSON = `json_build_object(${columns
+  .map((c) => `'${c.field}', ${quote(c.column)}`)
+  .join(', ')})`;
 
 // The changed rows ($1, a JSON list, maybe empty), each version of them with the position
 // that made it ($2), and the checkpoint, in one statement.
@@ -46,7 +95,7 @@ const AS_OF = `SELECT h.row FROM sessions s CROSS JOIN LATERAL (
  * updated inside each append's transaction, with its checkpoint: a read after an append sees
  * it, on every node.
  */
-export class PgSessions {
+export class PgSessions implements SessionsView {
   readonly #pool: pg.Pool;
 
   constructor(pool: pg.Pool) {
@@ -58,27 +107,20 @@ export class PgSessions {
    * each version of them (one per event) into the history that `asOf` reads.
    */
   async apply(client: Queryable, events: readonly Envelope<AnyEvent>[], head: number) {
-    const handled = events.filter((event) => sessionsProjection.handles.has(event.type));
-    const rows = new Map<string, SessionState>();
-    const versions: Array<{ position: number; row: SessionState }> = [];
-    if (handled.length > 0) {
-      const keys = [...new Set(handled.map((event) => sessionsProjection.keyOf(event)))];
-      const found = await client.query<SessionState>(
-        `SELECT ${COLUMNS} FROM sessions WHERE id = ANY($1::text[])`,
-        [keys],
-      );
-      const current = new Map(found.rows.map((row): [string, SessionState] => [row.id, row]));
-      for (const event of handled) {
-        const key = sessionsProjection.keyOf(event);
-        const row = sessionsProjection.evolve(current.get(key) ?? null, event);
-        // As in the fold: an event that yields no row leaves what was there.
-        if (row === null) continue;
-        current.set(key, row);
-        rows.set(key, row);
-        versions.push({ position: event.position, row });
-      }
+    const keys = new Set<string>();
+    for (const event of events) {
+      if (projection.handles.has(event.type)) keys.add(projection.keyOf(event));
     }
-    const { name, version } = sessionsProjection;
+    const current = new Map<string, SessionState>();
+    if (keys.size > 0) {
+      const found = await client.query<SessionState>(
+        `SELECT ${SELECT} FROM sessions WHERE id = ANY($1::text[])`,
+        [[...keys]],
+      );
+      for (const row of found.rows) current.set(row.id, row);
+    }
+    const { rows, versions } = evolveRows(projection, events, (id) => current.get(id));
+    const { name, version } = projection;
     await client.query(WRITE, [
       JSON.stringify([...rows.values()]),
       JSON.stringify(versions),
@@ -88,11 +130,14 @@ export class PgSessions {
     ]);
   }
 
+  async current(id: string): Promise<SessionState | null> {
+    return (await this.get(id)).session ?? null;
+  }
+
   /** The table as it was right after `position`, from the history: no fold. */
   async asOf(position: number, status?: SessionStatus): Promise<SessionState[]> {
     const { rows } = await queryOrUnavailable<{ row: SessionState }>(this.#pool, AS_OF, [position]);
-    const table = sessionsProjection.inMemory?.(new Map(rows.map(({ row }) => [row.id, row])));
-    if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+    const table = inMemoryTable(projection, new Map(rows.map(({ row }) => [row.id, row])));
     return table.list(status === undefined ? {} : { status });
   }
 
@@ -111,7 +156,7 @@ export class PgSessions {
   async get(id: string): Promise<{ session: SessionState | undefined; position: number }> {
     const { rows } = await queryOrUnavailable<SessionState & { position: number }>(
       this.#pool,
-      `SELECT ${COLUMNS}, (SELECT position FROM projection_checkpoints WHERE name = 'sessions')
+      `SELECT ${SELECT}, (SELECT position FROM projection_checkpoints WHERE name = 'sessions')
          AS position FROM sessions WHERE id = $1`,
       [id],
     );
@@ -146,7 +191,7 @@ export class PgSessions {
     );
     const checkpoint = rows[0];
     const rebuilt =
-      rebuild || (checkpoint !== undefined && checkpoint.version !== sessionsProjection.version);
+      rebuild || (checkpoint !== undefined && checkpoint.version !== projection.version);
     // No checkpoint: a new table, or an old log whose table was never filled.
     if (rebuilt || checkpoint === undefined) {
       await client.query('DELETE FROM sessions; DELETE FROM sessions_history');
@@ -174,14 +219,12 @@ export async function sessionsAsOf(
   position: number,
   status?: SessionStatus,
 ): Promise<SessionState[]> {
-  const rows = new Map<string, SessionState>();
-  const table = sessionsProjection.inMemory?.(rows);
-  if (table === undefined) throw new Error('the sessions projection has no in-memory table');
+  const table = inMemoryTable(projection);
   for (let after = 0; after < position; ) {
-    const page = await reader.read({ after, upTo: position, limit: 1000 });
+    const page = await reader.read({ after, upTo: position, limit: READ_PAGE });
     const last = page.at(-1);
     if (last === undefined) break;
-    applyAll(sessionsProjection, table, page);
+    applyAll(projection, table, page);
     after = last.position;
   }
   return table.list(status === undefined ? {} : { status });

@@ -8,13 +8,14 @@ import type {
   AppendOptions,
   AppendResult,
   CommitListener,
+  Durability,
   EnvelopeText,
   EventStore,
   IdempotencyRecord,
   ReadOptions,
 } from '../../events/store.js';
+import { READ_PAGE } from '../../events/store.js';
 import { uuidv7 } from '../../events/uuid-v7.js';
-import type { Durability } from '../sqlite/database.js';
 import { type PgDatabase, readPgMeta } from './database.js';
 import { isConnectionError, PgEventReader } from './reader.js';
 import { PgTail } from './tail.js';
@@ -42,8 +43,6 @@ export interface PgStoreOptions {
    */
   beforeCommit?: () => Promise<void>;
 }
-
-const PAGE = 1000;
 
 /**
  * The log in PostgreSQL, shared by every node that serves it.
@@ -82,7 +81,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#beforeCommit = options.beforeCommit;
     this.#reader = new PgEventReader(database.pool, this.#registry);
     this.#tail = new PgTail<E>(database, head, {
-      read: (after) => this.read({ after, limit: PAGE }),
+      read: (after) => this.read({ after, limit: READ_PAGE }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
     });
   }

@@ -1,5 +1,5 @@
+import { ChainCheck, type ChainReport } from '../../events/chain-check.js';
 import type { EventRegistry } from '../../events/schemas.js';
-import { ChainCheck, type ChainReport } from '../sqlite/verify-chain.js';
 import { PG_APPEND_ONLY_TABLES } from './database.js';
 import { PgEventReader, type Queryable } from './reader.js';
 
@@ -8,7 +8,8 @@ export interface PgChainReport extends ChainReport {
   headMismatch?: string;
 }
 
-const PAGE = 5000;
+/** Rows verify reads per query: larger than a store's pages, verify holds nothing else. */
+export const VERIFY_PAGE = 5000;
 const TRIGGERS = PG_APPEND_ONLY_TABLES.flatMap((table) => [
   `${table}_append_only`,
   `${table}_no_truncate`,
@@ -27,11 +28,11 @@ export async function verifyPgChain(
   const check = new ChainCheck();
   let last: { position: number; hash: string } | undefined;
   for (let after = 0; ; ) {
-    const rows = await reader.rows({ after, limit: PAGE });
+    const rows = await reader.rows({ after, limit: VERIFY_PAGE });
     for (const row of rows) if (!check.next(row)) break;
     const end = rows.at(-1);
     if (end !== undefined) last = { position: end.position, hash: end.hash };
-    if (check.broken !== undefined || end === undefined || rows.length < PAGE) break;
+    if (check.broken !== undefined || end === undefined || rows.length < VERIFY_PAGE) break;
     after = end.position;
   }
   const { events, head, broken } = check;

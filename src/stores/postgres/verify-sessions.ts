@@ -1,10 +1,12 @@
 import { decodeRow, upcast } from '../../events/event-row.js';
 import { canonicalJson } from '../../events/hash.js';
 import type { EventRegistry } from '../../events/schemas.js';
+import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState } from '../../sessions/session.js';
-import type { ProjectionMismatch } from '../sqlite/verify-projection.js';
 import { PgEventReader, type Queryable } from './reader.js';
+import { ROW_JSON } from './sessions-table.js';
+import { VERIFY_PAGE } from './verify-chain.js';
 
 export interface PgSessionsReport {
   /** The sessions table's checkpoint, and the rows that differ from a fresh fold. */
@@ -14,8 +16,6 @@ export interface PgSessionsReport {
   /** The first version in the sessions history (what asOf reads) that the fold disagrees with. */
   history?: ProjectionMismatch;
 }
-
-const PAGE = 5000;
 
 /**
  * The sessions table and its history against a fresh fold of the log, on a connection the
@@ -31,7 +31,7 @@ export async function verifyPgSessions(
   const touched = new Map<string, number>();
   let history: ProjectionMismatch | undefined;
   for (let after = 0; ; ) {
-    const rows = await reader.rows({ after, limit: PAGE });
+    const rows = await reader.rows({ after, limit: VERIFY_PAGE });
     // Each version the fold makes, by id and position: what the history must hold.
     const versions = new Map<string, SessionState>();
     for (const event of rows.map((row) => upcast(decodeRow(row), registry))) {
@@ -46,7 +46,7 @@ export async function verifyPgSessions(
     const last = rows.at(-1);
     if (last === undefined) break;
     history ??= await compareHistory(client, after, last.position, versions);
-    if (rows.length < PAGE) break;
+    if (rows.length < VERIFY_PAGE) break;
     after = last.position;
   }
   const checkpoint = (
@@ -60,11 +60,7 @@ export async function verifyPgSessions(
   };
   if (checkpoint === undefined) return report;
   const { rows } = await client.query<{ id: string; row: SessionState }>(
-    `SELECT id, json_build_object('id', id, 'name', name, 'cwd', cwd, 'hostname', hostname,
-       'platform', platform, 'user', "user", 'status', status, 'summary', summary,
-       'startedAt', started_at, 'endedAt', ended_at, 'lastActivityAt', last_activity_at,
-       'fileChanges', file_changes, 'version', version, 'deletedAt', deleted_at) AS row
-     FROM sessions`,
+    `SELECT id, ${ROW_JSON} AS row FROM sessions`,
   );
   const stored = new Map(rows.map(({ id, row }) => [id, row]));
   const mismatches: ProjectionMismatch[] = [];

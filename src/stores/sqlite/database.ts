@@ -2,16 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Durability } from '../../events/store.js';
 import { APPLICATION_ID, contentsOf, notALogError } from './log-mark.js';
 
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
-
-/**
- * `full`: a commit is on disk before the append resolves (synchronous=FULL).
- * `normal`: survives a crash of the process but may lose the last commits on power loss.
- */
-export type Durability = 'full' | 'normal';
 
 export const SCHEMA_VERSION = 1;
 

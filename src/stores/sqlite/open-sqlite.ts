@@ -1,8 +1,9 @@
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
+import type { Durability } from '../../events/store.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { SessionState, SessionStatus } from '../../sessions/session.js';
-import { sessionCommands } from '../../sessions/session-commands.js';
-import { type Durability, openDatabase, type SqliteDatabase } from './database.js';
+import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
+import type { SessionsView } from '../../sessions/sessions-view.js';
+import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { SqliteEventStore } from './store.js';
@@ -21,7 +22,7 @@ export interface SessionlogOptions {
 }
 
 /**
- * The composition root: opens the log, brings the projections up to its head, and wires the
+ * The log in SQLite: opens the file, brings the projections up to its head, and wires the
  * store, the projections and the session commands together.
  */
 export function openSessionlog({
@@ -45,43 +46,34 @@ export function openSessionlog({
       ...(clock ? { clock } : {}),
     });
     const sessions = projections.table(sessionsProjection);
-    const commands = sessionCommands({ store, load: (id) => sessions.get(id) ?? null });
     const checkpoint = () => projections.checkpoint(sessionsProjection.name)?.position ?? 0;
-    const log = {
-      file,
+    const view: SessionsView = {
+      current: (id) => sessions.get(id) ?? null,
+      list: async (status) => ({
+        sessions: sessions.list(status === undefined ? {} : { status }),
+        position: checkpoint(),
+      }),
+      asOf: async (position, status) =>
+        projections.asOf(sessionsProjection, position, (table) =>
+          table.list(status === undefined ? {} : { status }),
+        ),
+      get: async (id) => ({ session: sessions.get(id), position: checkpoint() }),
+      position: async () => checkpoint(),
+    };
+    const log = composeSessionlog({
       location: file,
       store,
-      projections,
-      sessions,
-      commands,
+      sessions: view,
       opened,
-      async listSessions(filter: { status?: SessionStatus; asOf?: number } = {}) {
-        const { status, asOf } = filter;
-        const byStatus = status === undefined ? {} : { status };
-        if (asOf === undefined)
-          return { sessions: sessions.list(byStatus), position: checkpoint() };
-        const listed = projections.asOf(sessionsProjection, asOf, (table) => table.list(byStatus));
-        return { sessions: listed, position: asOf };
-      },
-      async getSession(id: string) {
-        return { session: sessions.get(id), position: checkpoint() };
-      },
-      async sessionsPosition() {
-        return checkpoint();
-      },
-      async activeSessions() {
-        return oldestFirst([
-          ...sessions.list({ status: 'pending' }),
-          ...sessions.list({ status: 'in_progress' }),
-        ]);
-      },
       async close() {
         await store.close();
         projections.close();
         db.close();
       },
-    };
-    return log;
+    });
+    // The SQLite log keeps its file, its projections and its table at hand: the commands that
+    // work on the file (rebuild), the benches and the tests use them.
+    return { ...log, store, file, projections, sessions };
   } catch (error) {
     db.close();
     throw error;
@@ -90,10 +82,3 @@ export function openSessionlog({
 
 /** The SQLite log, with its projections and file for the commands that work on the file. */
 export type SqliteSessionlog = ReturnType<typeof openSessionlog>;
-
-/** Sessions in the order they started (ties by id): the order they were first watched in. */
-export function oldestFirst(sessions: SessionState[]): SessionState[] {
-  return sessions.sort(
-    (a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id),
-  );
-}

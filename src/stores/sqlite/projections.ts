@@ -2,16 +2,15 @@ import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { TransactionHook } from '../../events/store.js';
 import { applyAll, catchUp } from '../../projections/apply-events.js';
 import { Fold, multiplesOf } from '../../projections/fold.js';
-import type { AnyProjection, Projection, ProjectionTable } from '../../projections/projection.js';
+import { inMemoryTable } from '../../projections/in-memory-table.js';
+import type { ProjectionMismatch } from '../../projections/mismatch.js';
+import type { AnyProjection, ProjectionTable, TableOf } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
+import { bindTable, createIndex, createTable } from './projection-table.js';
 import type { SqliteEventReader } from './reader.js';
 import { type SnapshotStats, SnapshotStore } from './snapshot-store.js';
 import { SnapshotsBehind } from './snapshots-behind.js';
-import { type ProjectionMismatch, verifyProjection } from './verify-projection.js';
-
-export type { ProjectionMismatch } from './verify-projection.js';
-
-type TableOf<P> = P extends Projection<unknown, infer T> ? T : never;
+import { verifyProjection } from './verify-projection.js';
 
 /** How projections are kept. */
 export interface ProjectionsOptions {
@@ -100,7 +99,7 @@ export class SqliteProjections implements TransactionHook {
   table<P extends AnyProjection>(projection: P): TableOf<P> {
     let table = this.#tables.get(projection.name);
     if (table === undefined) {
-      table = projection.bind(this.#db, projection.name);
+      table = bindTable(this.#db, projection, projection.name);
       this.#tables.set(projection.name, table);
     }
     return table as TableOf<P>;
@@ -143,12 +142,12 @@ export class SqliteProjections implements TransactionHook {
         });
         const next = `${projection.name}__next`;
         this.#db.exec(`DROP TABLE IF EXISTS ${next}`);
-        projection.createTable(this.#db, next);
-        const table = projection.bind(this.#db, next);
+        createTable(this.#db, projection, next);
+        const table = bindTable(this.#db, projection, next);
         for (const { row } of fold.rows.values()) table.put(row);
         this.#db.exec(`DROP TABLE IF EXISTS ${projection.name}`);
         this.#db.exec(`ALTER TABLE ${next} RENAME TO ${projection.name}`);
-        projection.createIndexes(this.#db, projection.name);
+        createIndex(this.#db, projection, projection.name);
         this.#tables.delete(projection.name);
         this.#saveCheckpoint.run(projection.name, projection.version, head);
         return { events: fold.events, rows: fold.rows.size, snapshots };
@@ -159,31 +158,18 @@ export class SqliteProjections implements TransactionHook {
   /**
    * The projection as it was right after `position`: the nearest snapshot at or before it,
    * the events after the snapshot folded on top (at most `snapshotEvery` of them once the
-   * snapshots are caught up), read by `query` with the projection's own queries: in memory
-   * when the projection has them there, else in a scratch table.
+   * snapshots are caught up), read by `query` from the rows held in memory.
    */
   asOf<P extends AnyProjection, R>(
     projection: P,
     position: number,
     query: (table: TableOf<P>) => R,
   ): R {
-    const scratch = `${projection.name}_as_of`;
     return this.#db.transaction(() => {
       const fold = new Fold(projection, this.#nearestSnapshot(projection, position));
       fold.run(this.#reader, position);
-      if (projection.inMemory !== undefined) {
-        const rows = new Map(Array.from(fold.rows, ([key, { row }]) => [key, row]));
-        return query(projection.inMemory(rows) as TableOf<P>);
-      }
-      this.#db.exec(`DROP TABLE IF EXISTS temp.${scratch}`);
-      projection.createTable(this.#db, `temp.${scratch}`);
-      try {
-        const table = projection.bind(this.#db, `temp.${scratch}`);
-        for (const { row } of fold.rows.values()) table.put(row);
-        return query(table as TableOf<P>);
-      } finally {
-        this.#db.exec(`DROP TABLE temp.${scratch}`);
-      }
+      const rows = new Map(Array.from(fold.rows, ([key, { row }]) => [key, row]));
+      return query(inMemoryTable(projection, rows));
     })();
   }
 

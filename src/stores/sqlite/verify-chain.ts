@@ -1,22 +1,6 @@
-import { chainHash, GENESIS_HASH } from '../../events/hash.js';
+import { ChainCheck, type ChainReport } from '../../events/chain-check.js';
 import { APPEND_ONLY_TRIGGERS, isAppendOnlyTrigger, type SqliteDatabase } from './database.js';
-import { decodeRow, type EventRow, type SqliteEventReader } from './reader.js';
-
-export interface ChainReport {
-  events: number;
-  head: number;
-  /** The first position whose stored content or hash disagrees with the chain. */
-  broken?: { position: number; reason: string };
-  /** Append-only triggers that are not in the database. */
-  missingTriggers: string[];
-  /** Triggers under an append-only trigger's name that no longer refuse what it refused. */
-  alteredTriggers: string[];
-  /**
-   * The last position an idempotency key records, when it is beyond the head: the log lost
-   * its tail (the chain of what is left is intact, so only this shows it).
-   */
-  keysBeyondHead?: number;
-}
+import type { SqliteEventReader } from './reader.js';
 
 /**
  * Recomputes the hash chain over the events as stored and checks that positions run 1, 2,
@@ -50,48 +34,4 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
     ...triggers,
     ...(keyed !== null && keyed > head ? { keysBeyondHead: keyed } : {}),
   };
-}
-
-/**
- * The hash chain checked one stored row at a time, in position order: positions 1, 2, 3, …
- * with no gap, and each hash recomputed from the content and the previous hash. Stops at the
- * first break: every later hash depends on it.
- */
-export class ChainCheck {
-  #previous = GENESIS_HASH;
-  /** Rows checked and found intact. */
-  events = 0;
-  /** The last position seen (where a break was found, once broken). */
-  head = 0;
-  broken: { position: number; reason: string } | undefined;
-
-  /** Checks the next row; false once the chain is broken (read no further). */
-  next(row: EventRow): boolean {
-    const expected = this.events + 1;
-    this.head = row.position;
-    if (row.position !== expected) {
-      this.broken = {
-        position: expected,
-        reason: `position ${expected} is missing (next is ${row.position})`,
-      };
-      return false;
-    }
-    let recomputed: string;
-    try {
-      recomputed = chainHash(this.#previous, decodeRow(row));
-    } catch (error) {
-      this.broken = { position: row.position, reason: `unreadable: ${String(error)}` };
-      return false;
-    }
-    if (recomputed !== row.hash) {
-      this.broken = {
-        position: row.position,
-        reason: 'hash does not match the content and the previous hash',
-      };
-      return false;
-    }
-    this.#previous = row.hash;
-    this.events++;
-    return true;
-  }
 }

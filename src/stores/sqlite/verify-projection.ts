@@ -1,24 +1,9 @@
 import { canonicalJson } from '../../events/hash.js';
 import { Fold } from '../../projections/fold.js';
+import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import type { AnyProjection, ProjectionTable } from '../../projections/projection.js';
 import type { SqliteEventReader } from './reader.js';
 import type { SnapshotRecord, SnapshotStore } from './snapshot-store.js';
-
-/** Where a projection's table or one of its snapshots disagrees with a fresh fold of the log. */
-export interface ProjectionMismatch {
-  projection: string;
-  /** The table, or the snapshot at `position`. */
-  in: 'table' | 'snapshot';
-  key: string;
-  /**
-   * For the table: the last position of the log that touched the row (0 for a row the log never
-   * made). For a snapshot: its position.
-   */
-  position: number;
-  /** What the table or the snapshot holds (null: nothing). */
-  stored: unknown;
-  fold: unknown;
-}
 
 export interface VerifyTarget {
   projection: AnyProjection;

@@ -1,0 +1,44 @@
+import type { SessionEvent } from '../events/schemas.js';
+import type { EventStore } from '../events/store.js';
+import type { SessionState } from './session.js';
+import { sessionCommands } from './session-commands.js';
+import type { Sessionlog } from './sessionlog.js';
+import type { SessionsView } from './sessions-view.js';
+
+/** The `Sessionlog` of a store, made the same way whatever holds it. */
+export function composeSessionlog(parts: {
+  location: string;
+  store: EventStore<SessionEvent>;
+  sessions: SessionsView;
+  opened: Sessionlog['opened'];
+  close(): Promise<void>;
+}): Sessionlog {
+  const { location, store, sessions, opened, close } = parts;
+  return {
+    location,
+    store,
+    commands: sessionCommands({ store, load: (id) => sessions.current(id) }),
+    opened,
+    async listSessions({ status, asOf } = {}) {
+      if (asOf === undefined) return sessions.list(status);
+      return { sessions: await sessions.asOf(asOf, status), position: asOf };
+    },
+    getSession: (id) => sessions.get(id),
+    sessionsPosition: () => sessions.position(),
+    async activeSessions() {
+      const [pending, inProgress] = await Promise.all([
+        sessions.list('pending'),
+        sessions.list('in_progress'),
+      ]);
+      return oldestFirst([...pending.sessions, ...inProgress.sessions]);
+    },
+    close,
+  };
+}
+
+/** Sessions in the order they started (ties by id): the order they were first watched in. */
+export function oldestFirst(sessions: SessionState[]): SessionState[] {
+  return sessions.sort(
+    (a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id),
+  );
+}

@@ -1,0 +1,68 @@
+import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { Durability, ReadOptions } from '../events/store.js';
+import type { SessionState, SessionStatus } from '../sessions/session.js';
+import type { Sessionlog } from '../sessions/sessionlog.js';
+import type { WatchLeases } from '../watcher/watch-leases.js';
+import type { PgLeaseOptions } from './postgres/watch-leases.js';
+
+/** Where verify writes its report. */
+export interface ReportOutput {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+/** What serving a log needs of its backend. */
+export interface ServeOptions {
+  durability: Durability;
+  /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
+  postgres?: { leases?: PgLeaseOptions; pollMs?: number; applicationName?: string };
+}
+
+/** A log opened to serve it, and what file watching needs to know of where it lives. */
+export interface ServedLog {
+  log: Sessionlog;
+  /**
+   * A log file: its own files, which no watched session may record. Leases: several nodes
+   * serve the log, and one watches each session.
+   */
+  watch: { logFile?: string; leases?: WatchLeases };
+}
+
+/** The log's events, read without creating, migrating or locking anything. */
+export interface LogReader {
+  read(options: ReadOptions): Promise<Envelope<AnyEvent>[]>;
+  head(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What `rebuild` did to one projection. */
+export interface RebuildReport {
+  name: string;
+  events: number;
+  /** SQLite only: the rows and the snapshots written. */
+  rows?: number;
+  snapshots?: number;
+  ms: number;
+}
+
+/**
+ * A log where `--db` says, and every way the server and the commands open it: the one thing
+ * they know of SQLite and PostgreSQL (`open-log.ts` picks it).
+ */
+export interface LogBackend {
+  /** The `--db` value, as messages name it. */
+  readonly location: string;
+  /** Opened to serve (created on first use; one server per SQLite file). */
+  serve(options: ServeOptions): Promise<ServedLog>;
+  /** Opened read-only for `events --db`; a log that is not there is an error. */
+  openReader(command: string): Promise<LogReader>;
+  /** The sessions table folded from the log itself as it was right after `asOf` (default: the head). */
+  sessionsAsOf(
+    asOf: number | undefined,
+    status: SessionStatus | undefined,
+  ): Promise<{ sessions: SessionState[]; position: number }>;
+  /** The projections (or only `projection`) made again from the log. */
+  rebuild(projection: string | undefined): Promise<RebuildReport[]>;
+  /** Checks the log and everything derived from it; returns the exit code (0: all agree). */
+  verify(out: ReportOutput): Promise<number>;
+}

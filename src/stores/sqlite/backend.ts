@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import type { LogBackend } from '../log-backend.js';
+import { openDatabase } from './database.js';
+import { lockLogFile } from './lock.js';
+import { checkLogFile } from './log-mark.js';
+import { openSessionlog } from './open-sqlite.js';
+import { SqliteProjections } from './projections.js';
+import { SqliteEventReader } from './reader.js';
+import { verifySqliteLog } from './verify.js';
+
+/** A log in a SQLite file, or in memory (`:memory:`). */
+export function sqliteBackend(file: string): LogBackend {
+  const inMemory = file === ':memory:';
+  /** Opens the file read-only: it must hold a log already, and nothing in it changes. */
+  const openReadOnly = () => {
+    if (!existsSync(file)) throw new Error(`no log at ${file}`);
+    const db = openDatabase(file, { readonly: true });
+    return { db, reader: new SqliteEventReader(db, sessionEventTypes) };
+  };
+  return {
+    location: file,
+
+    async serve({ durability }) {
+      // One serve per file (its clients would not see another process's commits live).
+      // Another program's database is refused before its lock file is made beside it.
+      if (!inMemory) checkLogFile(file);
+      const lock = inMemory ? undefined : lockLogFile(file);
+      try {
+        const log = openSessionlog({ db: file, durability });
+        const close = log.close;
+        return {
+          log: {
+            ...log,
+            async close() {
+              await close();
+              lock?.release();
+            },
+          },
+          watch: inMemory ? {} : { logFile: file },
+        };
+      } catch (error) {
+        lock?.release();
+        throw error;
+      }
+    },
+
+    async openReader() {
+      const { db, reader } = openReadOnly();
+      return {
+        read: async (options) => reader.read(options),
+        head: async () => reader.head(),
+        close: async () => {
+          db.close();
+        },
+      };
+    },
+
+    async sessionsAsOf(asOf, status) {
+      const { db, reader } = openReadOnly();
+      try {
+        // Folded from the log (from the nearest snapshot), not read from the stored table.
+        const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+        const head = reader.head();
+        const position = asOf ?? head;
+        if (position > head)
+          throw new Error(`--as-of ${position} is beyond the log's head (${head})`);
+        const sessions = projections.asOf(sessionsProjection, position, (table) =>
+          table.list(status === undefined ? {} : { status }),
+        );
+        return { sessions, position };
+      } finally {
+        db.close();
+      }
+    },
+
+    async rebuild(projection) {
+      // A mistyped path must not leave an empty log behind it.
+      if (!inMemory && !existsSync(file)) throw new Error(`no log at ${file}`);
+      // Only an existing log: an empty file is not made one, another program's is not touched.
+      const log = openSessionlog({ db: file, create: false });
+      try {
+        return [projection ?? sessionsProjection.name].map((name) => {
+          const started = performance.now();
+          const { events, rows, snapshots } = log.projections.rebuild(name);
+          return { name, events, rows, snapshots, ms: performance.now() - started };
+        });
+      } finally {
+        await log.close();
+      }
+    },
+
+    verify: (out) => verifySqliteLog(file, out),
+  };
+}
