@@ -4,7 +4,7 @@ import { expect, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { RunningServer } from '../../src/server.js';
 import { type ClientFrame, type Collector, subscribe } from '../../src/testing/subscribe.js';
-import { subscribeSse } from '../../src/testing/subscribe-sse.js';
+import { type SseSubscribeOptions, subscribeSse } from '../../src/testing/subscribe-sse.js';
 import { type Backend, describeEachBackend } from './backends.js';
 
 /** What the suites ask of a subscription, whichever transport carries it. */
@@ -13,14 +13,11 @@ export interface Subscription extends Omit<Collector, 'closed' | 'frames'> {
   readonly closed: Promise<unknown>;
 }
 
-export interface SubscribeOptions {
-  after?: number;
-  logId?: string;
-  streams?: readonly string[];
-  types?: readonly string[];
-  token?: string;
-  origin?: string;
-}
+/** What both transports' clients can ask for (the event stream takes more: sse.test.ts). */
+export type SubscribeOptions = Pick<
+  SseSubscribeOptions,
+  'after' | 'logId' | 'streams' | 'types' | 'token' | 'origin'
+>;
 
 /** A subscription from position 0 whose client has stopped reading. */
 export interface UnreadClient {
