@@ -1,35 +1,37 @@
-import { expect, it, vi } from 'vitest';
-import { WebSocket } from 'ws';
-import { subscribe } from '../src/testing/index.js';
+import { expect, it } from 'vitest';
+import { subscribe, subscribeSse } from '../src/testing/index.js';
 import '../src/testing/vitest.js';
 import { describeEachBackend } from './support/backends.js';
 import { appendMany, useServers } from './support/server.js';
+import { describeEachTransport, transports } from './support/transports.js';
 
 const positions = (events: readonly { position: number }[]) => events.map((e) => e.position);
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describeEachBackend('the WebSocket gateway', (logFile) => {
+// What both transports promise alike, written once. What only one of them does (WebSocket
+// frames and close codes, the event stream's text and Last-Event-ID) is in ws-gateway.test.ts
+// and sse.test.ts.
+describeEachTransport('the gateway', (transport, logFile) => {
   const start = useServers();
 
-  it('replays the whole log from 0 in batches of at most 1000, then goes live', async () => {
+  it('replays the whole log from 0, then goes live', async () => {
     const server = await start({ db: logFile() });
     await appendMany(server, 2500);
-    const client = await subscribe(server.url, { after: 0 });
+    const client = await transport.subscribe(server.url, { after: 0 });
     await client.waitFor(2500);
-    const batches = client.frames.filter((f) => f.type === 'events');
-    expect(batches.every((f) => f.type === 'events' && f.events.length <= 1000)).toBe(true);
     expect(client.frames.find((f) => f.type === 'live')).toEqual({ type: 'live', position: 2500 });
     await server.log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux' });
     await client.waitFor(2501);
     expect(positions(client.events)).toEqual(range(1, 2501));
+    expect(transport.resumePoint(client)).toBe('2501');
     await client.close();
   });
 
   it('replays from the middle exactly what the client missed', async () => {
     const server = await start({ db: logFile() });
     await appendMany(server, 1500);
-    const client = await subscribe(server.url, { after: 1200 });
+    const client = await transport.subscribe(server.url, { after: 1200 });
     await client.waitFor(1500);
     expect(positions(client.events)).toEqual(range(1201, 1500));
     await client.close();
@@ -38,7 +40,7 @@ describeEachBackend('the WebSocket gateway', (logFile) => {
   it('starts at the head by default and sends only new events', async () => {
     const server = await start({ db: logFile() });
     await appendMany(server, 10);
-    const client = await subscribe(server.url);
+    const client = await transport.subscribe(server.url);
     expect(client.frames[0]).toMatchObject({
       type: 'hello',
       head: 10,
@@ -61,47 +63,40 @@ describeEachBackend('the WebSocket gateway', (logFile) => {
       .session.id;
     await appendMany(server, 3000);
     await commands.end(a, { status: 'completed' });
-    const client = await subscribe(server.url, { after: 0, types: ['SessionEnded'], streams: [a] });
+    const client = await transport.subscribe(server.url, {
+      after: 0,
+      types: ['SessionEnded'],
+      streams: [a],
+    });
     await client.waitFor(await server.log.store.head());
     expect(client).toEqualEvents([{ type: 'SessionEnded', stream: a }]);
     await appendMany(server, 50);
-    // The skipped live events move the watermark on, without any event frame.
-    await client.waitFor(await server.log.store.head());
+    // The skipped live events move the watermark, and with it the resume point, without an event.
+    const head = await server.log.store.head();
+    await client.waitFor(head);
     expect(client).toEqualEvents([{ type: 'SessionEnded', stream: a }]);
-    expect(client.frames.some((f) => f.type === 'position')).toBe(true);
+    expect(client.frames).toContainEqual({ type: 'position', position: head });
+    expect(transport.resumePoint(client)).toBe(String(head));
     await client.close();
   });
 
-  it('tells a client holding another log to reset, and one ahead of the head too', async () => {
+  it('tells a client holding another log to reset, and one ahead of the head too, then ends', async () => {
     const server = await start({ db: logFile() });
     await appendMany(server, 5);
     for (const options of [{ logId: 'another-log', after: 2 }, { after: 99 }]) {
-      const client = await subscribe(server.url, options);
-      expect(await client.closed).toMatchObject({ code: 4409 });
+      const client = await transport.subscribe(server.url, options);
+      expect(await client.closed).toEqual(transport.endedBy(4409));
       expect(client.frames.map((f) => f.type)).toEqual(['hello', 'reset']);
       expect(client.frames[1]).toMatchObject({ logId: server.log.store.logId, head: 5 });
     }
-  });
-
-  it('refuses bad parameters with an error frame and 4400', async () => {
-    const server = await start({ db: logFile() });
-    for (const query of ['after=-1', 'after=abc', 'types=NoSuchType']) {
-      const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws?${query}`);
-      const frames: unknown[] = [];
-      socket.on('message', (data) => frames.push(JSON.parse(data.toString())));
-      const [code] = await new Promise<[number]>((resolve) =>
-        socket.on('close', (c) => resolve([c])),
-      );
-      expect(code, query).toBe(4400);
-      expect(frames[0]).toMatchObject({ type: 'error', code: 4400 });
-    }
+    expect(server.hub.stats().connections).toBe(0);
   });
 
   it('sends a heartbeat when nothing else happens', async () => {
     const server = await start({ db: logFile(), gateway: { heartbeatMs: 200 } });
-    const client = await subscribe(server.url);
+    const client = await transport.subscribe(server.url);
     await client.waitFor(() => client.frames.some((f) => f.type === 'heartbeat'), {
-      timeout: 3000,
+      timeout: 5000,
     });
     expect(client.frames.find((f) => f.type === 'heartbeat')).toEqual({
       type: 'heartbeat',
@@ -110,73 +105,67 @@ describeEachBackend('the WebSocket gateway', (logFile) => {
     await client.close();
   });
 
-  it('closes with 1001 when the server shuts down', async () => {
+  it('ends every subscription when the server shuts down (1001)', async () => {
     const server = await start({ db: logFile() });
-    const client = await subscribe(server.url);
+    const clients = await Promise.all([
+      transport.subscribe(server.url),
+      transport.subscribe(server.url),
+    ]);
     await server.close();
-    expect(await client.closed).toMatchObject({ code: 1001 });
+    for (const client of clients) expect(await client.closed).toEqual(transport.endedBy(1001));
   });
 
-  it('ends a connection whose peer stopped answering pings', async () => {
-    const server = await start({ db: logFile(), gateway: { pingMs: 100 } });
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, { autoPong: false });
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-    await new Promise((resolve) => socket.once('open', resolve));
-    expect(server.gateway.stats().connections).toBe(1);
-    expect(await closed).toBe(1006); // terminated, no close handshake
-    await vi.waitFor(() => expect(server.gateway.stats().connections).toBe(0));
-  });
-
-  it('closes a connection whose client sends more than a small message (1009)', async () => {
-    const server = await start({ db: logFile() });
-    const client = await subscribe(server.url);
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
-    await new Promise((resolve) => socket.once('open', resolve));
-    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
-    socket.send('x'.repeat(64 * 1024));
-    expect(await closed).toBe(1009);
-    await appendMany(server, 1);
-    await client.waitFor(1); // the others are unaffected
-    await client.close();
-  });
-
-  it('refuses connections past the limit with 4429', async () => {
+  it('refuses connections past the limit, counting both transports against it (429)', async () => {
     const server = await start({ db: logFile(), gateway: { maxConnections: 2 } });
-    const first = await subscribe(server.url);
-    const second = await subscribe(server.url);
-    await expect(subscribe(server.url)).rejects.toThrow(/4429/);
-    await Promise.all([first.close(), second.close()]);
+    const others = transports.filter((t) => t !== transport);
+    const open = await Promise.all([transport, ...others].map((t) => t.subscribe(server.url)));
+    for (const t of [transport, ...others])
+      await expect(t.subscribe(server.url)).rejects.toThrow(t.refusal(429));
+    await Promise.all(open.map((client) => client.close()));
   });
 });
 
-describeEachBackend('the gateway’s security', (logFile) => {
+describeEachTransport('the gateway’s security', (transport, logFile) => {
   const start = useServers();
 
-  it('refuses a cross-site page’s WebSocket (hijacking) with 4403', async () => {
-    const server = await start({ db: logFile() });
-    await expect(subscribe(server.url, { origin: 'https://evil.example' })).rejects.toThrow(/4403/);
-    const own = await subscribe(server.url, { origin: server.url });
-    await own.close();
+  it('refuses a cross-site page (hijacking, 403), and takes its own origin and allowed ones', async () => {
+    const server = await start({ db: logFile(), allowedOrigins: ['https://ok.example'] });
+    await expect(
+      transport.subscribe(server.url, { origin: 'https://evil.example' }),
+    ).rejects.toThrow(transport.refusal(403));
+    for (const origin of [server.url, 'https://ok.example']) {
+      const client = await transport.subscribe(server.url, { origin });
+      await client.close();
+    }
   });
 
-  it('needs the token when one is set, and refuses a wrong one with 4401', async () => {
+  it('needs the token when one is set, and refuses a wrong one (401)', async () => {
     const server = await start({ db: logFile(), token: 's3cret' });
-    await expect(subscribe(server.url)).rejects.toThrow(/4401/);
-    await expect(subscribe(server.url, { token: 'guess' })).rejects.toThrow(/4401/);
-    const client = await subscribe(server.url, { token: 's3cret' });
+    await expect(transport.subscribe(server.url)).rejects.toThrow(transport.refusal(401));
+    await expect(transport.subscribe(server.url, { token: 'guess' })).rejects.toThrow(
+      transport.refusal(401),
+    );
+    const client = await transport.subscribe(server.url, { token: 's3cret' });
     await client.close();
   });
 
-  it('refuses an upgrade whose Host is not this server (DNS rebinding) before upgrading', async () => {
+  it('refuses a Host that is not this server (DNS rebinding) before subscribing', async () => {
     const server = await start({ db: logFile() });
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, {
-      headers: { host: 'evil.example:80' },
-    });
-    const status = await new Promise<number | undefined>((resolve) => {
-      socket.on('unexpected-response', (_request, response) => resolve(response.statusCode));
-      socket.on('open', () => resolve(undefined));
-      socket.on('error', () => {});
-    });
-    expect(status).toBe(403);
+    expect(await transport.statusForHost(server.url, 'evil.example:80')).toBe(403);
+    expect(server.hub.stats().connections).toBe(0);
+  });
+});
+
+describeEachBackend('both transports', (logFile) => {
+  const start = useServers();
+
+  it('feed event streams and WebSockets the same commits', async () => {
+    const server = await start({ db: logFile() });
+    const socket = await subscribe(server.url, { after: 0 });
+    const stream = await subscribeSse(server.url, { after: 0 });
+    await appendMany(server, 700);
+    await Promise.all([socket.waitFor(700), stream.waitFor(700)]);
+    expect(stream.events).toEqual(socket.events);
+    await Promise.all([socket.close(), stream.close()]);
   });
 });

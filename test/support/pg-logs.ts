@@ -1,4 +1,3 @@
-import { afterEach } from 'vitest';
 import type { SessionEvent } from '../../src/events/schemas.js';
 import { openPostgres, type PgDatabase } from '../../src/stores/postgres/database.js';
 import {
@@ -6,6 +5,7 @@ import {
   type PgSessionlogOptions,
 } from '../../src/stores/postgres/open-postgres.js';
 import { PgEventStore, type PgStoreOptions } from '../../src/stores/postgres/store.js';
+import { useClosables } from './closables.js';
 
 type PgSessionlog = Awaited<ReturnType<typeof openPgSessionlog>>;
 
@@ -21,24 +21,7 @@ export interface PgNode {
  * connection) and closes whatever a test left open, so that a failing test leaks no pool.
  */
 export function usePgNodes() {
-  const open = new Set<{ close(): Promise<void> }>();
-  afterEach(async () => {
-    const left = [...open];
-    open.clear();
-    await Promise.all(left.map((node) => node.close().catch(() => {})));
-  });
-
-  function track<T extends { close(): Promise<void> }>(node: T): T {
-    open.add(node);
-    const close = node.close.bind(node);
-    let closing: Promise<void> | undefined;
-    node.close = () => {
-      open.delete(node);
-      closing ??= close();
-      return closing;
-    };
-    return node;
-  }
+  const track = useClosables();
 
   return {
     /** The whole log (store, sessions table, commands), as `serve` opens it. */
