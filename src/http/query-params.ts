@@ -1,9 +1,6 @@
 import type { Context } from 'hono';
 import { ValidationError } from '../events/errors.js';
-
-/** SPEC: `limit` defaults to 1000 and is at most 10000. */
-export const DEFAULT_LIMIT = 1000;
-export const MAX_LIMIT = 10_000;
+import { EVENT_PAGE } from '../protocol/pages.js';
 
 /** An integer query parameter in [min, max], or undefined when absent; otherwise 400. */
 export function integerParam(
@@ -24,7 +21,7 @@ export function integerParam(
 export function pageParams(c: Context): { after: number; limit: number } {
   return {
     after: integerParam(c, 'after', { min: 0, max: Number.MAX_SAFE_INTEGER }) ?? 0,
-    limit: integerParam(c, 'limit', { min: 1, max: MAX_LIMIT }) ?? DEFAULT_LIMIT,
+    limit: integerParam(c, 'limit', { min: 1, max: EVENT_PAGE.max }) ?? EVENT_PAGE.default,
   };
 }
 

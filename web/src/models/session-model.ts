@@ -1,12 +1,12 @@
 import { computed, createModel, effect, signal } from '@preact/signals';
 import type { Envelope } from '../../../src/events/envelope.js';
+import { EVENT_PAGE } from '../../../src/protocol/pages.js';
 import type { Api } from '../api/client.js';
 import { ApiError, plainMessage } from '../api/problem.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 
 /** The timeline keeps this many events, the newest. */
 export const TIMELINE_LIMIT = 500;
-const PAGE = 1000;
 
 export interface SessionDeps {
   api: Api;
@@ -67,10 +67,10 @@ export const SessionModel = createModel(({ api, engine, id, deleted }: SessionDe
     void (async () => {
       try {
         for (let after = 0; ; ) {
-          const page = await api.sessionEvents(id, after, PAGE);
+          const page = await api.sessionEvents(id, after, EVENT_PAGE.default);
           if (cancelled) return;
           merge(page.events);
-          if (page.events.length < PAGE) break;
+          if (page.events.length < EVENT_PAGE.default) break;
           after = page.next;
         }
       } catch (error) {
