@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { frontierPlan, TreeFrontier } from '../src/checkpoints/merkle-frontier.js';
 import { EMPTY_ROOT, eventLeafHash, leafHash } from '../src/checkpoints/merkle-hash.js';
 import { MemoryTree } from '../src/checkpoints/merkle-memory.js';
-import { nodeId, type StoredNode } from '../src/checkpoints/merkle-nodes.js';
+import { nodeId, rangeNodes, type StoredNode } from '../src/checkpoints/merkle-nodes.js';
 import { consistencyPlan, inclusionPlan, rootPlan } from '../src/checkpoints/merkle-plans.js';
 import {
   ProofError,
@@ -308,6 +308,20 @@ describe('the Merkle tree at sizes beyond 32 bits', () => {
       { level: 33, index: 2 ** 8 },
       { level: 1, index: (2 ** 41 + 2 ** 33) / 2 },
       { level: 0, index: 2 ** 41 + 2 ** 33 + 2 },
+    ]);
+  });
+});
+
+describe('the stored nodes of a range of leaves', () => {
+  it('are complete subtrees aligned on their own size, so that a store holds each', () => {
+    expect(rangeNodes({ start: 4, end: 7 })).toEqual([
+      { level: 1, index: 2 },
+      { level: 0, index: 6 },
+    ]);
+    // Not aligned: [1, 4) is leaf 1 then the pair (2, 3), never a "pair" (1, 2).
+    expect(rangeNodes({ start: 1, end: 4 })).toEqual([
+      { level: 0, index: 1 },
+      { level: 1, index: 1 },
     ]);
   });
 });
