@@ -7,8 +7,8 @@ import {
   parseCheckpoint,
   signCheckpoint,
 } from '../src/checkpoints/checkpoint.js';
-import { MemoryTree } from '../src/checkpoints/merkle-memory.js';
 import { eventLeafHash } from '../src/checkpoints/merkle-hash.js';
+import { MemoryTree } from '../src/checkpoints/merkle-memory.js';
 import { NoteError, type NoteFailure } from '../src/checkpoints/note-error.js';
 import { ed25519Signer, openNote, signNote } from '../src/checkpoints/signed-note.js';
 import { formatVerifierKey, parseVerifierKey } from '../src/checkpoints/verifier-key.js';

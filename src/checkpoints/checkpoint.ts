@@ -1,6 +1,6 @@
 import { decodeBase64 } from './base64.js';
 import { NoteError } from './note-error.js';
-import { openNote, type NoteSigner, signNote } from './signed-note.js';
+import { type NoteSigner, openNote, signNote } from './signed-note.js';
 import type { VerifierKey } from './verifier-key.js';
 
 /**

@@ -1,5 +1,5 @@
 import { nodeHash } from './merkle-hash.js';
-import { foldRange, type StoredNode, rangeNodes } from './merkle-nodes.js';
+import { foldRange, rangeNodes, type StoredNode } from './merkle-nodes.js';
 import type { TreePlan } from './merkle-plans.js';
 
 /**
