@@ -8,6 +8,8 @@ import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/listen.js';
+import { logTail } from './http/streams/log-tail.js';
+import type { LiveOptions } from './http/streams/read-stream.js';
 import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
@@ -36,6 +38,8 @@ export interface ServerOptions {
   watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
   /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
   postgres?: ServeOptions['postgres'];
+  /** Tuning for tests: how long Durable Streams long-polls and SSE responses last. */
+  streams?: Partial<Omit<LiveOptions, 'cacheScope'>>;
   /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -91,6 +95,8 @@ export async function runServer(options: ServerOptions) {
         budget.subscriptions,
       ),
     });
+    // Wakes the Durable Streams' live reads on each commit; ended first at shutdown.
+    const tail = await logTail(log.store);
     const app = createApp({
       log,
       policy,
@@ -98,6 +104,7 @@ export async function runServer(options: ServerOptions) {
       createRate,
       dashboard: staticDashboard(options.dashboardDir),
       eventStream: { hub, limits },
+      streams: { tail, ...(options.streams === undefined ? {} : { live: options.streams }) },
     });
     const gateway = createGateway({
       store: log.store,
@@ -133,6 +140,7 @@ export async function runServer(options: ServerOptions) {
       /** File watching: `ready(sessionId)` says when a session's directory is watched. */
       watching: watched,
       async close() {
+        tail.close();
         await http.close();
         await watched.close();
         await opened.close();

@@ -17,6 +17,9 @@ import { rateLimiter } from './rate-limit.js';
 import { requestId } from './request-id.js';
 import type { SecurityPolicy } from './security.js';
 import { sessionsRoutes } from './sessions-routes.js';
+import type { LiveOptions } from './streams/read-stream.js';
+import { streamsRoutes } from './streams/streams-routes.js';
+import type { TailSignal } from './streams/tail-signal.js';
 
 export interface AppDeps {
   log: Sessionlog;
@@ -34,6 +37,8 @@ export interface AppDeps {
   dashboard?: (c: Context) => Response | Promise<Response>;
   /** Serves `GET /api/events/stream` from the hub that feeds the WebSocket gateway too. */
   eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
+  /** Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`. */
+  streams?: { tail: TailSignal; live?: Partial<LiveOptions> };
 }
 
 /**
@@ -48,6 +53,7 @@ export function createApp({
   clientKey = remoteClient,
   dashboard = placeholderPage,
   eventStream,
+  streams,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
@@ -76,6 +82,13 @@ export function createApp({
     );
   }
   app.route('/api/events', eventsRoutes(log));
+  if (streams !== undefined) {
+    const cacheScope = policy.token === undefined ? 'public' : 'private';
+    app.route(
+      '/streams',
+      streamsRoutes({ store: log.store, ...streams, live: { cacheScope, ...streams.live } }),
+    );
+  }
   app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(onError);
   return app;

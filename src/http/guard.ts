@@ -10,6 +10,7 @@ import {
 } from './security.js';
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const STREAMS_PATH = '/streams';
 
 /**
  * SPEC "Security defaults", in front of every route: the Host check on every request, the
@@ -29,14 +30,16 @@ export function guard(policy: SecurityPolicy): MiddlewareHandler {
     }
     // c.req.path is the path the router matches, so no spelling of /api slips past this.
     const eventStream = c.req.method === 'GET' && c.req.path === EVENT_STREAM_PATH;
+    // Durable Streams are the log too: read like the event stream, guarded like the API.
+    const streams = c.req.path === STREAMS_PATH || c.req.path.startsWith(`${STREAMS_PATH}/`);
     if (
-      (STATE_CHANGING.has(c.req.method) || eventStream) &&
+      (STATE_CHANGING.has(c.req.method) || eventStream || streams) &&
       !originAllowed(c.req.header('origin'), host, policy)
     ) {
       throw refuse(
         403,
         'origin-not-allowed',
-        eventStream
+        eventStream || streams
           ? 'a page from this Origin may not read the event stream'
           : 'a request from this Origin may not change anything',
       );
@@ -45,7 +48,7 @@ export function guard(policy: SecurityPolicy): MiddlewareHandler {
     const presented =
       bearerToken(c.req.header('authorization')) ??
       (eventStream ? c.req.query('token') : undefined);
-    if (api && !tokenMatches(presented, policy)) {
+    if ((api || streams) && !tokenMatches(presented, policy)) {
       throw new ProblemException(
         problem(
           401,
