@@ -34,7 +34,7 @@ export function sseDataEvent(contentType: string, messages: readonly StreamMessa
       : messages.map((message) => text(message.body)).join('')
     : Buffer.concat(messages.map((message) => bytes(message.body))).toString('base64');
   const lines = payload.split(/\r\n|\r|\n/);
-  return `event: data\n${lines.map((line) => `data: ${line}\n`).join('')}\n`;
+  return `event: data\n${lines.map(dataField).join('')}\n`;
 }
 
 export interface Control {
@@ -44,7 +44,15 @@ export interface Control {
 }
 
 export function sseControlEvent(control: Control): string {
-  return `event: control\ndata: ${JSON.stringify(control)}\n\n`;
+  return `event: control\n${dataField(JSON.stringify(control))}\n`;
+}
+
+/**
+ * `data:` then the line, as the reference server writes it; a reader drops one space after
+ * the colon, so a line that starts with one gets another in front.
+ */
+function dataField(line: string): string {
+  return line.startsWith(' ') ? `data: ${line}\n` : `data:${line}\n`;
 }
 
 function text(body: string | Uint8Array): string {

@@ -5,6 +5,7 @@ import { problem } from '../problem.js';
 import { logEventsSource, sessionEventsSource } from './log-sources.js';
 import { DEFAULT_LIVE, headStream, type LiveOptions, readStream } from './read-stream.js';
 import { sessionsTableSource } from './sessions-changes.js';
+import { streamHeaders } from './stream-headers.js';
 import type { StreamSource } from './stream-source.js';
 import type { TailSignal } from './tail-signal.js';
 
@@ -30,12 +31,7 @@ export const STREAM_ROUTES = {
 export function streamsRoutes({ store, tail, live }: StreamsOptions): Hono {
   const options: LiveOptions = { ...DEFAULT_LIVE, ...live };
   const app = new Hono();
-  // Durable Streams §12.7, on every answer, errors included.
-  app.use(async (c, next) => {
-    await next();
-    c.res.headers.set('x-content-type-options', 'nosniff');
-    c.res.headers.set('cross-origin-resource-policy', 'same-origin');
-  });
+  app.use(streamHeaders());
   const serve =
     (resolve: (c: Context) => Promise<StreamSource | undefined>) => async (c: Context) => {
       if (c.req.param('logId') !== store.logId) {
