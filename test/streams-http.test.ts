@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { useLogFile } from './support/temp-dir.js';
 import { appendMany, useServers } from './support/server.js';
 import { streamsBase } from './support/streams.js';
+import { useLogFile } from './support/temp-dir.js';
 
 // The read side's HTTP answers, as a CDN and a client see them (Durable Streams §5, §8, §10).
 describe('Durable Streams over HTTP', () => {

@@ -1,6 +1,6 @@
 import { createStateSchema } from '@durable-streams/state';
 import { createStreamDB } from '@durable-streams/state/db';
-import { expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { describeEachBackend } from './support/backends.js';
 import { useServers } from './support/server.js';
