@@ -48,17 +48,41 @@ export class PgEventReader {
 
   /** The rows exactly as stored. */
   async rows(options: ReadOptions = {}): Promise<EventRow[]> {
-    const { after = 0, upTo, limit, streams, types } = options;
+    const { after = 0, before, upTo, limit, streams, types } = options;
     const params: unknown[] = [after];
     const where = ['position > $1'];
     if (upTo !== undefined) where.push(`position <= $${params.push(upTo)}`);
-    if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
-    if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
     const limited = limit === undefined ? '' : ` LIMIT $${params.push(limit)}`;
-    const { rows } = await this.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
-      params,
-    );
+    if (before === undefined) {
+      if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
+      if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
+      const { rows } = await this.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
+        params,
+      );
+      return rows;
+    }
+    // Newest first: one index range per stream (or per type), read backwards from `before`,
+    // at most a page each, then merged. `stream = ANY(…) ORDER BY position DESC` would read
+    // every event of those streams below `before` and sort them.
+    where.push(`position < $${params.push(before)}`);
+    const [column, values] =
+      streams !== undefined ? ['stream', streams] : types !== undefined ? ['type', types] : [];
+    if (streams !== undefined && types !== undefined) {
+      where.push(`type = ANY($${params.push(types)}::text[])`);
+    }
+    const page = (extra?: string) =>
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')}
+      ORDER BY position DESC${limited}`;
+    let sql = page();
+    if (column !== undefined && values !== undefined) {
+      const parts = values.map((value) => `(${page(`${column} = $${params.push(value)}`)})`);
+      sql =
+        parts.length === 1
+          ? page(`${column} = $${params.length}`)
+          : `SELECT * FROM (${parts.join(' UNION ALL ')}) page ORDER BY position DESC${limited}`;
+    }
+    const { rows } = await this.query<EventRow>(sql, params);
     return rows;
   }
 
@@ -102,7 +126,7 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-function unavailableIfConnection(error: unknown): unknown {
+export function unavailableIfConnection(error: unknown): unknown {
   if (!isConnectionError(error)) return error;
   return new StoreUnavailableError(`the log could not be read: ${String(error)}`, {
     cause: error,
