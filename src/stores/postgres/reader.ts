@@ -65,22 +65,34 @@ export class PgEventReader {
     // Newest first: one index range per stream (or per type), read backwards from `before`,
     // at most a page each, then merged. `stream = ANY(…) ORDER BY position DESC` would read
     // every event of those streams below `before` and sort them.
-    where.push(`position < $${params.push(before)}`);
+    const below = `$${params.push(before)}`;
+    where.push(`position < ${below}`);
     const [column, values] =
       streams !== undefined ? ['stream', streams] : types !== undefined ? ['type', types] : [];
     if (streams !== undefined && types !== undefined) {
       where.push(`type = ANY($${params.push(types)}::text[])`);
     }
-    const page = (extra?: string) =>
+    const page = (extra = '', order = 'position DESC') =>
       `SELECT ${EVENT_COLUMNS} FROM events WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')}
-      ORDER BY position DESC${limited}`;
+      ORDER BY ${order}${limited}`;
     let sql = page();
     if (column !== undefined && values !== undefined) {
-      const parts = values.map((value) => `(${page(`${column} = $${params.push(value)}`)})`);
+      // `column = v AND position < P` would let the planner walk the primary key back from P
+      // when its statistics call v common, reading every other event in between (a large
+      // stream whose events lie far below P). Written as a range of (column, position) with
+      // the column in the order, only the index on (column, position) gives the order.
+      const pages = values.map((value) => {
+        const v = `$${params.push(value)}`;
+        return page(
+          `${column} >= ${v} AND (${column}, position) < (${v}, ${below})`,
+          `${column} DESC, position DESC`,
+        );
+      });
       sql =
-        parts.length === 1
-          ? page(`${column} = $${params.length}`)
-          : `SELECT * FROM (${parts.join(' UNION ALL ')}) page ORDER BY position DESC${limited}`;
+        pages.length === 1
+          ? (pages[0] as string)
+          : `SELECT * FROM (${pages.map((one) => `(${one})`).join(' UNION ALL ')}) page
+            ORDER BY position DESC${limited}`;
     }
     const { rows } = await this.query<EventRow>(sql, params);
     return rows;
