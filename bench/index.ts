@@ -19,6 +19,8 @@
  *      latency on 100 WebSocket clients, across two nodes of one PostgreSQL log (POST to A,
  *      clients on B) as on one node. Skipped, saying why, when PostgreSQL is unreachable
  *      (SESSIONLOG_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test).
+ *   8. Server memory while GET /api/sessions reads a 100,000-session table ten times: streamed
+ *      beside the table built in memory as before (sessions-read-suite.ts).
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -44,6 +46,7 @@ import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport } from './report.js';
+import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
 import { watcherSuite } from './watcher-suite.js';
 
@@ -69,6 +72,7 @@ await withTempDir(async (dir) => {
     ...(await idleMemorySuite(dir, config)),
     ...(await watcherSuite(dir, config)),
     ...(await pgSuite(dir, config)),
+    ...(await sessionsReadSuite(dir, config)),
   ];
   // Built once for both: the rebuild and the replay only read it.
   const log = await buildBigLog(dir, config);

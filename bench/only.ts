@@ -1,5 +1,5 @@
 /**
- * `tsx bench/only.ts http fanout pg replay …`: some suites of `npm run bench`, by name, for working
+ * `tsx bench/only.ts http fanout pg replay sessions-read …`: some suites of `npm run bench`, by name, for working
  * on one figure without waiting for all of them.
  */
 import { appendSuite } from './append-suite.js';
@@ -13,6 +13,7 @@ import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport, type ReportLine } from './report.js';
+import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
 import { watcherSuite } from './watcher-suite.js';
 
@@ -26,6 +27,7 @@ await withTempDir(async (dir) => {
   if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
+  if (wanted.has('sessions-read')) lines.push(...(await sessionsReadSuite(dir, config)));
   if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));

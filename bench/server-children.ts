@@ -43,6 +43,11 @@ export function startSessionlogChild(options: SessionlogChildOptions): Promise<S
   );
 }
 
+/** `GET /api/sessions` as it was before streaming: the whole table built in memory. */
+export function startBufferedTableChild(db: string): Promise<ServerChild> {
+  return ready(startChild('./buffered-table-child.ts', { args: [db], nodeArgs: ['--expose-gc'] }));
+}
+
 export function startBareHonoChild(): Promise<ServerChild> {
   return ready(startChild('./bare-hono-child.ts'));
 }

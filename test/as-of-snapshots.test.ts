@@ -129,4 +129,71 @@ describe('the sessions projection in memory (what asOf reads)', () => {
     );
     db.close();
   });
+
+  it('answers every page exactly as its table does: order, cursor, status, search', async () => {
+    const db = openDatabase(logFile());
+    createTable(db, sessionsProjection, 'sessions');
+    const table = bindTable(db, sessionsProjection, 'sessions');
+    const statuses = ['pending', 'in_progress', 'completed', 'failed'] as const;
+    // Few characters, so that ties, matches and case differences are frequent.
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'A', 'é', 'É', '%', '_', '😀'),
+      maxLength: 3,
+    });
+    const row = fc.record({
+      id: text,
+      name: fc.option(text),
+      cwd: text.map((t) => `/${t}`),
+      status: fc.constantFrom(...statuses),
+      lastActivityAt: fc.constantFrom('2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'),
+      deleted: fc.boolean(),
+    });
+    const query = fc.record({
+      limit: fc.integer({ min: 1, max: 5 }),
+      after: fc.option(
+        fc.tuple(fc.constantFrom('2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z'), text),
+      ),
+      filter: fc.option(fc.subarray([...statuses], { minLength: 1 })),
+      search: fc.option(text.filter((t) => t !== '')),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(row, { selector: (r) => r.id, maxLength: 20 }),
+        query,
+        (rows, q) => {
+          db.exec('DELETE FROM sessions');
+          const memory = new Map<string, SessionState>();
+          for (const { id, name, cwd, status, lastActivityAt, deleted } of rows) {
+            const state: SessionState = {
+              id,
+              name,
+              cwd,
+              hostname: 'h',
+              platform: 'linux',
+              user: null,
+              status,
+              summary: null,
+              startedAt: lastActivityAt,
+              endedAt: null,
+              lastActivityAt,
+              fileChanges: 0,
+              version: 1,
+              deletedAt: deleted ? lastActivityAt : null,
+            };
+            table.put(state);
+            memory.set(id, state);
+          }
+          const page = {
+            limit: q.limit,
+            ...(q.after === null ? {} : { after: q.after }),
+            ...(q.filter === null ? {} : { filter: q.filter }),
+            ...(q.search === null ? {} : { search: q.search }),
+          };
+          expect(inMemoryTable(sessionsProjection, memory).page(page)).toEqual(table.page(page));
+        },
+      ),
+      { numRuns: 150 },
+    );
+    db.close();
+  });
 });

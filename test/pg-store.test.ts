@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AnyEvent, Envelope } from '../src/events/envelope.js';
-import { openPostgres } from '../src/stores/postgres/database.js';
+import { openPostgres, PG_SCHEMA_VERSION } from '../src/stores/postgres/database.js';
 import { PgEventStore } from '../src/stores/postgres/store.js';
 import { fileChanged, started } from './support/events.js';
 import { schemaOf, usePgNodes } from './support/pg-logs.js';
@@ -105,6 +105,36 @@ describe.skipIf(pgUnavailable !== undefined)(title('the PostgreSQL log'), () => 
     }
   });
 
+  it('upgrades a log of schema version 1: the indexes newest-first pages read by, its logId kept', async () => {
+    const url = pgSchemas();
+    const made = await openPostgres(url);
+    const { rows: ids } = await made.pool.query("SELECT value FROM meta WHERE key = 'logId'");
+    await made.pool.end();
+    const db = await admin();
+    const schema = schemaOf(url);
+    await db.query(`UPDATE ${schema}.meta SET value = '1' WHERE key = 'schemaVersion'`);
+    await db.query(
+      `DROP INDEX ${schema}.events_by_stream, ${schema}.events_by_type, ${schema}.sessions_by_activity`,
+    );
+    const reopened = await openPostgres(url);
+    await reopened.pool.end();
+    const { rows: meta } = await db.query(`SELECT key, value FROM ${schema}.meta ORDER BY key`);
+    expect(meta).toEqual([
+      { key: 'logId', value: ids[0]?.value },
+      { key: 'schemaVersion', value: String(PG_SCHEMA_VERSION) },
+    ]);
+    const { rows: indexes } = await db.query(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname IN
+         ('events_by_stream', 'events_by_type', 'sessions_by_activity') ORDER BY indexname`,
+      [schema],
+    );
+    expect(indexes.map((row) => row.indexname)).toEqual([
+      'events_by_stream',
+      'events_by_type',
+      'sessions_by_activity',
+    ]);
+  });
+
   it('opens a log made by a newer sessionlog with a clear refusal, and changes nothing in it', async () => {
     const url = pgSchemas();
     const made = await openPostgres(url);
@@ -114,7 +144,7 @@ describe.skipIf(pgUnavailable !== undefined)(title('the PostgreSQL log'), () => 
     await db.query(`UPDATE ${schema}.meta SET value = '99' WHERE key = 'schemaVersion'`);
     await db.query(`DROP TRIGGER events_no_truncate ON ${schema}.events`);
     await expect(openPostgres(url)).rejects.toThrow(
-      'this log has schema version 99; this sessionlog understands up to 1: upgrade sessionlog',
+      `this log has schema version 99; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
     );
     // Nothing was made again: the DDL of this version never ran on the newer log.
     const { rows } = await db.query(

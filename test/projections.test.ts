@@ -27,6 +27,35 @@ async function writeHistory(log: Sessionlog): Promise<string[]> {
   return [a, b, c];
 }
 
+describe('the indexes of a log made by an older sessionlog', () => {
+  const logFile = useLogFile();
+
+  it('are added at open, without a rebuild', async () => {
+    const log = openSessionlog({ db: logFile(), durability: 'normal' });
+    await writeHistory(log);
+    await log.close();
+    const old = new Database(logFile());
+    old.exec(
+      'DROP INDEX sessions_by_activity; DROP INDEX events_by_stream; DROP INDEX events_by_type',
+    );
+    old.close();
+    const reopened = openSessionlog({ db: logFile(), durability: 'normal' });
+    expect(reopened.opened).toEqual({ rebuilt: [], caughtUp: [] });
+    await reopened.close();
+    const db = new Database(logFile(), { readonly: true });
+    const names = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite%' ORDER BY name",
+      )
+      .pluck()
+      .all();
+    db.close();
+    expect(names).toEqual(
+      expect.arrayContaining(['events_by_stream', 'events_by_type', 'sessions_by_activity']),
+    );
+  });
+});
+
 describe('the sessions projection', () => {
   const logFile = useLogFile();
 

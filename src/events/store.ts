@@ -77,6 +77,11 @@ export interface ReadOptions {
   after?: number;
   /** Events with a position at most this (default: the head). */
   upTo?: number;
+  /**
+   * Events with a position strictly less than this, newest first (the page just below a
+   * position: a timeline opens at its newest event). Without it, oldest first.
+   */
+  before?: number;
   limit?: number;
   streams?: readonly string[];
   types?: readonly string[];

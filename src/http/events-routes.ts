@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { acceptsNdjson, ndjsonEvents } from './ndjson.js';
-import { listParam, pageParams } from './query-params.js';
+import { newestFirstPage } from './newest-first.js';
+import { beforeParam, invalid, listParam, pageParams } from './query-params.js';
 
 /**
  * `GET /api/events`: the whole log by position, for auditors and exports. A page as JSON, or
@@ -18,9 +19,17 @@ export function eventsRoutes(log: Sessionlog): Hono {
     const streams = listParam(c, 'streams');
     // Read first, so that `head` and the events agree even if appends land meanwhile.
     const head = await log.store.head();
+    const before = beforeParam(c, head);
     const filter = { after, upTo: head, types, streams };
     c.header('Vary', 'Accept');
-    if (acceptsNdjson(c.req.header('accept'))) {
+    const ndjson = acceptsNdjson(c.req.header('accept'));
+    if (before !== undefined) {
+      // The export is the log in order; a page below a position is for a person reading back.
+      if (ndjson) throw invalid('before', 'NDJSON is the log oldest first: use after, not before');
+      const read = await log.store.read({ before, types, streams, limit: limit + 1 });
+      return c.json({ ...newestFirstPage(read, limit), head });
+    }
+    if (ndjson) {
       return c.body(ndjsonEvents(log.store, filter), 200, {
         'content-type': 'application/x-ndjson',
       });

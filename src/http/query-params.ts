@@ -26,6 +26,18 @@ export function pageParams(c: Context): { after: number; limit: number } {
 }
 
 /**
+ * `before` (1 ≤ P ≤ head + 1: the page just below it, newest first), or undefined when
+ * absent. With `after` too it is a 400: a page runs one way.
+ */
+export function beforeParam(c: Context, head: number): number | undefined {
+  const before = integerParam(c, 'before', { min: 1, max: head + 1 });
+  if (before !== undefined && c.req.query('after') !== undefined) {
+    throw invalid('before', 'a page is read either after a position or before it, not both');
+  }
+  return before;
+}
+
+/**
  * A comma-separated list (`types=A,B`), or undefined for "no filter" when absent or empty.
  * With `allowed`, a name outside it is a 400: a misspelt type would otherwise match nothing
  * and look like an empty log.
@@ -61,6 +73,6 @@ export function enumParam<T extends string>(
   return raw as T;
 }
 
-function invalid(path: string, message: string): ValidationError {
+export function invalid(path: string, message: string): ValidationError {
   return new ValidationError(`invalid query parameter ${path}`, [{ path, message }]);
 }

@@ -1,15 +1,23 @@
 import { hostname } from 'node:os';
 import { type Context, Hono } from 'hono';
 import { GoneError, NotFoundError } from '../events/errors.js';
+import { sessionsProjection } from '../projections/sessions-projection.js';
+import { SESSIONS_PAGE } from '../protocol/pages.js';
 import { type SessionState, type SessionStatus, toSession } from '../sessions/session.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { commandOptions } from './command-options.js';
 import type { CwdPolicy } from './cwd-policy.js';
 import { jsonBody } from './json-body.js';
+import { newestFirstPage } from './newest-first.js';
 import { ProblemException, problem } from './problem.js';
-import { enumParam, integerParam, pageParams } from './query-params.js';
+import { beforeParam, enumParam, integerParam, invalid, pageParams } from './query-params.js';
 import type { RateLimiter } from './rate-limit.js';
 import { DeleteBody, PatchBody, StartBody } from './session-bodies.js';
+import { decodeCursor, encodeCursor } from './sessions-cursor.js';
+import { streamedTable } from './streamed-table.js';
+
+// The fields a sessions page is ordered by, each a text column: a cursor holds their values.
+const PAGE_ORDER = sessionsProjection.table.page.order as readonly ('lastActivityAt' | 'id')[];
 
 export interface SessionsRoutesDeps {
   log: Sessionlog;
@@ -27,11 +35,27 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
   const thisHost = hostname();
 
   app.get('/', async (c) => {
-    const status = enumParam(c, 'status', STATUSES);
+    const limit = integerParam(c, 'limit', { min: 1, max: SESSIONS_PAGE.max });
+    const status = enumParam(c, 'status', [...STATUSES, ...Object.keys(GROUPS)] as const);
+    if (limit === undefined) {
+      // Without `limit`, the whole table as SPEC's first clients read it; pages need one.
+      for (const name of ['cursor', 'q'])
+        if (c.req.query(name) !== undefined) throw invalid(name, 'is read with limit');
+      if (status !== undefined && !STATUSES.includes(status as SessionStatus))
+        throw invalid('status', `${status} is read with limit`);
+    }
     const head = await log.store.head();
     const asOf = integerParam(c, 'asOf', { min: 0, max: head });
-    const { sessions, position } = await log.listSessions({ status, asOf });
-    return c.json({ sessions: sessions.map(toSession), position });
+    if (limit !== undefined) return c.json(await sessionsPage(c, log, limit, status, asOf));
+    if (asOf !== undefined) {
+      const { sessions, position } = await log.listSessions({
+        status: status as SessionStatus | undefined,
+        asOf,
+      });
+      return c.json({ sessions: sessions.map(toSession), position });
+    }
+    const scan = await log.scanSessions(status as SessionStatus | undefined);
+    return c.body(streamedTable(scan), 200, { 'Content-Type': 'application/json' });
   });
 
   app.post('/', async (c) => {
@@ -91,12 +115,53 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
     if ((await log.getSession(id)).session === undefined)
       throw new NotFoundError('no such session');
     const { after, limit } = pageParams(c);
+    const before = beforeParam(c, await log.store.head());
+    if (before !== undefined) {
+      return c.json(
+        newestFirstPage(await log.store.readStream(id, { before, limit: limit + 1 }), limit),
+      );
+    }
     const events = await log.store.readStream(id, { after, limit });
     // As on /api/events: the last returned position, or `after` for an empty page.
     return c.json({ events, next: events.at(-1)?.position ?? after });
   });
 
   return app;
+}
+
+/** The statuses a `status` group stands for. */
+const GROUPS: Record<string, readonly SessionStatus[]> = {
+  active: ['pending', 'in_progress'],
+  ended: ['completed', 'failed'],
+};
+
+/** `{ sessions, position, next? }`: a page, most recent activity first. */
+async function sessionsPage(
+  c: Context,
+  log: Sessionlog,
+  limit: number,
+  status: string | undefined,
+  asOf: number | undefined,
+) {
+  const raw = c.req.query('cursor');
+  const after = raw === undefined ? undefined : decodeCursor(raw, PAGE_ORDER.length);
+  const q = c.req.query('q');
+  const filter = status === undefined ? undefined : (GROUPS[status] ?? [status as SessionStatus]);
+  const { sessions, position, more } = await log.pageSessions({
+    limit,
+    ...(after === undefined ? {} : { after }),
+    ...(filter === undefined ? {} : { filter }),
+    ...(q === undefined || q === '' ? {} : { search: q }),
+    ...(asOf === undefined ? {} : { asOf }),
+  });
+  const last = sessions.at(-1);
+  const next =
+    more && last !== undefined ? encodeCursor(PAGE_ORDER.map((field) => last[field])) : undefined;
+  return {
+    sessions: sessions.map(toSession),
+    position,
+    ...(next === undefined ? {} : { next }),
+  };
 }
 
 /** `{ session, position }`, with the version as a weak ETag for the next `If-Match`. */

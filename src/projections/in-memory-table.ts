@@ -1,4 +1,4 @@
-import type { AnyProjection, TableOf } from './projection.js';
+import { type AnyProjection, foldCase, type TableOf } from './projection.js';
 
 /**
  * The projection's table over rows held in memory, answering exactly as the stores' tables do,
@@ -32,6 +32,42 @@ export function inMemoryTable<P extends AnyProjection>(
             row[omitted] === null && (value === undefined || row[filter as string] === value),
         )
         .sort(byOrder);
+    },
+    page: (query: {
+      limit: number;
+      after?: readonly unknown[];
+      filter?: readonly unknown[];
+      search?: string;
+    }) => {
+      const { order: pageOrder, search: searched } = projection.table.page;
+      // Every field descending: a row comes after another when its values compare lower.
+      const byPage = (a: Row, b: Row) => {
+        for (const field of pageOrder as string[]) {
+          const c = compareValues(b[field], a[field]);
+          if (c !== 0) return c;
+        }
+        return 0;
+      };
+      const after = query.after;
+      const cursor =
+        after === undefined
+          ? undefined
+          : Object.fromEntries((pageOrder as string[]).map((field, i) => [field, after[i]]));
+      const needle = query.search === undefined ? undefined : foldCase(query.search);
+      return ([...rows.values()] as Row[])
+        .filter(
+          (row) =>
+            row[omitted] === null &&
+            (query.filter === undefined || query.filter.includes(row[filter as string])) &&
+            (needle === undefined ||
+              (searched as string[]).some((field) => {
+                const value = row[field];
+                return typeof value === 'string' && foldCase(value).includes(needle);
+              })) &&
+            (cursor === undefined || byPage(cursor, row) < 0),
+        )
+        .sort(byPage)
+        .slice(0, query.limit);
     },
   };
   return table as unknown as TableOf<P>;

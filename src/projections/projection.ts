@@ -37,6 +37,38 @@ export interface TableShape<Row, Filter extends keyof Row & string = never> {
     filter: Filter;
     order: readonly { field: keyof Row & string; descending?: boolean }[];
   };
+  /**
+   * What `page` answers: the rows `list` keeps, in `order`, every field descending (the last
+   * is the key, so the values of a page's last row in it say where the next page starts);
+   * optionally only those whose `filter` field is one of some values, or one of whose `search`
+   * fields contains a text, ASCII letters compared without case. The index `index` serves it.
+   */
+  page: {
+    index: string;
+    order: readonly (keyof Row & string)[];
+    search: readonly (keyof Row & string)[];
+  };
+}
+
+/** One page of a table (see TableShape's `page`). */
+export interface PageQuery<Row, Filter extends keyof Row & string = never> {
+  /** At most this many rows. */
+  limit: number;
+  /** The `order` values of the previous page's last row: the rows after it. */
+  after?: readonly (string | number)[];
+  /** Only the rows whose filter field is one of these. */
+  filter?: readonly Row[Filter][];
+  /** Only the rows one of whose `search` fields contains this (see `foldCase`). */
+  search?: string;
+}
+
+/**
+ * The case folding `page`'s search uses in every store: A–Z to a–z, nothing else (SQLite's
+ * `lower()` without ICU, PostgreSQL's under the "C" collation). So `É` matches only `É`, and
+ * the stores and the in-memory table answer the same whatever the database's locale.
+ */
+export function foldCase(text: string): string {
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** The rows `list` answers, narrowed to those whose filter field has the value given. */
@@ -46,6 +78,7 @@ export type ListFilter<Row, Filter extends keyof Row & string> = { [K in Filter]
 export interface ListedTable<Row, Filter extends keyof Row & string = never>
   extends ProjectionTable<Row> {
   list(filter?: ListFilter<Row, Filter>): Row[];
+  page(query: PageQuery<Row, Filter>): Row[];
 }
 
 /**

@@ -47,5 +47,7 @@ export const sessionsProjection: Projection<SessionState, 'status'> = {
       filter: 'status',
       order: [{ field: 'startedAt', descending: true }, { field: 'id' }],
     },
+    // Most recent activity first: the active sessions and the latest ended ones lead.
+    page: { index: 'by_activity', order: ['lastActivityAt', 'id'], search: ['name', 'cwd'] },
   },
 };

@@ -23,6 +23,16 @@ export function composeSessionlog(parts: {
       if (asOf === undefined) return sessions.list(status);
       return { sessions: await sessions.asOf(asOf, status), position: asOf };
     },
+    async pageSessions({ asOf, ...query }) {
+      // One row more than asked: whether another page follows, without a second read.
+      const wanted = { ...query, limit: query.limit + 1 };
+      const { sessions: rows, position } =
+        asOf === undefined
+          ? await sessions.page(wanted)
+          : { sessions: await sessions.asOfPage(asOf, wanted), position: asOf };
+      return { sessions: rows.slice(0, query.limit), position, more: rows.length > query.limit };
+    },
+    scanSessions: (status) => sessions.scan(status),
     getSession: (id) => sessions.get(id),
     sessionsPosition: () => sessions.position(),
     async activeSessions() {

@@ -1,6 +1,7 @@
 import type { EventStore } from '../events/store.js';
 import type { SessionState, SessionStatus } from './session.js';
 import type { SessionCommands } from './session-commands.js';
+import type { SessionsPageQuery, SessionsScan } from './sessions-view.js';
 
 /**
  * A log with its sessions table and commands, whatever holds it (SQLite, PostgreSQL): what
@@ -22,6 +23,16 @@ export interface Sessionlog {
     status?: SessionStatus;
     asOf?: number;
   }): Promise<{ sessions: SessionState[]; position: number }>;
+  /**
+   * A page of the sessions not deleted, most recent activity first (ties: id, descending),
+   * with the position it reflects, read together; `more` when rows follow it. `asOf`: the
+   * page of the table as it was right after that position.
+   */
+  pageSessions(
+    query: SessionsPageQuery & { asOf?: number },
+  ): Promise<{ sessions: SessionState[]; position: number; more: boolean }>;
+  /** What `listSessions` answers without `asOf`, a chunk at a time (large tables). */
+  scanSessions(status?: SessionStatus): Promise<SessionsScan>;
   /** One session (deleted ones too: they answer 410) and the position it reflects. */
   getSession(id: string): Promise<{ session: SessionState | undefined; position: number }>;
   /** The position the sessions table reflects. */

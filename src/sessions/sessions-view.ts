@@ -1,4 +1,18 @@
+import type { PageQuery } from '../projections/projection.js';
 import type { SessionState, SessionStatus } from './session.js';
+
+/** A page of the sessions table: most recent activity first, then id (both descending). */
+export type SessionsPageQuery = PageQuery<SessionState, 'status'>;
+
+/**
+ * The whole table as `list` answers it, read from one snapshot a chunk of rows at a time:
+ * memory holds one chunk whatever the table's size. The snapshot is let go when `chunks`
+ * ends or is returned early (`chunks.return()`).
+ */
+export interface SessionsScan {
+  position: number;
+  chunks: AsyncIterableIterator<SessionState[]>;
+}
 
 /**
  * The sessions table as a store keeps it in step with the log: the port both stores
@@ -9,8 +23,14 @@ export interface SessionsView {
   current(id: string): SessionState | null | Promise<SessionState | null>;
   /** The sessions not deleted, newest first, and the position they reflect, read together. */
   list(status?: SessionStatus): Promise<{ sessions: SessionState[]; position: number }>;
+  /** What `list` answers, without holding it all in memory. */
+  scan(status?: SessionStatus): Promise<SessionsScan>;
+  /** A page and the position it reflects, read together. */
+  page(query: SessionsPageQuery): Promise<{ sessions: SessionState[]; position: number }>;
   /** The same list as it was right after `position`. */
   asOf(position: number, status?: SessionStatus): Promise<SessionState[]>;
+  /** The same page as it was right after `position`. */
+  asOfPage(position: number, query: SessionsPageQuery): Promise<SessionState[]>;
   get(id: string): Promise<{ session: SessionState | undefined; position: number }>;
   /** The position the table reflects. */
   position(): Promise<number>;

@@ -15,7 +15,7 @@ export interface PgDatabase {
   label: string;
 }
 
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 const int8 = 20;
 const parseTypes: pg.CustomTypesConfig = {
@@ -109,6 +109,10 @@ CREATE TABLE IF NOT EXISTS events (
   hash     text NOT NULL,
   UNIQUE (stream, version)
 );
+-- A page of one stream's or one type's events below a position, newest first, reads only the
+-- page (schema version 2).
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream, position);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
 
 CREATE TABLE IF NOT EXISTS log_head (
   one      boolean PRIMARY KEY DEFAULT true CHECK (one),
@@ -168,9 +172,11 @@ async function migrate(pool: pg.Pool, schema: string, label: string): Promise<vo
       return;
     }
     await client.query(SCHEMA(schema));
+    // An older log keeps its logId and is marked with this version (the DDL above is idempotent).
     await client.query(
       `INSERT INTO meta (key, value) VALUES ('schemaVersion', $1), ('logId', $2)
-       ON CONFLICT (key) DO NOTHING`,
+       ON CONFLICT (key) DO UPDATE SET value = CASE WHEN meta.key = 'schemaVersion'
+         THEN excluded.value ELSE meta.value END`,
       [String(PG_SCHEMA_VERSION), randomUUID()],
     );
     await client.query('COMMIT');

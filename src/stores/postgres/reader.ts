@@ -48,17 +48,53 @@ export class PgEventReader {
 
   /** The rows exactly as stored. */
   async rows(options: ReadOptions = {}): Promise<EventRow[]> {
-    const { after = 0, upTo, limit, streams, types } = options;
+    const { after = 0, before, upTo, limit, streams, types } = options;
     const params: unknown[] = [after];
     const where = ['position > $1'];
     if (upTo !== undefined) where.push(`position <= $${params.push(upTo)}`);
-    if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
-    if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
     const limited = limit === undefined ? '' : ` LIMIT $${params.push(limit)}`;
-    const { rows } = await this.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
-      params,
-    );
+    if (before === undefined) {
+      if (streams !== undefined) where.push(`stream = ANY($${params.push(streams)}::text[])`);
+      if (types !== undefined) where.push(`type = ANY($${params.push(types)}::text[])`);
+      const { rows } = await this.query<EventRow>(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position${limited}`,
+        params,
+      );
+      return rows;
+    }
+    // Newest first: one index range per stream (or per type), read backwards from `before`,
+    // at most a page each, then merged. `stream = ANY(…) ORDER BY position DESC` would read
+    // every event of those streams below `before` and sort them.
+    const below = `$${params.push(before)}`;
+    where.push(`position < ${below}`);
+    const [column, values] =
+      streams !== undefined ? ['stream', streams] : types !== undefined ? ['type', types] : [];
+    if (streams !== undefined && types !== undefined) {
+      where.push(`type = ANY($${params.push(types)}::text[])`);
+    }
+    const page = (extra = '', order = 'position DESC') =>
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')}
+      ORDER BY ${order}${limited}`;
+    let sql = page();
+    if (column !== undefined && values !== undefined) {
+      // `column = v AND position < P` would let the planner walk the primary key back from P
+      // when its statistics call v common, reading every other event in between (a large
+      // stream whose events lie far below P). Written as a range of (column, position) with
+      // the column in the order, only the index on (column, position) gives the order.
+      const pages = values.map((value) => {
+        const v = `$${params.push(value)}`;
+        return page(
+          `${column} >= ${v} AND (${column}, position) < (${v}, ${below})`,
+          `${column} DESC, position DESC`,
+        );
+      });
+      sql =
+        pages.length === 1
+          ? (pages[0] as string)
+          : `SELECT * FROM (${pages.map((one) => `(${one})`).join(' UNION ALL ')}) page
+            ORDER BY position DESC${limited}`;
+    }
+    const { rows } = await this.query<EventRow>(sql, params);
     return rows;
   }
 
@@ -102,7 +138,7 @@ export function isConnectionError(error: unknown): boolean {
   );
 }
 
-function unavailableIfConnection(error: unknown): unknown {
+export function unavailableIfConnection(error: unknown): unknown {
   if (!isConnectionError(error)) return error;
   return new StoreUnavailableError(`the log could not be read: ${String(error)}`, {
     cause: error,

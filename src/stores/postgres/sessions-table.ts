@@ -3,11 +3,15 @@ import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { READ_PAGE, type ReadOptions } from '../../events/store.js';
 import { applyAll, evolveRows } from '../../projections/apply-events.js';
 import { inMemoryTable } from '../../projections/in-memory-table.js';
-import type { Column } from '../../projections/projection.js';
+import { type Column, foldCase } from '../../projections/projection.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState, SessionStatus } from '../../sessions/session.js';
-import type { SessionsView } from '../../sessions/sessions-view.js';
-import { type Queryable, queryOrUnavailable } from './reader.js';
+import type {
+  SessionsPageQuery,
+  SessionsScan,
+  SessionsView,
+} from '../../sessions/sessions-view.js';
+import { type Queryable, queryOrUnavailable, unavailableIfConnection } from './reader.js';
 
 const projection = sessionsProjection;
 const columns = projection.table.columns as readonly Column<SessionState>[];
@@ -17,7 +21,13 @@ const [key] = columns;
 const { index, omitted, filter, order } = projection.table.list;
 // The table's order is SQLite's (BINARY: code point order): the key and the columns lists
 // are ordered by are COLLATE "C", which orders UTF-8 bytes the same way.
-const ordered = new Set([key?.field, ...order.map((o) => o.field)]);
+const ordered = new Set<string | undefined>([
+  key?.field,
+  ...order.map((o) => o.field),
+  ...projection.table.page.order,
+]);
+const page = projection.table.page;
+const PAGE_ORDER = page.order.map((field) => quote(columnOf(field)));
 const PG_TYPES = { text: 'text', integer: 'integer' } as const;
 
 const SELECT = columns
@@ -51,6 +61,8 @@ ${columns
 );
 CREATE INDEX IF NOT EXISTS ${projection.name}_${index} ON ${projection.name} (${ORDER})
   WHERE ${quote(columnOf(omitted))} IS NULL;
+CREATE INDEX IF NOT EXISTS ${projection.name}_${page.index} ON ${projection.name}
+  (${PAGE_ORDER.map((c) => `${c} DESC`).join(', ')}) WHERE ${quote(columnOf(omitted))} IS NULL;
 
 CREATE TABLE IF NOT EXISTS ${projection.name}_history (
   id       text COLLATE "C" NOT NULL,
@@ -63,6 +75,37 @@ CREATE TABLE IF NOT EXISTS ${projection.name}_history (
 const LIST = `SELECT ${SELECT} FROM sessions
   WHERE ${quote(columnOf(omitted))} IS NULL AND ($1::text IS NULL OR ${quote(columnOf(filter))} = $1)
   ORDER BY ${ORDER}`;
+
+/**
+ * A page of the table ($1: the limit), with its parameters: the cursor's values, the filter's
+ * values, the folded search text. lower() under "C" folds A–Z only, as foldCase does; strpos,
+ * not LIKE, so that `%` and `_` are plain characters.
+ */
+function pageQuery(query: SessionsPageQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [query.limit];
+  const where = [`${quote(columnOf(omitted))} IS NULL`];
+  const { after, filter: wanted, search } = query;
+  if (after !== undefined) {
+    const values = after.map((value) => `$${params.push(value)}`);
+    where.push(`(${PAGE_ORDER.join(', ')}) < (${values.join(', ')})`);
+  }
+  if (wanted !== undefined) {
+    where.push(`${quote(columnOf(filter))} = ANY($${params.push(wanted)}::text[])`);
+  }
+  if (search !== undefined) {
+    const at = `$${params.push(foldCase(search))}`;
+    const found = page.search.map(
+      (field) => `strpos(lower(${quote(columnOf(field))} COLLATE "C"), ${at}) > 0`,
+    );
+    where.push(`(${found.join(' OR ')})`);
+  }
+  const sql = `SELECT ${SELECT} FROM sessions WHERE ${where.join(' AND ')}
+    ORDER BY ${PAGE_ORDER.map((c) => `${c} DESC`).join(', ')} LIMIT $1`;
+  return { sql, params };
+}
+
+/** Rows per FETCH of a scan: what one scan holds in memory at once. */
+const SCAN_CHUNK = 500;
 
 const UPSERT = `INSERT INTO sessions (${columns.map((c) => quote(c.column)).join(', ')})
   SELECT ${columns.map((c) => quote(c.field)).join(', ')}
@@ -151,6 +194,84 @@ export class PgSessions implements SessionsView {
     );
     const [row] = rows;
     return { sessions: row?.sessions ?? [], position: row?.position ?? 0 };
+  }
+
+  /** The page of the table as it was right after `position`, from the history. */
+  async asOfPage(position: number, query: SessionsPageQuery): Promise<SessionState[]> {
+    const { rows } = await queryOrUnavailable<{ row: SessionState }>(this.#pool, AS_OF, [position]);
+    return inMemoryTable(projection, new Map(rows.map(({ row }) => [row.id, row]))).page(query);
+  }
+
+  /** A page and the position it reflects, read in one statement (one snapshot). */
+  async page(query: SessionsPageQuery): Promise<{ sessions: SessionState[]; position: number }> {
+    const { sql, params } = pageQuery(query);
+    const { rows } = await queryOrUnavailable<{ sessions: SessionState[]; position: number }>(
+      this.#pool,
+      `SELECT coalesce((SELECT json_agg(s) FROM (${sql}) s), '[]') AS sessions,
+        coalesce((SELECT position FROM projection_checkpoints WHERE name = 'sessions'), 0) AS position`,
+      params,
+    );
+    const [row] = rows;
+    return { sessions: row?.sessions ?? [], position: row?.position ?? 0 };
+  }
+
+  /**
+   * What `list` answers, through a cursor in a REPEATABLE READ READ ONLY transaction on a
+   * client of its own: the checkpoint and every chunk come from one snapshot, and the table
+   * is never all in memory.
+   */
+  async scan(status?: SessionStatus): Promise<SessionsScan> {
+    const client = await this.#pool.connect().catch((error: unknown) => {
+      throw unavailableIfConnection(error);
+    });
+    let open = true;
+    const release = async (error?: unknown) => {
+      if (!open) return;
+      open = false;
+      await client.query(error === undefined ? 'COMMIT' : 'ROLLBACK').catch(() => {});
+      client.release(error instanceof Error ? error : undefined);
+    };
+    let position: number;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await queryOrUnavailable<{ position: number }>(
+        client,
+        "SELECT position FROM projection_checkpoints WHERE name = 'sessions'",
+      );
+      position = rows[0]?.position ?? 0;
+      await queryOrUnavailable(client, `DECLARE scan NO SCROLL CURSOR FOR ${LIST}`, [
+        status ?? null,
+      ]);
+    } catch (error) {
+      await release(error);
+      throw error;
+    }
+    const done = { done: true, value: undefined } as const;
+    const chunks: AsyncIterableIterator<SessionState[]> = {
+      [Symbol.asyncIterator]() {
+        return chunks;
+      },
+      async next() {
+        if (!open) return done;
+        try {
+          const { rows } = await queryOrUnavailable<SessionState>(
+            client,
+            `FETCH ${SCAN_CHUNK} FROM scan`,
+          );
+          if (rows.length > 0) return { done: false, value: rows };
+        } catch (error) {
+          await release(error);
+          throw error;
+        }
+        await release();
+        return done;
+      },
+      async return() {
+        await release();
+        return done;
+      },
+    };
+    return { position, chunks };
   }
 
   async get(id: string): Promise<{ session: SessionState | undefined; position: number }> {

@@ -71,6 +71,11 @@ CREATE TABLE IF NOT EXISTS events (
   UNIQUE (stream, version)
 );
 
+-- A page of one stream's or one type's events below a position, newest first, reads only the
+-- page: the rowid (the position) is the last column of every index on the table.
+CREATE INDEX IF NOT EXISTS events_by_stream ON events (stream);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type);
+
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   key            TEXT PRIMARY KEY,
   fingerprint    TEXT NOT NULL,

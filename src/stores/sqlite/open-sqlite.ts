@@ -6,6 +6,7 @@ import type { SessionsView } from '../../sessions/sessions-view.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
+import { scanSqliteTable } from './sessions-scan.js';
 import { SqliteEventStore } from './store.js';
 
 export interface SessionlogOptions {
@@ -53,6 +54,22 @@ export function openSessionlog({
         sessions: sessions.list(status === undefined ? {} : { status }),
         position: checkpoint(),
       }),
+      scan: async (status) => {
+        if (file !== ':memory:') return scanSqliteTable(file, sessionsProjection, status);
+        // No other connection sees an in-memory database; such a log is small.
+        const { sessions: rows, position } = await view.list(status);
+        return {
+          position,
+          chunks: (async function* () {
+            yield rows;
+          })(),
+        };
+      },
+      // The page and the checkpoint in one read transaction: one snapshot.
+      page: async (query) =>
+        db.transaction(() => ({ sessions: sessions.page(query), position: checkpoint() }))(),
+      asOfPage: async (position, query) =>
+        projections.asOf(sessionsProjection, position, (table) => table.page(query)),
       asOf: async (position, status) =>
         projections.asOf(sessionsProjection, position, (table) =>
           table.list(status === undefined ? {} : { status }),

@@ -1,5 +1,11 @@
-import type { AnyProjection, Column, TableOf } from '../../projections/projection.js';
-import type { SqliteDatabase } from './database.js';
+import {
+  type AnyProjection,
+  type Column,
+  foldCase,
+  type PageQuery,
+  type TableOf,
+} from '../../projections/projection.js';
+import type { SqliteDatabase, Statement } from './database.js';
 
 const quote = (name: string) => `"${name}"`;
 
@@ -27,13 +33,79 @@ export function createTable(db: SqliteDatabase, projection: AnyProjection, table
   db.exec(`CREATE TABLE ${table} (\n  ${columns.join(',\n  ')}\n) STRICT`);
 }
 
-/** The index that `list` reads by. */
+/**
+ * The indexes that `list` and `page` read by. IF NOT EXISTS: a table built before `page`
+ * existed gets its index when the log is opened.
+ */
 export function createIndex(db: SqliteDatabase, projection: AnyProjection, table: string): void {
   const { index, omitted, order } = projection.table.list;
   const name = table.replace(/^temp\./, '');
+  const kept = `WHERE ${quote(columnOf(projection, omitted))} IS NULL`;
   db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${index} ON ${name}
     (${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')})
-    WHERE ${quote(columnOf(projection, omitted))} IS NULL`);
+    ${kept}`);
+  const page = projection.table.page;
+  db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${page.index} ON ${name}
+    (${page.order.map((field: string) => `${quote(columnOf(projection, field))} DESC`).join(', ')})
+    ${kept}`);
+}
+
+/** What `list` answers, as SQL: `filtered` adds a `?` for the filter field's value. */
+export function listSql(projection: AnyProjection, table: string, filtered: boolean): string {
+  const { omitted, filter, order } = projection.table.list;
+  const selected = selectList(projection.table.columns as readonly Column<unknown>[]);
+  const where = [`${quote(columnOf(projection, omitted))} IS NULL`];
+  if (filtered && filter !== undefined) where.push(`${quote(columnOf(projection, filter))} = ?`);
+  return `SELECT ${selected} FROM ${table} WHERE ${where.join(' AND ')}
+    ORDER BY ${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')}`;
+}
+
+/**
+ * What `page` answers, as SQL with named parameters: @a0, @a1, … the cursor's values, @f0,
+ * @f1, … the filter's, @search the folded text, @limit.
+ */
+function pageSql(
+  projection: AnyProjection,
+  table: string,
+  query: PageQuery<unknown, never>,
+): string {
+  const { omitted, filter } = projection.table.list;
+  const { order, search } = projection.table.page;
+  const columns = order.map((field: string) => quote(columnOf(projection, field)));
+  const where = [`${quote(columnOf(projection, omitted))} IS NULL`];
+  if (query.after !== undefined) {
+    where.push(
+      `(${columns.join(', ')}) < (${columns.map((_: string, i: number) => `@a${i}`).join(', ')})`,
+    );
+  }
+  if (query.filter !== undefined) {
+    const values = query.filter.map((_, i) => `@f${i}`);
+    where.push(`${quote(columnOf(projection, filter))} IN (${values.join(', ')})`);
+  }
+  if (query.search !== undefined) {
+    // lower() folds A–Z only (no ICU in this build), as foldCase does; instr, not LIKE, so
+    // that `%` and `_` are plain characters.
+    const found = search.map(
+      (field: string) => `instr(lower(${quote(columnOf(projection, field))}), @search) > 0`,
+    );
+    where.push(`(${found.join(' OR ')})`);
+  }
+  return `SELECT ${selectList(projection.table.columns as readonly Column<unknown>[])} FROM ${table}
+    WHERE ${where.join(' AND ')}
+    ORDER BY ${columns.map((c: string) => `${c} DESC`).join(', ')} LIMIT @limit`;
+}
+
+/** The named parameters of `pageSql`. */
+function pageParams(query: PageQuery<unknown, never>): Record<string, unknown> {
+  const params: Record<string, unknown> = { limit: query.limit };
+  query.after?.forEach((value, i) => {
+    params[`a${i}`] = value;
+  });
+  query.filter?.forEach((value, i) => {
+    params[`f${i}`] = value;
+  });
+  if (query.search !== undefined) params.search = foldCase(query.search);
+  return params;
 }
 
 /** The table's rows and the projection's `list` over them. */
@@ -45,7 +117,7 @@ export function bindTable<P extends AnyProjection>(
   const columns = projection.table.columns as readonly Column<unknown>[];
   const [key] = columns;
   if (key === undefined) throw new Error(`the ${projection.name} projection has no columns`);
-  const { omitted, filter, order } = projection.table.list;
+  const { filter } = projection.table.list;
   const selected = selectList(columns);
   const get = db.prepare(`SELECT ${selected} FROM ${table} WHERE ${quote(key.column)} = ?`);
   // An upsert, not INSERT OR REPLACE: replacing deletes and reinserts the row, index entries
@@ -56,13 +128,11 @@ export function bindTable<P extends AnyProjection>(
     ON CONFLICT (${quote(key.column)}) DO UPDATE SET
     ${changing.map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ')}`);
   const rows = db.prepare(`SELECT ${selected} FROM ${table} ORDER BY ${quote(key.column)}`);
-  const listed = `SELECT ${selected} FROM ${table} WHERE ${quote(columnOf(projection, omitted))} IS NULL`;
-  const ordered = `ORDER BY ${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')}`;
-  const listAll = db.prepare(`${listed} ${ordered}`);
+  const listAll = db.prepare(listSql(projection, table, false));
   const listFiltered =
-    filter === undefined
-      ? listAll
-      : db.prepare(`${listed} AND ${quote(columnOf(projection, filter))} = ? ${ordered}`);
+    filter === undefined ? listAll : db.prepare(listSql(projection, table, true));
+  // One statement per shape of query (cursor or not, how many filter values, search or not).
+  const pages = new Map<string, Statement>();
   const bound = {
     get: (id: string) => get.get(id),
     put: (row: unknown) => put.run(row),
@@ -70,6 +140,15 @@ export function bindTable<P extends AnyProjection>(
     list: (wanted: Record<string, unknown> = {}) => {
       const value = filter === undefined ? undefined : wanted[filter];
       return value === undefined ? listAll.all() : listFiltered.all(value);
+    },
+    page: (query: PageQuery<unknown, never>) => {
+      const sql = pageSql(projection, table, query);
+      let statement = pages.get(sql);
+      if (statement === undefined) {
+        statement = db.prepare(sql);
+        pages.set(sql, statement);
+      }
+      return statement.all(pageParams(query));
     },
   };
   return bound as unknown as TableOf<P>;

@@ -81,7 +81,12 @@ export class SqliteProjections implements TransactionHook {
       if (checkpoint === undefined || checkpoint.version !== projection.version) {
         this.rebuild(projection.name);
         rebuilt.push(projection.name);
-      } else if (checkpoint.position < this.#reader.head()) {
+        continue;
+      }
+      // A table built by an older sessionlog lacks the indexes added since (its rows are
+      // the same: no rebuild).
+      createIndex(this.#db, projection, projection.name);
+      if (checkpoint.position < this.#reader.head()) {
         this.#db
           .transaction(() => {
             catchUp(this.#reader, projection, this.table(projection), checkpoint.position);

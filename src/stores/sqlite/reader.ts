@@ -82,18 +82,43 @@ export class SqliteEventReader {
     options: ReadOptions,
     columns = 'position, id, stream, version, type, time, data, meta, hash',
   ): { sql: string; params: Record<string, unknown> } {
-    const { after = 0, upTo, limit, streams, types } = options;
+    const { after = 0, before, upTo, limit, streams, types } = options;
+    const params: Record<string, unknown> = { after };
     const where = ['position > @after'];
     if (upTo !== undefined) where.push('position <= @upTo');
-    if (streams !== undefined) where.push('stream IN (SELECT value FROM json_each(@streams))');
-    if (types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
-    const sql = `SELECT ${columns} FROM events
-      WHERE ${where.join(' AND ')} ORDER BY position${limit === undefined ? '' : ' LIMIT @limit'}`;
-    const params: Record<string, unknown> = { after };
+    if (before !== undefined) where.push('position < @before');
     if (upTo !== undefined) params.upTo = upTo;
+    if (before !== undefined) params.before = before;
     if (limit !== undefined) params.limit = limit;
-    if (streams !== undefined) params.streams = JSON.stringify(streams);
-    if (types !== undefined) params.types = JSON.stringify(types);
+    const limited = limit === undefined ? '' : ' LIMIT @limit';
+    if (before === undefined) {
+      if (streams !== undefined) where.push('stream IN (SELECT value FROM json_each(@streams))');
+      if (types !== undefined) where.push('type IN (SELECT value FROM json_each(@types))');
+      if (streams !== undefined) params.streams = JSON.stringify(streams);
+      if (types !== undefined) params.types = JSON.stringify(types);
+      const sql = `SELECT ${columns} FROM events
+      WHERE ${where.join(' AND ')} ORDER BY position${limited}`;
+      return { sql, params };
+    }
+    // Newest first: one index range per stream (or per type), read backwards from `before`,
+    // at most a page each, then merged. `stream IN (…) ORDER BY position DESC` would read
+    // every event of those streams below `before` and sort them.
+    const [column, values] =
+      streams !== undefined ? ['stream', streams] : types !== undefined ? ['type', types] : [];
+    if (column !== undefined && streams !== undefined && types !== undefined) {
+      where.push('type IN (SELECT value FROM json_each(@types))');
+      params.types = JSON.stringify(types);
+    }
+    const page = (extra: string) =>
+      `SELECT ${columns} FROM events WHERE ${[...where, ...(extra ? [extra] : [])].join(' AND ')}
+      ORDER BY position DESC${limited}`;
+    if (column === undefined || values === undefined) return { sql: page(''), params };
+    const parts = values.map((value, i) => {
+      params[`v${i}`] = value;
+      return `SELECT * FROM (${page(`${column} = @v${i}`)})`;
+    });
+    if (parts.length === 1) return { sql: page(`${column} = @v0`), params };
+    const sql = `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY position DESC${limited}`;
     return { sql, params };
   }
 

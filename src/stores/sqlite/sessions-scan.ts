@@ -1,0 +1,75 @@
+import Database from 'better-sqlite3';
+import type { AnyProjection } from '../../projections/projection.js';
+import type { SessionState } from '../../sessions/session.js';
+import type { SessionsScan } from '../../sessions/sessions-view.js';
+import { listSql } from './projection-table.js';
+
+/** Rows per chunk of a scan: what one scan holds in memory at once. */
+const CHUNK = 500;
+
+/**
+ * The projection's `list` read from a connection of its own, read-only, in one read
+ * transaction: the rows and the checkpoint come from one WAL snapshot. The log's connection
+ * cannot do it: a statement left iterating between chunks keeps it busy, and the group commit
+ * needs it meanwhile.
+ */
+export function scanSqliteTable(
+  file: string,
+  projection: AnyProjection,
+  filterValue: unknown,
+): SessionsScan {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  let rows: IterableIterator<unknown>;
+  let position: number;
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.exec('BEGIN');
+    position =
+      (db.prepare('SELECT position FROM projections WHERE name = ?').pluck().get(projection.name) as
+        | number
+        | undefined) ?? 0;
+    const filtered = filterValue !== undefined;
+    const statement = db.prepare(listSql(projection, projection.name, filtered));
+    rows = filtered ? statement.iterate(filterValue) : statement.iterate();
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  let open = true;
+  const release = () => {
+    if (!open) return;
+    open = false;
+    rows.return?.();
+    db.close();
+  };
+  const done = { done: true, value: undefined } as const;
+  const chunks: AsyncIterableIterator<SessionState[]> = {
+    [Symbol.asyncIterator]() {
+      return chunks;
+    },
+    async next() {
+      if (!open) return done;
+      const chunk: SessionState[] = [];
+      try {
+        while (chunk.length < CHUNK) {
+          const row = rows.next();
+          if (row.done) break;
+          chunk.push(row.value as SessionState);
+        }
+      } catch (error) {
+        release();
+        throw error;
+      }
+      if (chunk.length === 0) {
+        release();
+        return done;
+      }
+      return { done: false, value: chunk };
+    },
+    async return() {
+      release();
+      return done;
+    },
+  };
+  return { position, chunks };
+}
