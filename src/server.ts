@@ -1,4 +1,6 @@
 import { realpath } from 'node:fs/promises';
+import { checkpointOrigin } from './checkpoints/checkpoint.js';
+import { ed25519Signer } from './checkpoints/signed-note.js';
 import { SESSION_EVENT_TYPES } from './events/schemas.js';
 import type { Durability } from './events/store.js';
 import { createApp } from './http/app.js';
@@ -12,6 +14,7 @@ import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
 import { openLog } from './stores/open-log.js';
+import { serveSigningKey } from './stores/signing-key.js';
 import type { WatchOptions } from './watcher/watch-options.js';
 import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
@@ -36,6 +39,11 @@ export interface ServerOptions {
   watch?: Partial<Omit<WatchOptions, 'maxWatchers'>>;
   /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
   postgres?: ServeOptions['postgres'];
+  /**
+   * The checkpoint signing key's file (made 0600 when absent). Default: `<log file>.signing-key`;
+   * for `:memory:` a key made at start; on PostgreSQL none (every node needs the same file).
+   */
+  signingKey?: string;
   /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -70,7 +78,10 @@ export async function runServer(options: ServerOptions) {
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
-    const served = await openLog(db).serve({
+    const backend = openLog(db);
+    // Before the log is opened: a key file that cannot be used stops the server at once.
+    const key = await serveSigningKey(backend, options.signingKey);
+    const served = await backend.serve({
       durability,
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     });
@@ -98,6 +109,11 @@ export async function runServer(options: ServerOptions) {
       createRate,
       dashboard: staticDashboard(options.dashboardDir),
       eventStream: { hub, limits },
+      checkpoints: {
+        logId: log.store.logId,
+        tree: served.tree,
+        signer: key && ed25519Signer(checkpointOrigin(log.store.logId), key),
+      },
     });
     const gateway = createGateway({
       store: log.store,

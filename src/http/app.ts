@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
+import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
 import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   dashboard?: (c: Context) => Response | Promise<Response>;
   /** Serves `GET /api/events/stream` from the hub that feeds the WebSocket gateway too. */
   eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
+  /** Serves `/api/checkpoint…` and `/api/proof/…` from the log's stored tree. */
+  checkpoints?: CheckpointDeps;
 }
 
 /**
@@ -48,6 +51,7 @@ export function createApp({
   clientKey = remoteClient,
   dashboard = placeholderPage,
   eventStream,
+  checkpoints,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
@@ -76,6 +80,7 @@ export function createApp({
     );
   }
   app.route('/api/events', eventsRoutes(log));
+  if (checkpoints !== undefined) app.route('/api', checkpointRoutes(checkpoints));
   app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(onError);
   return app;
