@@ -1,5 +1,5 @@
-import pg from 'pg';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type NodeKey, rangeNodes } from '../src/checkpoints/merkle-nodes.js';
 import type { SessionEvent } from '../src/events/schemas.js';

@@ -1,5 +1,5 @@
-import { eventLeafHash } from './merkle-hash.js';
 import { TreeFrontier } from './merkle-frontier.js';
+import { eventLeafHash } from './merkle-hash.js';
 
 /**
  * The root of the tree over events' hex chain hashes computed from scratch, in O(log n)

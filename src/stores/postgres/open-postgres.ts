@@ -1,9 +1,9 @@
+import type { LogTree } from '../../checkpoints/log-tree.js';
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
 import type { Durability } from '../../events/store.js';
 import { READ_PAGE } from '../../events/store.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
-import type { LogTree } from '../../checkpoints/log-tree.js';
 import { openPostgres, type PgDatabase } from './database.js';
 import { extendPgTree, readPgNodes } from './merkle-tree.js';
 import { PgEventReader } from './reader.js';

@@ -1,8 +1,8 @@
+import { FreshRoot } from '../../checkpoints/fresh-root.js';
+import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ReportOutput } from '../log-backend.js';
-import { FreshRoot } from '../../checkpoints/fresh-root.js';
-import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openPostgres, readPgMeta } from './database.js';

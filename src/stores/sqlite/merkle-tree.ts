@@ -1,4 +1,4 @@
-import { type TreeFrontier, frontierPlan } from '../../checkpoints/merkle-frontier.js';
+import { frontierPlan, type TreeFrontier } from '../../checkpoints/merkle-frontier.js';
 import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { type NodeKey, nodeId, type StoredNode } from '../../checkpoints/merkle-nodes.js';
 import type { SqliteDatabase, Statement } from './database.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
+import { FreshRoot } from '../../checkpoints/fresh-root.js';
+import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ReportOutput } from '../log-backend.js';
-import { FreshRoot } from '../../checkpoints/fresh-root.js';
-import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
