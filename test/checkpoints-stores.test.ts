@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type NodeKey, rangeNodes } from '../src/checkpoints/merkle-nodes.js';
 import type { SessionEvent } from '../src/events/schemas.js';
 import type { EventStore } from '../src/events/store.js';
@@ -179,7 +179,3 @@ async function onDatabase(db: string, backend: string, statements: string[]): Pr
     await client.end();
   }
 }
-
-describe('placeholder', () => {
-  it.todo('routes');
-});
