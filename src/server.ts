@@ -79,13 +79,13 @@ export async function runServer(options: ServerOptions) {
   let watching: SessionWatching | undefined;
   try {
     const backend = openLog(db);
-    // Before the log is opened: a key file that cannot be used stops the server at once.
-    const key = await serveSigningKey(backend, options.signingKey);
     const served = await backend.serve({
       durability,
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     });
     log = served.log;
+    // Once the log is open: a file that is no log gets no key made beside it.
+    const key = await serveSigningKey(backend, options.signingKey);
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
     const { limits, heartbeatMs, pingMs, maxConnections, maxConnectionsPerClient } =
