@@ -159,8 +159,10 @@ describeEachBackend('checkpoints and proofs over HTTP', (db, backend) => {
     it('gives checkpoints that verify with one key from two nodes sharing the key file', async () => {
       const one = await serve();
       const two = await serve();
+      // Interleaved: each node's kept edge goes stale when the other appends.
       await appendMany(one, 20);
       await appendMany(two, 20, 'session-two');
+      await appendMany(one, 7);
       const key = parseVerifierKey(await (await get(one, '/api/checkpoint/key')).text());
       expect(await (await get(two, '/api/checkpoint/key')).text()).toBe(
         await (await get(one, '/api/checkpoint/key')).text(),
