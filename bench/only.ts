@@ -5,6 +5,7 @@
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
 import { buildBigLog } from './big-log.js';
+import { checkpointSuite } from './checkpoint-suite.js';
 import { benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
@@ -28,11 +29,12 @@ await withTempDir(async (dir) => {
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
   if (wanted.has('sessions-read')) lines.push(...(await sessionsReadSuite(dir, config)));
-  if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
+  if (['rebuild', 'replay', 'as-of', 'checkpoint'].some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
     if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
     if (wanted.has('as-of')) lines.push(...(await asOfSuite(log, config)));
+    if (wanted.has('checkpoint')) lines.push(...(await checkpointSuite(log, config)));
   }
   console.log(formatReport(lines));
 });

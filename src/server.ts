@@ -1,4 +1,6 @@
 import { realpath } from 'node:fs/promises';
+import { checkpointOrigin } from './checkpoints/checkpoint.js';
+import { ed25519Signer } from './checkpoints/signed-note.js';
 import { SESSION_EVENT_TYPES } from './events/schemas.js';
 import type { Durability } from './events/store.js';
 import { createApp } from './http/app.js';
@@ -14,6 +16,7 @@ import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
 import { openLog } from './stores/open-log.js';
+import { serveSigningKey } from './stores/signing-key.js';
 import type { WatchOptions } from './watcher/watch-options.js';
 import { type SessionWatching, watchSessions } from './watcher/watch-sessions.js';
 
@@ -40,6 +43,11 @@ export interface ServerOptions {
   postgres?: ServeOptions['postgres'];
   /** Tuning for tests: how long Durable Streams long-polls and SSE responses last. */
   streams?: Partial<Omit<LiveOptions, 'cacheScope'>>;
+  /**
+   * The checkpoint signing key's file (made 0600 when absent). Default: `<log file>.signing-key`;
+   * for `:memory:` a key made at start; on PostgreSQL none (every node needs the same file).
+   */
+  signingKey?: string;
   /** Tuning for tests: how the gateway and the event stream pace clients. */
   gateway?: {
     limits?: Partial<FlowLimits>;
@@ -74,11 +82,14 @@ export async function runServer(options: ServerOptions) {
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
-    const served = await openLog(db).serve({
+    const backend = openLog(db);
+    const served = await backend.serve({
       durability,
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     });
     log = served.log;
+    // Once the log is open: a file that is no log gets no key made beside it.
+    const key = await serveSigningKey(backend, options.signingKey);
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
     const roots = await Promise.all((options.roots ?? []).map((root) => realpath(root)));
     const { limits, heartbeatMs, pingMs, maxConnections, maxConnectionsPerClient } =
@@ -105,6 +116,11 @@ export async function runServer(options: ServerOptions) {
       dashboard: staticDashboard(options.dashboardDir),
       eventStream: { hub, limits },
       streams: { tail, ...(options.streams === undefined ? {} : { live: options.streams }) },
+      checkpoints: {
+        logId: log.store.logId,
+        tree: served.tree,
+        signer: key && ed25519Signer(checkpointOrigin(log.store.logId), key),
+      },
     });
     const gateway = createGateway({
       store: log.store,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
+import { freshTree, storedRoot } from './support/tree.js';
 
 interface Ack {
   stream: string;
@@ -55,8 +56,13 @@ describe('a crash in the middle of a stream of appends', () => {
       }
       expect(events.map((e) => e.position)).toEqual(events.map((_, i) => i + 1));
       expect(log.projections.verify()).toEqual([]);
+      // The tree written in the commits that survived: its root is the events' own.
+      expect((await storedRoot(log.tree)).toString('hex')).toBe(
+        (await freshTree(log.store)).root().toString('hex'),
+      );
       await log.close();
       const verify = await runCli('verify', '--db', logFile());
+      expect(verify.output).toMatch(/tree {9}\d+ leaves, root \S+ equals a fresh computation/);
       expect(verify.output).toContain('OK');
       expect(verify.code).toBe(0);
     }

@@ -9,16 +9,22 @@ export const rebuild: Command = {
 
 Replays the whole log into a fresh table for each projection (or only NAME) and swaps it in,
 with the projection's snapshots dropped and written again from the same fold, in one
-transaction. The log itself is only read.
+transaction. Without --projection it also extends the Merkle tree to the head (a log written
+before sessionlog kept one gets it) and checks its root against the events' hashes: its
+nodes never change, so it is checked, not made again. The log itself is only read.
 
   --db FILE|URL      the log (default: $SESSIONLOG_DB or ./data/sessionlog.db), or a
                      postgres:// URL (appends wait while the table is made again)
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
-    for (const { name, events, rows, snapshots, ms } of await openLog(dbFrom(values)).rebuild(
-      values.projection as string | undefined,
-    )) {
+    for (const { name, events, rows, snapshots, ms, summary } of await openLog(
+      dbFrom(values),
+    ).rebuild(values.projection as string | undefined)) {
+      if (summary !== undefined) {
+        out.log(`${summary} (${ms.toFixed(0)} ms)`);
+        continue;
+      }
       const made = rows === undefined ? '' : ` into ${rows} rows and ${snapshots} snapshots`;
       out.log(`rebuilt ${name}: ${events} events${made} in ${ms.toFixed(0)} ms`);
     }

@@ -24,7 +24,12 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
                             (SESSIONLOG_CREATE_RATE; default 120; 0 = unlimited)
   --max-watchers N          directories watched at once (SESSIONLOG_MAX_WATCHERS; default 256;
                             0 turns file watching off)
-  --durability full|normal  (SESSIONLOG_DURABILITY; default full: acknowledged = on disk)`,
+  --durability full|normal  (SESSIONLOG_DURABILITY; default full: acknowledged = on disk)
+  --signing-key FILE        the Ed25519 key /api/checkpoint is signed with, PKCS#8 PEM, made
+                            (mode 0600) when absent (SESSIONLOG_SIGNING_KEY; default: the log
+                            file's name + .signing-key; :memory: makes one at start). Never
+                            inside the log. On PostgreSQL there is no default: give every node
+                            the same file, or /api/checkpoint answers 503`,
   options: {
     db: { type: 'string', short: 'd' },
     port: { type: 'string', short: 'p' },
@@ -35,6 +40,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
     'create-rate': { type: 'string' },
     'max-watchers': { type: 'string' },
     durability: { type: 'string' },
+    'signing-key': { type: 'string' },
   },
   async run(values, out) {
     const env = process.env;
@@ -99,6 +105,7 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       createRate,
       maxWatchers,
       durability,
+      signingKey: flag('signing-key', 'SESSIONLOG_SIGNING_KEY') || undefined,
     });
     // Listen before announcing: whoever reads the URL may signal at once.
     const stop = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

@@ -3,6 +3,7 @@ import { type Context, Hono } from 'hono';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
+import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
 import { clientOf } from './client-address.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
   /** Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`. */
   streams?: { tail: TailSignal; live?: Partial<LiveOptions> };
+  /** Serves `/api/checkpoint…` and `/api/proof/…` from the log's stored tree. */
+  checkpoints?: CheckpointDeps;
 }
 
 /**
@@ -54,6 +57,7 @@ export function createApp({
   dashboard = placeholderPage,
   eventStream,
   streams,
+  checkpoints,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
@@ -89,6 +93,7 @@ export function createApp({
       streamsRoutes({ store: log.store, ...streams, live: { cacheScope, ...streams.live } }),
     );
   }
+  if (checkpoints !== undefined) app.route('/api', checkpointRoutes(checkpoints));
   app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(onError);
   return app;

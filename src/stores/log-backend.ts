@@ -1,3 +1,4 @@
+import type { LogTree } from '../checkpoints/log-tree.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import type { Durability, ReadOptions } from '../events/store.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
@@ -26,6 +27,22 @@ export interface ServedLog {
    * serve the log, and one watches each session.
    */
   watch: { logFile?: string; leases?: WatchLeases };
+  /** The log's Merkle tree, kept with its events: checkpoints and proofs read it. */
+  tree: LogTree;
+}
+
+/**
+ * Where a log's checkpoint signing key is when no `--signing-key` names its file: beside a
+ * log file; made at start for a log in memory (it lives as long as the log); none on
+ * PostgreSQL, whose nodes must all sign with one key, which no node can make alone.
+ */
+export type DefaultSigningKey = { file: string } | 'made-at-start' | 'none';
+
+/** A log's stored tree, opened read-only (`checkpoint --db`). */
+export interface OpenedTree {
+  logId: string;
+  tree: LogTree;
+  close(): Promise<void>;
 }
 
 /** The log's events, read without creating, migrating or locking anything. */
@@ -43,6 +60,8 @@ export interface RebuildReport {
   rows?: number;
   snapshots?: number;
   ms: number;
+  /** What was done, when it is not the projection's "rebuilt …" (the tree: extended, checked). */
+  summary?: string;
 }
 
 /**
@@ -54,6 +73,9 @@ export interface LogBackend {
   readonly location: string;
   /** Opened to serve (created on first use; one server per SQLite file). */
   serve(options: ServeOptions): Promise<ServedLog>;
+  readonly defaultSigningKey: DefaultSigningKey;
+  /** The stored tree, read-only; a log that is not there, or whose tree is not built, is an error. */
+  openTree(command: string): Promise<OpenedTree>;
   /** Opened read-only for `events --db`; a log that is not there is an error. */
   openReader(command: string): Promise<LogReader>;
   /** The sessions table folded from the log itself as it was right after `asOf` (default: the head). */
@@ -61,7 +83,10 @@ export interface LogBackend {
     asOf: number | undefined,
     status: SessionStatus | undefined,
   ): Promise<{ sessions: SessionState[]; position: number }>;
-  /** The projections (or only `projection`) made again from the log. */
+  /**
+   * The projections (or only `projection`) made again from the log; without `projection`,
+   * the tree is also extended to the head and checked against the events' hashes.
+   */
   rebuild(projection: string | undefined): Promise<RebuildReport[]>;
   /** Checks the log and everything derived from it; returns the exit code (0: all agree). */
   verify(out: ReportOutput): Promise<number>;

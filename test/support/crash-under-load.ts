@@ -238,6 +238,8 @@ export async function crashUnderLoad(run: CrashUnderLoad): Promise<{
       output: `${error.stdout}${error.stderr}`,
     }),
   );
+  // verify compares the stored tree's root with one computed afresh from the events' hashes.
+  expect(verify.output).toMatch(/tree {9}\d+ leaves, root \S+ equals a fresh computation/);
   expect(verify.output).toContain('OK');
   expect(verify.code).toBe(0);
   return { heads, finalHead: head };

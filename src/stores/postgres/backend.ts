@@ -1,11 +1,13 @@
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { LogBackend } from '../log-backend.js';
-import { openPostgres } from './database.js';
+import type { LogBackend, RebuildReport } from '../log-backend.js';
+import { reportTree } from '../verify-tree.js';
+import { openPostgres, type PgDatabase, readPgMeta } from './database.js';
+import { extendPgTree, pgTreeSize, readPgNodes } from './merkle-tree.js';
 import { openPgSessionlog, openProjection } from './open-postgres.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions, sessionsAsOf } from './sessions-table.js';
-import { verifyPostgresLog } from './verify.js';
+import { verifyPgTree, verifyPostgresLog } from './verify.js';
 import { pgWatchLeases } from './watch-leases.js';
 
 /** A log in PostgreSQL (`postgres://…[?schema=NAME]`), which any number of nodes may serve. */
@@ -15,6 +17,7 @@ export function postgresBackend(url: string): LogBackend {
     openPostgres(url, { create: false, applicationName: `sessionlog ${command}` });
   return {
     location: url,
+    defaultSigningKey: 'none',
 
     async serve({ durability, postgres = {} }) {
       const { pollMs, applicationName, leases } = postgres;
@@ -24,7 +27,40 @@ export function postgresBackend(url: string): LogBackend {
         ...(pollMs === undefined ? {} : { pollMs }),
         ...(applicationName === undefined ? {} : { applicationName }),
       });
-      return { log, watch: { leases: pgWatchLeases(log.database.pool, leases) } };
+      return {
+        log,
+        watch: { leases: pgWatchLeases(log.database.pool, leases) },
+        tree: log.tree,
+      };
+    },
+
+    async openTree(command) {
+      const database = await openExisting(command);
+      try {
+        const reader = new PgEventReader(database.pool, sessionEventTypes);
+        const { rows } = await database.pool.query(
+          "SELECT to_regclass('merkle_nodes') IS NOT NULL AS present",
+        );
+        if (
+          rows[0]?.present !== true ||
+          (await pgTreeSize(database.pool)) < (await reader.head())
+        ) {
+          throw new Error(
+            `the Merkle tree of ${database.label} is not built up to its head yet: sessionlog serve or rebuild builds it`,
+          );
+        }
+        return {
+          logId: (await readPgMeta(database.pool, 'logId')) as string,
+          tree: {
+            head: () => reader.head(),
+            readNodes: (keys) => readPgNodes(database.pool, keys),
+          },
+          close: () => database.pool.end(),
+        };
+      } catch (error) {
+        await database.pool.end();
+        throw error;
+      }
     },
 
     async openReader(command) {
@@ -64,7 +100,9 @@ export function postgresBackend(url: string): LogBackend {
         const { head } = await openProjection(database, new PgSessions(database.pool), {
           rebuild: true,
         });
-        return [{ name, events: head, ms: performance.now() - started }];
+        const reports: RebuildReport[] = [{ name, events: head, ms: performance.now() - started }];
+        if (projection === undefined) reports.push(await checkTree(database));
+        return reports;
       } finally {
         await database.pool.end();
       }
@@ -72,4 +110,34 @@ export function postgresBackend(url: string): LogBackend {
 
     verify: (out) => verifyPostgresLog(url, out),
   };
+}
+
+/**
+ * The tree extended to the head (a log written before it was kept) and checked against the
+ * events' hashes: its nodes never change, so `rebuild` checks it rather than making it again.
+ */
+async function checkTree(database: PgDatabase): Promise<RebuildReport> {
+  const started = performance.now();
+  await extendPgTree(database);
+  const client = await database.pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const report = await verifyPgTree(client);
+    await client.query('COMMIT');
+    const lines: string[] = [];
+    const bad = reportTree(report, { log: (line) => lines.push(line), error: () => {} });
+    const line = lines.join('; ').replace(/^tree\s+/, '');
+    if (bad.length > 0) throw new Error(`the stored Merkle tree is wrong: ${line}`);
+    return {
+      name: 'tree',
+      events: report.kind === 'checked' ? report.head : 0,
+      ms: performance.now() - started,
+      summary: `checked tree: ${line}`,
+    };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }

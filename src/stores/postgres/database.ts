@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { MERKLE_DDL } from './merkle-tree.js';
 import { SESSIONS_DDL } from './sessions-table.js';
 import { WATCH_LEASES_DDL } from './watch-leases.js';
 
@@ -15,6 +16,8 @@ export interface PgDatabase {
   label: string;
 }
 
+// 2: indexes for reads below a position (by stream, by type) and the Merkle tree
+// (merkle_nodes). A sessionlog that only knows 1 would append without the tree.
 export const PG_SCHEMA_VERSION = 2;
 
 const int8 = 20;
@@ -82,7 +85,7 @@ export async function openPostgres(
 }
 
 /** The tables that refuse UPDATE, DELETE and TRUNCATE in the database itself. */
-export const PG_APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
+export const PG_APPEND_ONLY_TABLES = ['events', 'idempotency_keys', 'merkle_nodes'] as const;
 
 // The log's own tables; the sessions table and its history, and the file-watching leases, are
 // made by the modules that use them. Positions are taken under the lock on log_head's single row (see PgEventStore): they run
@@ -132,6 +135,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 ${SESSIONS_DDL}
 ${WATCH_LEASES_DDL}
+${MERKLE_DDL}
 CREATE OR REPLACE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
@@ -170,6 +174,11 @@ async function migrate(pool: pg.Pool, schema: string, label: string): Promise<vo
     if (version === PG_SCHEMA_VERSION) {
       await client.query('COMMIT');
       return;
+    }
+    // An older log's nodes may be appending: take the head's row before the DDL locks the
+    // tables, in the order an append takes them, so that neither waits on the other in a cycle.
+    if (version !== undefined) {
+      await client.query(`SELECT position FROM ${schema}.log_head FOR UPDATE`);
     }
     await client.query(SCHEMA(schema));
     // An older log keeps its logId and is marked with this version (the DDL above is idempotent).

@@ -1,9 +1,11 @@
+import type { LogTree } from '../../checkpoints/log-tree.js';
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
 import type { Durability } from '../../events/store.js';
 import { READ_PAGE } from '../../events/store.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import { openPostgres, type PgDatabase } from './database.js';
+import { extendPgTree, readPgNodes } from './merkle-tree.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions } from './sessions-table.js';
 import { PgEventStore } from './store.js';
@@ -31,6 +33,8 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
     const sessions = new PgSessions(database.pool);
     const { rebuilt, caughtUp } = await openProjection(database, sessions);
     const opened = { rebuilt, caughtUp };
+    // A log written before the tree was kept gets it now, before the first append needs it.
+    await extendPgTree(database);
     const store = await PgEventStore.open<SessionEvent>(database, {
       hooks: [sessions],
       ...(durability ? { durability } : {}),
@@ -47,7 +51,11 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
         await database.pool.end();
       },
     });
-    return { ...log, database };
+    const tree: LogTree = {
+      head: () => store.head(),
+      readNodes: (keys) => readPgNodes(database.pool, keys),
+    };
+    return { ...log, database, tree };
   } catch (error) {
     await database.pool.end();
     throw error;

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { TreeFrontier } from '../../checkpoints/merkle-frontier.js';
+import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { type IdempotencyRow, type PendingAppend, replayOf } from '../../events/append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from '../../events/envelope.js';
 import { StoreUnavailableError } from '../../events/errors.js';
@@ -17,6 +19,7 @@ import type {
 import { READ_PAGE } from '../../events/store.js';
 import { uuidv7 } from '../../events/uuid-v7.js';
 import { type PgDatabase, readPgMeta } from './database.js';
+import { insertNodes, nodeColumns, pgFrontierAt } from './merkle-tree.js';
 import { isConnectionError, PgEventReader } from './reader.js';
 import { PgTail } from './tail.js';
 import {
@@ -68,6 +71,12 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   readonly #tail: PgTail<E>;
   readonly #beforeCommit: (() => Promise<void>) | undefined;
   readonly #commits: GroupCommit;
+  /**
+   * The tree's edge after this node's last commit, so that an append reads no node. Used
+   * only when the head it starts from is the edge's size: another node may have appended
+   * since, and then the edge is read again under the head's lock (O(log n) nodes).
+   */
+  #frontier: TreeFrontier | undefined;
 
   private constructor(database: PgDatabase, logId: string, head: number, options: PgStoreOptions) {
     this.#database = database;
@@ -244,14 +253,25 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
         await client.query('ROLLBACK');
         return outcome;
       }
-      // The new head, and its announcement: delivered with the commit to every node listening.
+      // The batch's leaves and the nodes they complete: one edge per batch.
+      const kept = this.#frontier;
+      this.#frontier = undefined;
+      const frontier =
+        kept?.size === start.position ? kept : await pgFrontierAt(client, start.position);
+      const nodes = frontier.append(
+        outcome.recorded.map(({ envelope }) => eventLeafHash(envelope.hash)),
+      );
+      // The new head, the tree's new nodes, and the head's announcement: delivered with the
+      // commit to every node listening.
       await client.query(
-        `WITH head AS (UPDATE log_head SET position = $1, hash = $2)
+        `WITH head AS (UPDATE log_head SET position = $1, hash = $2),
+           nodes AS (${insertNodes(4, 5, 6)})
          SELECT pg_notify($3, $1::text)`,
-        [outcome.head, outcome.hash, this.#database.channel],
+        [outcome.head, outcome.hash, this.#database.channel, ...nodeColumns(nodes)],
       );
       await this.#beforeCommit?.();
       await client.query('COMMIT');
+      this.#frontier = frontier;
       return outcome;
     } catch (error) {
       if (isConnectionError(error)) broken = error as Error;

@@ -1,9 +1,14 @@
+import { FreshRoot } from '../../checkpoints/fresh-root.js';
+import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
+import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openPostgres, readPgMeta } from './database.js';
-import { verifyPgChain } from './verify-chain.js';
+import { pgTreeSize, readPgNodes } from './merkle-tree.js';
+import type { Queryable } from './reader.js';
+import { VERIFY_PAGE, verifyPgChain } from './verify-chain.js';
 import { type PgSessionsReport, verifyPgSessions } from './verify-sessions.js';
 
 /**
@@ -24,6 +29,7 @@ export async function verifyPostgresLog(url: string, out: ReportOutput): Promise
       bad.push(chain.head);
       out.log(`head         WRONG: ${chain.headMismatch}`);
     }
+    bad.push(...reportTree(await verifyPgTree(client), out));
     const { name } = sessionsProjection;
     if (chain.broken === undefined) {
       bad.push(...reportPgSessions(await verifyPgSessions(client, sessionEventTypes), out));
@@ -67,4 +73,37 @@ function reportPgSessions({ table, history }: PgSessionsReport, out: ReportOutpu
     );
   }
   return bad;
+}
+
+/** The stored tree's size and root at the head against the root of the events' hashes. */
+export async function verifyPgTree(client: Queryable): Promise<TreeReport> {
+  const { rows: table } = await client.query(
+    "SELECT to_regclass('merkle_nodes') IS NOT NULL AS present",
+  );
+  if (table[0]?.present !== true) {
+    const { rows } = await client.query<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'schemaVersion'",
+    );
+    return Number(rows[0]?.value) >= 2 ? { kind: 'missing' } : { kind: 'not-kept' };
+  }
+  const fresh = new FreshRoot();
+  let head = 0;
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ position: number; hash: string }>(
+        'SELECT position, hash FROM events WHERE position > $1 ORDER BY position LIMIT $2',
+        [head, VERIFY_PAGE],
+      );
+      fresh.add(rows.map((row) => row.hash));
+      head = rows.at(-1)?.position ?? head;
+      if (rows.length < VERIFY_PAGE) break;
+    }
+  } catch (error) {
+    return { kind: 'unreadable', reason: (error as Error).message };
+  }
+  const size = await pgTreeSize(client);
+  const checked = { kind: 'checked' as const, size, head: fresh.size, fresh: fresh.root() };
+  if (size !== fresh.size) return checked;
+  const plan = rootPlan(size);
+  return { ...checked, stored: plan.finish(await readPgNodes(client, plan.keys)) };
 }

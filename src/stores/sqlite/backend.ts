@@ -1,14 +1,17 @@
 import { existsSync } from 'node:fs';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { LogBackend } from '../log-backend.js';
-import { openDatabase } from './database.js';
+import type { LogBackend, RebuildReport } from '../log-backend.js';
+import { reportTree } from '../verify-tree.js';
+import { openDatabase, readMeta } from './database.js';
 import { lockLogFile } from './lock.js';
 import { checkLogFile } from './log-mark.js';
+import { SqliteTree } from './merkle-tree.js';
 import { openSessionlog } from './open-sqlite.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
-import { verifySqliteLog } from './verify.js';
+import { verifySqliteLog, verifyTree } from './verify.js';
+import { hasTreeTable } from './verify-chain.js';
 
 /** A log in a SQLite file, or in memory (`:memory:`). */
 export function sqliteBackend(file: string): LogBackend {
@@ -19,8 +22,32 @@ export function sqliteBackend(file: string): LogBackend {
     const db = openDatabase(file, { readonly: true });
     return { db, reader: new SqliteEventReader(db, sessionEventTypes) };
   };
+  /**
+   * Opening the log extended its tree to the head; its nodes never change, so `rebuild`
+   * checks it against the events' hashes rather than making it again.
+   */
+  const checkTreeAfterOpen = (): RebuildReport => {
+    const started = performance.now();
+    const { db, reader } = openReadOnly();
+    try {
+      const report = db.transaction(() => verifyTree(db, reader))();
+      const lines: string[] = [];
+      const bad = reportTree(report, { log: (line) => lines.push(line), error: () => {} });
+      const line = lines.join('; ').replace(/^tree\s+/, '');
+      if (bad.length > 0) throw new Error(`the stored Merkle tree is wrong: ${line}`);
+      return {
+        name: 'tree',
+        events: report.kind === 'checked' ? report.head : 0,
+        ms: performance.now() - started,
+        summary: `checked tree: ${line}`,
+      };
+    } finally {
+      db.close();
+    }
+  };
   return {
     location: file,
+    defaultSigningKey: inMemory ? 'made-at-start' : { file: `${file}.signing-key` },
 
     async serve({ durability }) {
       // One serve per file (its clients would not see another process's commits live).
@@ -39,9 +66,36 @@ export function sqliteBackend(file: string): LogBackend {
             },
           },
           watch: inMemory ? {} : { logFile: file },
+          tree: log.tree,
         };
       } catch (error) {
         lock?.release();
+        throw error;
+      }
+    },
+
+    async openTree() {
+      const { db, reader } = openReadOnly();
+      try {
+        const tree = new SqliteTree(db);
+        const head = reader.head();
+        if (!hasTreeTable(db) || tree.size() < head) {
+          throw new Error(
+            `the Merkle tree of ${file} is not built up to its head yet: sessionlog serve or rebuild builds it`,
+          );
+        }
+        return {
+          logId: readMeta(db, 'logId') as string,
+          tree: {
+            head: async () => reader.head(),
+            readNodes: async (keys) => tree.readNodes(keys),
+          },
+          close: async () => {
+            db.close();
+          },
+        };
+      } catch (error) {
+        db.close();
         throw error;
       }
     },
@@ -80,8 +134,9 @@ export function sqliteBackend(file: string): LogBackend {
       if (!inMemory && !existsSync(file)) throw new Error(`no log at ${file}`);
       // Only an existing log: an empty file is not made one, another program's is not touched.
       const log = openSessionlog({ db: file, create: false });
+      let reports: RebuildReport[];
       try {
-        return [projection ?? sessionsProjection.name].map((name) => {
+        reports = [projection ?? sessionsProjection.name].map((name) => {
           const started = performance.now();
           const { events, rows, snapshots } = log.projections.rebuild(name);
           return { name, events, rows, snapshots, ms: performance.now() - started };
@@ -89,6 +144,8 @@ export function sqliteBackend(file: string): LogBackend {
       } finally {
         await log.close();
       }
+      if (projection === undefined && !inMemory) reports.push(checkTreeAfterOpen());
+      return reports;
     },
 
     verify: (out) => verifySqliteLog(file, out),

@@ -4,11 +4,13 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Durability } from '../../events/store.js';
 import { APPLICATION_ID, contentsOf, notALogError } from './log-mark.js';
+import { MERKLE_DDL } from './merkle-tree.js';
 
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
 
-export const SCHEMA_VERSION = 1;
+// 2: the Merkle tree (merkle_nodes). A sessionlog that only knows 1 would append without it.
+export const SCHEMA_VERSION = 2;
 
 export interface OpenOptions {
   durability?: Durability;
@@ -19,7 +21,7 @@ export interface OpenOptions {
 }
 
 /** The tables that refuse UPDATE and DELETE in the database itself, not only in our code. */
-const APPEND_ONLY_TABLES = ['events', 'idempotency_keys'] as const;
+const APPEND_ONLY_TABLES = ['events', 'idempotency_keys', 'merkle_nodes'] as const;
 const APPEND_ONLY_OPERATIONS = ['UPDATE', 'DELETE'] as const;
 
 /** The triggers that keep the log append-only: name → the statement that creates it. */
@@ -84,7 +86,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   position       INTEGER NOT NULL,
   version        INTEGER NOT NULL
 ) STRICT;
-
+${MERKLE_DDL}
 ${APPEND_ONLY_SQL}
 `;
 

@@ -1,9 +1,11 @@
+import type { LogTree } from '../../checkpoints/log-tree.js';
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
 import type { Durability } from '../../events/store.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import type { SessionsView } from '../../sessions/sessions-view.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { SqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { scanSqliteTable } from './sessions-scan.js';
@@ -42,6 +44,9 @@ export function openSessionlog({
       ...(snapshotEvery === undefined ? {} : { snapshotEvery }),
     });
     const opened = projections.open();
+    // A log written before the tree was kept gets it now, before the first append needs it.
+    const tree = new SqliteTree(db);
+    tree.extend();
     const store = new SqliteEventStore<SessionEvent>(db, {
       hooks: [projections],
       ...(clock ? { clock } : {}),
@@ -90,7 +95,11 @@ export function openSessionlog({
     });
     // The SQLite log keeps its file, its projections and its table at hand: the commands that
     // work on the file (rebuild), the benches and the tests use them.
-    return { ...log, store, file, projections, sessions };
+    const logTree: LogTree = {
+      head: async () => reader.head(),
+      readNodes: async (keys) => tree.readNodes(keys),
+    };
+    return { ...log, store, file, projections, sessions, tree: logTree };
   } catch (error) {
     db.close();
     throw error;

@@ -1,3 +1,5 @@
+import type { TreeFrontier } from '../../checkpoints/merkle-frontier.js';
+import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import {
   appendResult,
   checkExpectedVersion,
@@ -26,6 +28,7 @@ import type {
 } from '../../events/store.js';
 import { uuidv7 } from '../../events/uuid-v7.js';
 import { readMeta, type SqliteDatabase, type Statement } from './database.js';
+import { SqliteTree } from './merkle-tree.js';
 import { SqliteEventReader } from './reader.js';
 
 export interface SqliteStoreOptions {
@@ -65,6 +68,12 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   readonly #commits: GroupCommit;
   readonly #commitBatch;
   readonly #appendInSavepoint;
+  readonly #tree: SqliteTree;
+  /**
+   * The tree's edge after the last commit, kept so that an append reads no node. Trusted only
+   * when its size is the head a batch starts from: another connection may have appended.
+   */
+  #frontier: TreeFrontier | undefined;
 
   readonly #sql: {
     last: Statement;
@@ -88,6 +97,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     this.#appendInSavepoint = db.transaction((pending: PendingAppend, head: number, hash: string) =>
       this.#appendOne(pending, head, hash),
     );
+    this.#tree = new SqliteTree(db);
     const logId = readMeta(db, 'logId');
     if (logId === undefined) throw new Error('not a sessionlog database: it has no logId');
     this.logId = logId;
@@ -160,12 +170,15 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     try {
       outcome = this.#commitBatch.immediate(batch, false);
     } catch {
+      // What the failed transaction left in the edge was rolled back in the file.
+      this.#frontier = undefined;
       // An append failed in a way its checks could not foresee (a projection threw, say), or
       // the commit failed. Run the batch again with each append in a savepoint of its own, so
       // that only the faulty append fails; if the commit itself fails again, all of them do.
       try {
         outcome = this.#commitBatch.immediate(batch, true);
       } catch (error) {
+        this.#frontier = undefined;
         const unavailable = new StoreUnavailableError(
           `the log could not commit: ${String(error)}`,
           {
@@ -195,7 +208,8 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
     const outcomes: BatchOutcome['outcomes'] = [];
     const committed: Envelope<AnyEvent>[] = [];
     const last = this.#sql.last.get() as { position: number; hash: string } | undefined;
-    let head = last?.position ?? 0;
+    const start = last?.position ?? 0;
+    let head = start;
     let previousHash = last?.hash ?? GENESIS_HASH;
     for (const pending of batch) {
       let appended: Appended;
@@ -220,7 +234,10 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
         committed.push(...envelopes);
       }
     }
-    if (committed.length > 0) for (const hook of this.#hooks) hook.committing?.(head);
+    if (committed.length > 0) {
+      this.#growTree(start, committed);
+      for (const hook of this.#hooks) hook.committing?.(head);
+    }
     return { outcomes, committed };
   }
 
@@ -269,6 +286,15 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
       );
     }
     return { ok: true, result, envelopes };
+  }
+
+  /** The batch's leaves and the nodes they complete, in its transaction: one edge per batch. */
+  #growTree(start: number, committed: readonly Envelope<AnyEvent>[]): void {
+    const kept = this.#frontier;
+    this.#frontier = undefined;
+    const frontier = kept?.size === start ? kept : this.#tree.frontierAt(start);
+    this.#tree.write(frontier.append(committed.map((event) => eventLeafHash(event.hash))));
+    this.#frontier = frontier;
   }
 
   /** The stream's events after `version`, this transaction's included. */

@@ -15,8 +15,12 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
       }[]
     ).map(({ name, sql }): [string, string] => [name, sql]),
   );
-  const missingTriggers = APPEND_ONLY_TRIGGERS.filter((name) => !present.has(name));
-  const alteredTriggers = APPEND_ONLY_TRIGGERS.filter((name) => {
+  // A log written before the tree was kept has no tree yet, nor its triggers (verify says so).
+  const expected = APPEND_ONLY_TRIGGERS.filter(
+    (name) => hasTreeTable(db) || !name.startsWith('merkle_nodes_'),
+  );
+  const missingTriggers = expected.filter((name) => !present.has(name));
+  const alteredTriggers = expected.filter((name) => {
     const sql = present.get(name);
     return sql !== undefined && !isAppendOnlyTrigger(name, sql);
   });
@@ -34,4 +38,14 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
     ...triggers,
     ...(keyed !== null && keyed > head ? { keysBeyondHead: keyed } : {}),
   };
+}
+
+/** Whether the file holds the tree's table (a log written before it was kept does not). */
+export function hasTreeTable(db: SqliteDatabase): boolean {
+  return (
+    db
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'merkle_nodes'")
+      .pluck()
+      .get() === 1
+  );
 }

@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs';
+import { FreshRoot } from '../../checkpoints/fresh-root.js';
+import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
-import { openDatabase, readMeta } from './database.js';
+import { reportTree, type TreeReport } from '../verify-tree.js';
+import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
+import { SqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
-import { verifyChain } from './verify-chain.js';
+import { hasTreeTable, verifyChain } from './verify-chain.js';
 
 /**
  * `verify` on a log file, opened read-only: the chain, the triggers, the end, and each
@@ -24,13 +28,15 @@ export async function verifySqliteLog(file: string, out: ReportOutput): Promise<
     const { name, version } = sessionsProjection;
     out.log(`log ${file} (logId ${readMeta(db, 'logId')})`);
     // One read transaction: the chain and the projections are checked at the same head.
-    const { chain, mismatches, checkpoint, snapshots } = db.transaction(() => ({
+    const { chain, tree, mismatches, checkpoint, snapshots } = db.transaction(() => ({
       chain: verifyChain(db, reader),
+      tree: verifyTree(db, reader),
       mismatches: projections.verify(),
       checkpoint: projections.checkpoint(name),
       snapshots: projections.snapshotStats(name),
     }))();
     const bad = reportChain(chain, out);
+    bad.push(...reportTree(tree, out));
     const inTable = mismatches.filter((m) => m.in === 'table');
     const inSnapshots = mismatches.filter((m) => m.in === 'snapshot');
     if (checkpoint === undefined) out.log(`projections  ${name} not built yet (serve builds it)`);
@@ -66,4 +72,33 @@ export async function verifySqliteLog(file: string, out: ReportOutput): Promise<
   } finally {
     db.close();
   }
+}
+
+/** The stored tree's size and root at the head against the root of the events' hashes. */
+export function verifyTree(db: SqliteDatabase, reader: SqliteEventReader): TreeReport {
+  if (!hasTreeTable(db)) {
+    return Number(readMeta(db, 'schemaVersion')) >= 2 ? { kind: 'missing' } : { kind: 'not-kept' };
+  }
+  const fresh = new FreshRoot();
+  const hashes = db.prepare('SELECT hash FROM events ORDER BY position').pluck();
+  let page: string[] = [];
+  try {
+    for (const hash of hashes.iterate() as IterableIterator<string>) {
+      page.push(hash);
+      if (page.length === 1000) {
+        fresh.add(page);
+        page = [];
+      }
+    }
+    fresh.add(page);
+  } catch (error) {
+    return { kind: 'unreadable', reason: (error as Error).message };
+  }
+  const tree = new SqliteTree(db);
+  const size = tree.size();
+  const head = reader.head();
+  const checked = { kind: 'checked' as const, size, head, fresh: fresh.root() };
+  if (size !== head) return checked;
+  const plan = rootPlan(head);
+  return { ...checked, stored: plan.finish(tree.readNodes(plan.keys)) };
 }
