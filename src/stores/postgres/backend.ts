@@ -70,6 +70,6 @@ export function postgresBackend(url: string): LogBackend {
       }
     },
 
-    verify: (out) => verifyPostgresLog(url, out),
+    verify: (out, also) => verifyPostgresLog(url, out, also),
   };
 }

@@ -91,6 +91,6 @@ export function sqliteBackend(file: string): LogBackend {
       }
     },
 
-    verify: (out) => verifySqliteLog(file, out),
+    verify: (out, also) => verifySqliteLog(file, out, also),
   };
 }
