@@ -14,7 +14,8 @@ export interface Insider {
   /**
    * Puts `rows` in place of every event from position `from` on, numbered from `from` and
    * each hash chained again, removes the idempotency keys past the new end, and puts the
-   * triggers back as they were: a log that chains intact, with no trace of the change.
+   * triggers back as they were: a log that chains intact, with no trace of the change (a
+   * stored Merkle tree, if the log keeps one, is emptied for `rebuild` to make again).
    */
   rewrite(from: number, rows: readonly EventRow[]): Promise<void>;
 }
@@ -47,6 +48,10 @@ const values = (r: EventRow) => [
   r.hash,
 ];
 
+const hasTable = (db: Database.Database, name: string) =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !==
+  undefined;
+
 function sqliteInsider(file: string): Insider {
   const read = (db: Database.Database) =>
     db.prepare('SELECT * FROM events ORDER BY position').all() as EventRow[];
@@ -72,6 +77,9 @@ function sqliteInsider(file: string): Insider {
           const insert = db.prepare(INSERT.replace(/\$\d/g, '?'));
           for (const row of rechain(previous, from, rows)) insert.run(...values(row));
           db.prepare('DELETE FROM idempotency_keys WHERE position >= ?').run(from + rows.length);
+          // A stored Merkle tree, where the log keeps one, is dropped to be made again from
+          // the rewritten events (rebuild extends it): it would tell otherwise.
+          if (hasTable(db, 'merkle_nodes')) db.exec('DELETE FROM merkle_nodes');
           for (const { sql } of triggers) db.exec(sql);
         })();
       } finally {
@@ -108,7 +116,12 @@ function pgInsider(url: string): Insider {
       const client = await connect();
       try {
         await client.query('BEGIN');
-        for (const table of ['events', 'idempotency_keys']) {
+        const { rows: kept } = await client.query(
+          "SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'merkle_nodes'",
+          [schema],
+        );
+        const tables = ['events', 'idempotency_keys', ...(kept.length > 0 ? ['merkle_nodes'] : [])];
+        for (const table of tables) {
           await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
         }
         const previous =
@@ -119,12 +132,13 @@ function pgInsider(url: string): Insider {
         await client.query('DELETE FROM idempotency_keys WHERE position >= $1', [
           from + rows.length,
         ]);
+        if (kept.length > 0) await client.query('DELETE FROM merkle_nodes');
         const end = chained.at(-1) ?? { position: from - 1, hash: previous };
         await client.query('UPDATE log_head SET position = $1, hash = $2', [
           end.position,
           end.hash,
         ]);
-        for (const table of ['events', 'idempotency_keys']) {
+        for (const table of tables) {
           await client.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
         }
         await client.query('COMMIT');
