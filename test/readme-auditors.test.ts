@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -61,11 +61,10 @@ describe.skipIf(missing.length > 0)(
   () => {
     const dir = useTempDir();
 
-    it('runs as written, and prints what the README shows', async () => {
+    /** The server, then `steps` in one shell; each output compared with the README's. */
+    async function runAsWritten(steps: readonly Step[]) {
       const [server, ...rest] = transcript('test/readme-auditors.test.ts runs this server');
       expect(rest).toEqual([]);
-      const session = transcript('test/readme-auditors.test.ts: session');
-      expect(session.length).toBeGreaterThan(10);
       // `sessionlog` on the PATH, as once installed.
       const bin = join(dir(), 'bin');
       mkdirSync(bin);
@@ -89,12 +88,12 @@ describe.skipIf(missing.length > 0)(
         expect(matches(announced, expectedServer), `${announced.join('\n')}`).toBe(true);
 
         // One shell for the whole session (its variables carry over), a marker before each step.
-        const script = session
+        const script = steps
           .map((step, i) => `echo '@@ ${i}'\n{ ${step.command.replaceAll('3001', port)}\n} 2>&1`)
           .join('\n');
         const { stdout } = await promisify(execFile)('bash', ['-c', script], { cwd: dir(), env });
         const outputs = stdout.split(/^@@ \d+\n/m).slice(1);
-        session.forEach((step, i) => {
+        steps.forEach((step, i) => {
           const actual = (outputs[i] ?? '').split('\n').slice(0, -1);
           expect(
             matches(actual, step.expected),
@@ -105,6 +104,26 @@ describe.skipIf(missing.length > 0)(
         serving.kill('SIGTERM');
         await once(serving, 'exit');
       }
+    }
+
+    const session = transcript('test/readme-auditors.test.ts: session');
+    const tampering = transcript('test/readme-auditors.test.ts: tampering');
+
+    it('runs as written, and prints what the README shows', async () => {
+      expect(session.length).toBeGreaterThan(10);
+      await runAsWritten([...session, ...tampering]);
     }, 60_000);
+
+    // The checkpoint routes come with the tree the stores keep (issue 16, the stores' part):
+    // until that part is in, the checkpoint steps cannot run.
+    const routes = existsSync('src/http/checkpoint-routes.ts');
+    it.skipIf(!routes)(
+      `runs the checkpoint steps as written${routes ? '' : ' (skipped: no checkpoint routes in this build yet)'}`,
+      async () => {
+        const checkpoints = transcript('test/readme-auditors.test.ts: checkpoints');
+        await runAsWritten([...session, ...checkpoints, ...tampering]);
+      },
+      60_000,
+    );
   },
 );
