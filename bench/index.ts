@@ -19,6 +19,8 @@
  *      latency on 100 WebSocket clients, across two nodes of one PostgreSQL log (POST to A,
  *      clients on B) as on one node. Skipped, saying why, when PostgreSQL is unreachable
  *      (SESSIONLOG_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test).
+ *   8. verify with and without --checkpoint on the big log and on its export
+ *      (verify-checkpoint-suite.ts), and the Merkle root of its hashes alone.
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -43,6 +45,7 @@ import { idleMemorySuite } from './idle-memory-suite.js';
 import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
+import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { formatReport } from './report.js';
 import { withTempDir } from './temp-dir.js';
 import { watcherSuite } from './watcher-suite.js';
@@ -76,6 +79,7 @@ await withTempDir(async (dir) => {
     ...(await rebuildSuite(log, config)),
     ...(await replaySuite(log, config)),
     ...(await asOfSuite(log, config)),
+    ...(await verifyCheckpointSuite(log, config)),
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);

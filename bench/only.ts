@@ -12,6 +12,7 @@ import { idleMemorySuite } from './idle-memory-suite.js';
 import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
+import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { formatReport, type ReportLine } from './report.js';
 import { withTempDir } from './temp-dir.js';
 import { watcherSuite } from './watcher-suite.js';
@@ -26,11 +27,14 @@ await withTempDir(async (dir) => {
   if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
-  if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
+  if (['rebuild', 'replay', 'as-of', 'verify-checkpoint'].some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
     if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
     if (wanted.has('as-of')) lines.push(...(await asOfSuite(log, config)));
+    if (wanted.has('verify-checkpoint')) {
+      lines.push(...(await verifyCheckpointSuite(log, config)));
+    }
   }
   console.log(formatReport(lines));
 });
