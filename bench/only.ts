@@ -12,9 +12,9 @@ import { idleMemorySuite } from './idle-memory-suite.js';
 import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
-import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { formatReport, type ReportLine } from './report.js';
 import { withTempDir } from './temp-dir.js';
+import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { watcherSuite } from './watcher-suite.js';
 
 const config = benchConfig(process.env);

@@ -1,5 +1,5 @@
-import { eventLeafHash } from './merkle-hash.js';
 import { TreeFrontier } from './merkle-frontier.js';
+import { eventLeafHash } from './merkle-hash.js';
 
 /** How a log's first `size` events compare with a checkpoint of that size. */
 export type PrefixOutcome =
