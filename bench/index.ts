@@ -21,6 +21,9 @@
  *      (SESSIONLOG_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test).
  *   8. Server memory while GET /api/sessions reads a 100,000-session table ten times: streamed
  *      beside the table built in memory as before (sessions-read-suite.ts).
+ *   9. verify with and without --checkpoint on the big log and on its export
+ *      (verify-checkpoint-suite.ts), and the Merkle root of its hashes alone.
+ *  10. GET /api/checkpoint and each proof on the big log (checkpoint-suite.ts).
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -38,6 +41,7 @@ import Database from 'better-sqlite3';
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
 import { buildBigLog } from './big-log.js';
+import { checkpointSuite } from './checkpoint-suite.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
@@ -48,6 +52,7 @@ import { replaySuite } from './replay-suite.js';
 import { formatReport } from './report.js';
 import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
+import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { watcherSuite } from './watcher-suite.js';
 
 function header(dir: string, config: BenchConfig): string {
@@ -80,6 +85,8 @@ await withTempDir(async (dir) => {
     ...(await rebuildSuite(log, config)),
     ...(await replaySuite(log, config)),
     ...(await asOfSuite(log, config)),
+    ...(await verifyCheckpointSuite(log, config)),
+    ...(await checkpointSuite(log, config)),
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);

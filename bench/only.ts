@@ -16,6 +16,7 @@ import { replaySuite } from './replay-suite.js';
 import { formatReport, type ReportLine } from './report.js';
 import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
+import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
 import { watcherSuite } from './watcher-suite.js';
 
 const config = benchConfig(process.env);
@@ -29,12 +30,19 @@ await withTempDir(async (dir) => {
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
   if (wanted.has('sessions-read')) lines.push(...(await sessionsReadSuite(dir, config)));
-  if (['rebuild', 'replay', 'as-of', 'checkpoint'].some((name) => wanted.has(name))) {
+  if (
+    ['rebuild', 'replay', 'as-of', 'checkpoint', 'verify-checkpoint'].some((name) =>
+      wanted.has(name),
+    )
+  ) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
     if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
     if (wanted.has('as-of')) lines.push(...(await asOfSuite(log, config)));
     if (wanted.has('checkpoint')) lines.push(...(await checkpointSuite(log, config)));
+    if (wanted.has('verify-checkpoint')) {
+      lines.push(...(await verifyCheckpointSuite(log, config)));
+    }
   }
   console.log(formatReport(lines));
 });

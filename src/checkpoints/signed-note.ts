@@ -39,20 +39,10 @@ const MAX_SIGNATURES = 100;
  * its id must verify. Throws a NoteError naming what is wrong.
  */
 export function openNote(note: string | Uint8Array, key: VerifierKey): string {
-  const message = typeof note === 'string' ? note : decodeUtf8(note);
-  if (hasControl(message)) throw malformed('it holds a control character other than newline');
-  // The text ends at the last blank line: the text itself may hold blank lines.
-  const split = message.lastIndexOf('\n\n');
-  if (split < 0) throw malformed('no blank line before the signatures');
-  const text = message.slice(0, split + 1);
-  const block = message.slice(split + 2);
-  if (!block.endsWith('\n')) throw malformed('the signature lines do not end in a newline');
-  const lines = block.slice(0, -1).split('\n');
-  if (lines.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
+  const { text, signatures } = splitNote(note);
   let verified = 0;
   const others: string[] = [];
-  for (const line of lines) {
-    const { name, keyId, signature } = parseSignatureLine(line);
+  for (const { name, keyId, signature } of signatures) {
     if (name !== key.name || !keyId.equals(key.keyId)) {
       others.push(`${name}+${keyId.toString('hex')}`);
       continue;
@@ -72,6 +62,36 @@ export function openNote(note: string | Uint8Array, key: VerifierKey): string {
     );
   }
   return text;
+}
+
+/**
+ * The text of `note` and the keys that say they signed it (`name+id`), no signature checked:
+ * for an auditor without a verifier key, who must be told that nothing vouches for the text.
+ * The grammar is checked as `openNote` checks it.
+ */
+export function readNoteUnverified(note: string | Uint8Array): { text: string; signers: string[] } {
+  const { text, signatures } = splitNote(note);
+  return {
+    text,
+    signers: signatures.map(({ name, keyId }) => `${name}+${keyId.toString('hex')}`),
+  };
+}
+
+function splitNote(note: string | Uint8Array): {
+  text: string;
+  signatures: ReturnType<typeof parseSignatureLine>[];
+} {
+  const message = typeof note === 'string' ? note : decodeUtf8(note);
+  if (hasControl(message)) throw malformed('it holds a control character other than newline');
+  // The text ends at the last blank line: the text itself may hold blank lines.
+  const split = message.lastIndexOf('\n\n');
+  if (split < 0) throw malformed('no blank line before the signatures');
+  const text = message.slice(0, split + 1);
+  const block = message.slice(split + 2);
+  if (!block.endsWith('\n')) throw malformed('the signature lines do not end in a newline');
+  const lines = block.slice(0, -1).split('\n');
+  if (lines.length > MAX_SIGNATURES) throw malformed(`more than ${MAX_SIGNATURES} signatures`);
+  return { text, signatures: lines.map(parseSignatureLine) };
 }
 
 function parseSignatureLine(line: string): { name: string; keyId: Buffer; signature: Buffer } {

@@ -12,6 +12,31 @@ export interface ReportOutput {
   error(line: string): void;
 }
 
+/** An event's position and its chain hash: all a check of the Merkle tree reads of it. */
+export interface EventHash {
+  position: number;
+  hash: string;
+}
+
+/**
+ * A check `verify` makes besides its own, on the log it opened (`verify --checkpoint`): it
+ * reads the hashes of the events at positions 1..`upTo`, and its lines come before verify's
+ * conclusion.
+ */
+export interface LogCheck {
+  readonly upTo: number;
+  /**
+   * `hashes`: the log's events from position 1 up to `upTo` (fewer when the log is shorter),
+   * in position order, in pages. Reads them all; returns the positions found bad (0: a
+   * failure at no position).
+   */
+  check(
+    logId: string,
+    hashes: AsyncIterable<readonly EventHash[]>,
+    out: ReportOutput,
+  ): Promise<number[]>;
+}
+
 /** What serving a log needs of its backend. */
 export interface ServeOptions {
   durability: Durability;
@@ -88,6 +113,9 @@ export interface LogBackend {
    * the tree is also extended to the head and checked against the events' hashes.
    */
   rebuild(projection: string | undefined): Promise<RebuildReport[]>;
-  /** Checks the log and everything derived from it; returns the exit code (0: all agree). */
-  verify(out: ReportOutput): Promise<number>;
+  /**
+   * Checks the log and everything derived from it, and `also` on the same log; returns the
+   * exit code (0: all agree).
+   */
+  verify(out: ReportOutput, also?: LogCheck): Promise<number>;
 }

@@ -45,12 +45,17 @@ export function matches(actual: string[], expected: string[]): boolean {
 
 /**
  * A README worked example, run as written: the server of the console block marked
- * `<!-- <test> runs this server`, then every command of the block marked `<!-- <test>: session`
- * in one shell, each output compared with the README's (`…` matches anything within a line).
- * The README uses the default port 3001; the test runs on a free one. Skipped, saying why,
- * without one of `tools`.
+ * `<!-- <test> runs this server`, then every command of the blocks marked `<!-- <test>: <block>`
+ * (in the order of `blocks`) in one shell, each output compared with the README's (`…` matches
+ * anything within a line). The README uses the default port 3001; the test runs on a free one.
+ * Skipped, saying why, without one of `tools`.
  */
-export function describeReadmeExample(title: string, test: string, tools: readonly string[]) {
+export function describeReadmeExample(
+  title: string,
+  test: string,
+  tools: readonly string[],
+  blocks: readonly string[] = ['session'],
+) {
   const missing = tools.filter((tool) => {
     try {
       execFileSync('bash', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
@@ -68,7 +73,7 @@ export function describeReadmeExample(title: string, test: string, tools: readon
       it('runs as written, and prints what the README shows', async () => {
         const [server, ...rest] = transcript(`${test} runs this server`);
         expect(rest).toEqual([]);
-        const session = transcript(`${test}: session`);
+        const session = blocks.flatMap((block) => transcript(`${test}: ${block}`));
         expect(session.length).toBeGreaterThan(3);
         // `sessionlog` on the PATH, as once installed.
         const bin = join(dir(), 'bin');

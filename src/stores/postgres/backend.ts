@@ -108,7 +108,7 @@ export function postgresBackend(url: string): LogBackend {
       }
     },
 
-    verify: (out) => verifyPostgresLog(url, out),
+    verify: (out, also) => verifyPostgresLog(url, out, also),
   };
 }
 

@@ -2,10 +2,11 @@ import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { ReportOutput } from '../log-backend.js';
+import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openPostgres, readPgMeta } from './database.js';
+import { pgEventHashes } from './event-hashes.js';
 import { pgTreeSize, readPgNodes } from './merkle-tree.js';
 import type { Queryable } from './reader.js';
 import { VERIFY_PAGE, verifyPgChain } from './verify-chain.js';
@@ -15,11 +16,16 @@ import { type PgSessionsReport, verifyPgSessions } from './verify-sessions.js';
  * `verify` on a PostgreSQL log, in one read-only snapshot: the chain, the triggers, the head
  * row, and the sessions table and its history against a fresh fold.
  */
-export async function verifyPostgresLog(url: string, out: ReportOutput): Promise<number> {
+export async function verifyPostgresLog(
+  url: string,
+  out: ReportOutput,
+  also?: LogCheck,
+): Promise<number> {
   const database = await openPostgres(url, { create: false, applicationName: 'sessionlog verify' });
   const client = await database.pool.connect();
   try {
-    out.log(`log ${database.label} (logId ${await readPgMeta(database.pool, 'logId')})`);
+    const logId = (await readPgMeta(database.pool, 'logId')) ?? '';
+    out.log(`log ${database.label} (logId ${logId})`);
     // One read-only snapshot: the chain, the table and its history are checked at one head.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const chain = await verifyPgChain(client, sessionEventTypes);
@@ -34,6 +40,9 @@ export async function verifyPostgresLog(url: string, out: ReportOutput): Promise
     if (chain.broken === undefined) {
       bad.push(...reportPgSessions(await verifyPgSessions(client, sessionEventTypes), out));
     } else out.log(`projections  ${name} not compared: the log it is folded from is broken`);
+    if (also !== undefined) {
+      bad.push(...(await also.check(logId, pgEventHashes(client, also.upTo), out)));
+    }
     await client.query('COMMIT');
     return conclude(bad, out);
   } finally {

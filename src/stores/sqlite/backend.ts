@@ -148,6 +148,6 @@ export function sqliteBackend(file: string): LogBackend {
       return reports;
     },
 
-    verify: (out) => verifySqliteLog(file, out),
+    verify: (out, also) => verifySqliteLog(file, out, also),
   };
 }

@@ -3,10 +3,11 @@ import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { rootPlan } from '../../checkpoints/merkle-plans.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { ReportOutput } from '../log-backend.js';
+import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
+import { sqliteEventHashes } from './event-hashes.js';
 import { SqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
@@ -16,7 +17,11 @@ import { hasTreeTable, verifyChain } from './verify-chain.js';
  * `verify` on a log file, opened read-only: the chain, the triggers, the end, and each
  * projection's table and snapshots against a fresh fold, at one head.
  */
-export async function verifySqliteLog(file: string, out: ReportOutput): Promise<number> {
+export async function verifySqliteLog(
+  file: string,
+  out: ReportOutput,
+  also?: LogCheck,
+): Promise<number> {
   if (!existsSync(file)) {
     out.error(`sessionlog verify: no log at ${file}`);
     return 2;
@@ -26,7 +31,8 @@ export async function verifySqliteLog(file: string, out: ReportOutput): Promise<
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
     const { name, version } = sessionsProjection;
-    out.log(`log ${file} (logId ${readMeta(db, 'logId')})`);
+    const logId = readMeta(db, 'logId') ?? '';
+    out.log(`log ${file} (logId ${logId})`);
     // One read transaction: the chain and the projections are checked at the same head.
     const { chain, tree, mismatches, checkpoint, snapshots } = db.transaction(() => ({
       chain: verifyChain(db, reader),
@@ -67,6 +73,9 @@ export async function verifySqliteLog(file: string, out: ReportOutput): Promise<
           ? `snapshots    ${name}: none yet (serve writes them behind the log)`
           : `snapshots    ${name}: ${snapshots.count} up to position ${snapshots.latest} (${snapshots.fulls} full), each equals the fold at its position`,
       );
+    }
+    if (also !== undefined) {
+      bad.push(...(await also.check(logId, sqliteEventHashes(db, also.upTo), out)));
     }
     return conclude(bad, out);
   } finally {
