@@ -108,7 +108,7 @@ describeEachBackend('sessionlog audit', (db, backend) => {
     const grown = await auditOf(server);
     expect(grown.code).toBe(1);
     expect(grown.err).toMatch(
-      /FAILED: consistency from 20 to 27 FAILED: the log was rewritten: its first 20 events no longer have the saved root/,
+      /FAILED: no consistency from size 20 to 27: the log was rewritten: its first 20 events no longer have the saved root/,
     );
     expect(readFileSync(state(), 'utf8')).toBe(before);
   });

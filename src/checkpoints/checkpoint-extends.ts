@@ -67,7 +67,7 @@ export function checkExtends(
         : `the proof does not join the saved root to the new one`;
     throw new ExtendError(
       'inconsistent',
-      `consistency from ${saved.size} to ${next.size} FAILED: ${why} (${error.message})`,
+      `no consistency from size ${saved.size} to ${next.size}: ${why} (${error.message})`,
     );
   }
 }
