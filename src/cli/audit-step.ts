@@ -2,8 +2,8 @@ import { type Checkpoint, openCheckpoint } from '../checkpoints/checkpoint.js';
 import { checkExtends, ExtendError } from '../checkpoints/checkpoint-extends.js';
 import { NoteError } from '../checkpoints/note-error.js';
 import { parseVerifierKey, type VerifierKey } from '../checkpoints/verifier-key.js';
-import { type AuditState, type LoadedState, makeState, saveState } from './audit-state.js';
 import { type CheckpointSource, UnexpectedAnswer } from './audit-source.js';
+import { type AuditState, type LoadedState, makeState, saveState } from './audit-state.js';
 
 /** A check that failed: the command exits 1 with this message. */
 export class AuditFailure extends Error {
