@@ -1,4 +1,5 @@
 import type { Checkpoint } from './checkpoint.js';
+import { EMPTY_ROOT } from './merkle-hash.js';
 import { ProofError, verifyConsistency } from './merkle-verify.js';
 
 /** Why a new checkpoint is not one the log could have reached from the saved one. */
@@ -49,8 +50,17 @@ export function checkExtends(
     }
     return;
   }
-  // Every tree extends the empty one, and no proof starts from it (RFC 9162 §2.1.4).
-  if (saved.size === 0) return;
+  // Every tree extends the empty one, and no proof starts from it (RFC 9162 §2.1.4); the
+  // empty tree has one root, though, and a checkpoint that says otherwise is no tree's.
+  if (saved.size === 0) {
+    if (!saved.root.equals(EMPTY_ROOT)) {
+      throw new ExtendError(
+        'inconsistent',
+        'the saved checkpoint of size 0 has another root than the empty tree',
+      );
+    }
+    return;
+  }
   try {
     verifyConsistency({
       from: saved.size,
