@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { runServer } from '../src/server.js';
+import { auditFigure } from './audit-figure.js';
 import type { BigLog } from './big-log.js';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
@@ -60,6 +62,8 @@ export async function checkpointSuite(log: BigLog, config: BenchConfig): Promise
         ...(name.includes('health') ? {} : { target: 10, ceiling: true }),
       });
     }
+    // Last: it appends to the big log.
+    lines.push(...(await auditFigure(server, dirname(log.file))));
     return lines;
   } finally {
     await server.close();

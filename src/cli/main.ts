@@ -1,4 +1,5 @@
 import { type Command, type Output, parseCommandArgs } from './args.js';
+import { audit } from './audit.js';
 import { checkpoint } from './checkpoint.js';
 import { events } from './events.js';
 import { rebuild } from './rebuild.js';
@@ -6,7 +7,7 @@ import { serve } from './serve.js';
 import { sessions } from './sessions.js';
 import { verify } from './verify.js';
 
-const commands: readonly Command[] = [serve, events, sessions, verify, rebuild, checkpoint];
+const commands: readonly Command[] = [serve, events, sessions, verify, rebuild, checkpoint, audit];
 
 const usage = `usage: sessionlog <command> [flags]
 
