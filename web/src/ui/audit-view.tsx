@@ -176,8 +176,8 @@ export function AuditView({ api, engine, now }: AuditViewProps) {
 /** The height of the rows not drawn, above or below the drawn ones. */
 function Spacer({ height }: { height: number }) {
   return (
-    <tr class="spacer-row" aria-hidden="true">
-      <td colSpan={5} style={{ height }} />
+    <tr class="spacer-row">
+      <td colSpan={5} aria-hidden="true" style={{ height: `${height}px` }} />
     </tr>
   );
 }

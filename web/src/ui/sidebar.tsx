@@ -30,7 +30,7 @@ export function Sidebar({ engine, now, selected }: SidebarProps) {
       <a class="button button-primary new-session" href="#/new">
         New session
       </a>
-      <form class="session-search" role="search" onSubmit={(event) => event.preventDefault()}>
+      <div class="session-search">
         <label class="visually-hidden" for="session-search">
           Search sessions
         </label>
@@ -46,7 +46,7 @@ export function Sidebar({ engine, now, selected }: SidebarProps) {
             if (event.key === 'Escape') model.clear();
           }}
         />
-      </form>
+      </div>
       {searching ? (
         <section aria-labelledby="results-heading">
           <h2 id="results-heading" class="list-heading">
@@ -164,7 +164,11 @@ function SessionList({
   }, [atEnd, canRead, sessions.length]);
   return (
     <>
-      <ul class="session-list" ref={list} style={{ paddingTop: before, paddingBottom: after }}>
+      <ul
+        class="session-list"
+        ref={list}
+        style={{ paddingTop: `${before}px`, paddingBottom: `${after}px` }}
+      >
         {items.map((item) => {
           const session = sessions[item.index];
           if (session === undefined) return null;

@@ -44,7 +44,11 @@ export function Timeline({ model, now }: { model: Model; now: ReadonlySignal<num
       ) : (
         <>
           {/* Not a live region: a burst of file changes read out one by one is noise. */}
-          <ol class="timeline-list" ref={list} style={{ paddingTop: before, paddingBottom: after }}>
+          <ol
+            class="timeline-list"
+            ref={list}
+            style={{ paddingTop: `${before}px`, paddingBottom: `${after}px` }}
+          >
             {items.map((item) => {
               const event = events[item.index];
               if (event === undefined) return null;
