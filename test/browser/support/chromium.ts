@@ -158,6 +158,7 @@ export async function markDocument(page: Page): Promise<() => Promise<boolean>> 
  * Scrolls `scroller` (a selector) from its top down a screenful at a time until `done` (an expression)
  * holds at its bottom, and returns the `attribute` of every `rows` element drawn on the way:
  * what a person scrolling through a list that draws only the rows on screen would have seen.
+ * Throws if a step draws the same row twice.
  */
 export async function scrollThrough(
   page: Page,
@@ -181,6 +182,10 @@ export async function scrollThrough(
       scroller.scrollTop += scroller.clientHeight * 0.8;
       return { drawn, end: bottom && Boolean(${done}) };
     })()`)) as { drawn: string[]; end: boolean };
+    // A list that drew a row twice would show a session twice: never, at any step.
+    if (new Set(step.drawn).size !== step.drawn.length) {
+      throw new Error(`${rows} drew a row twice: ${step.drawn.join(', ')}`);
+    }
     for (const value of step.drawn) seen.add(value);
     if (step.end) return [...seen];
     if (Date.now() > deadline) throw new Error(`timed out scrolling ${scroller} to ${done}`);
