@@ -236,6 +236,112 @@ describe('the dashboard sync engine', () => {
     expect(sockets.urls).toEqual([]);
   });
 
+  it('holds the active sessions and the newest ended ones, and reads older ones on demand', async () => {
+    const server = await startServer({ db: ':memory:' });
+    const { store } = server.log;
+    const start = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
+    for (let n = 0; n < 75; n++) {
+      const id = `session-${String(n).padStart(3, '0')}`;
+      await store.append(id, [{ type: 'SessionStarted', data: start }]);
+      if (n < 70) await store.append(id, [{ type: 'SessionEnded', data: { status: 'completed' } }]);
+    }
+    const { engine } = engineFor(server.url);
+    started(engine);
+    await caughtUp(engine, server);
+    // The 5 active ones and a page of 50 ended ones, the most recently ended first.
+    expect(engine.sessions.value.size).toBe(55);
+    expect(engine.sessions.value.has('session-069')).toBe(true);
+    expect(engine.sessions.value.has('session-019')).toBe(false);
+    expect(engine.ended.value.cursor).toBeDefined();
+
+    await engine.olderEnded();
+    expect(engine.sessions.value.size).toBe(75);
+    expect(engine.ended.value.cursor).toBeUndefined();
+    await engine.searchSessions('nothing matches this');
+    expect(engine.search.value).toMatchObject({ loaded: true, cursor: undefined });
+    expect(byId(engine.sessions.value.values())).toEqual(
+      await serverTable(server, engine.position.value),
+    );
+  });
+
+  it('keeps every row exact when the snapshot pages are read while sessions change', async () => {
+    const server = await startServer({ db: ':memory:' });
+    const ids: string[] = [];
+    for (let n = 0; n < 30; n++) ids.push((await startSession(server, `busy ${n}`)).session.id);
+    // File changes on every session, and ends, while the engine reads its pages and tails.
+    let writing = true;
+    const writer = (async () => {
+      for (let round = 0; writing || round < 5; round++) {
+        await Promise.all(
+          ids.map((id) =>
+            server.log.commands.recordFileChange(id, {
+              change: 'modified',
+              path: `f${round}.txt`,
+              kind: 'file',
+            }),
+          ),
+        );
+        if (round === 3)
+          await api(server, 'PATCH', `/api/sessions/${ids[0]}`, { status: 'failed' });
+        if (round === 3) ids.shift();
+      }
+    })();
+    const { engine } = engineFor(server.url);
+    started(engine);
+    await until(() => engine.connection.value.state === 'live', { what: 'live' });
+    writing = false;
+    await writer;
+    await caughtUp(engine, server);
+    expect(byId(engine.sessions.value.values())).toEqual(
+      await serverTable(server, engine.position.value),
+    );
+  });
+
+  it('takes a new snapshot instead of replaying when it missed more than its bound', async () => {
+    const server = await startServer({ db: ':memory:' });
+    const kept = await startSession(server, 'kept');
+    const { engine, sockets } = engineFor(server.url, {
+      backoff: { baseMs: 60_000, maxMs: 60_000 },
+      resnapshotAfter: 20,
+    });
+    const seen = record(started(engine));
+    await caughtUp(engine, server);
+
+    // Under the bound: a replay, as before.
+    sockets.cutAll();
+    await until(() => engine.connection.value.state === 'reconnecting', { what: 'reconnecting' });
+    for (let n = 0; n < 20; n++)
+      await server.log.commands.recordFileChange(kept.session.id, {
+        change: 'created',
+        path: `a${n}`,
+        kind: 'file',
+      });
+    engine.retryNow();
+    await caughtUp(engine, server);
+    expect(engine.epoch.value).toBe(1);
+
+    // Over it: a new snapshot, tailed from its position; nothing of the gap is replayed.
+    sockets.cutAll();
+    await until(() => engine.connection.value.state === 'reconnecting', { what: 'reconnecting' });
+    const missedFrom = engine.position.value;
+    for (let n = 0; n < 21; n++)
+      await server.log.commands.recordFileChange(kept.session.id, {
+        change: 'created',
+        path: `b${n}`,
+        kind: 'file',
+      });
+    await startSession(server, 'while away');
+    const away = await head(server);
+    engine.retryNow();
+    await caughtUp(engine, server);
+    expect(engine.epoch.value).toBe(2);
+    expect(seen.states.slice(-2)).toEqual(['reloading', 'live']);
+    expect(seen.positions.filter((p) => p > missedFrom)).toEqual([]);
+    expect(new URL(sockets.urls.at(-1) ?? '').searchParams.get('after')).toBe(String(away));
+    expect(engine.sessions.value.get(kept.session.id)?.fileChanges).toBe(41);
+    expect(byId(engine.sessions.value.values())).toEqual(await serverTable(server, away));
+  });
+
   it('hands each applied event to its listeners once, in order', async () => {
     const server = await startServer({ db: ':memory:' });
     const { engine } = engineFor(server.url);

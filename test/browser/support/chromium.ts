@@ -153,3 +153,47 @@ export async function markDocument(page: Page): Promise<() => Promise<boolean>> 
   await page.evaluate('window.__marked = true');
   return async () => (await page.evaluate('window.__marked === true')) as boolean;
 }
+
+/**
+ * Scrolls `scroller` (a selector) from its top down a screenful at a time until `done` (an expression)
+ * holds at its bottom, and returns the `attribute` of every `rows` element drawn on the way:
+ * what a person scrolling through a list that draws only the rows on screen would have seen.
+ * Throws if a step draws the same row twice.
+ */
+export async function scrollThrough(
+  page: Page,
+  {
+    scroller,
+    rows,
+    attribute,
+    done,
+  }: { scroller: string; rows: string; attribute: string; done: string },
+  timeout = 20_000,
+): Promise<string[]> {
+  const seen = new Set<string>();
+  const deadline = Date.now() + timeout;
+  await page.evaluate(`document.querySelector(${JSON.stringify(scroller)}).scrollTop = 0`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  for (;;) {
+    const step = (await page.evaluate(`(() => {
+      const scroller = document.querySelector(${JSON.stringify(scroller)});
+      const drawn = [...document.querySelectorAll(${JSON.stringify(rows)})].map((row) => row.getAttribute(${JSON.stringify(attribute)}));
+      const bottom = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 2;
+      scroller.scrollTop += scroller.clientHeight * 0.8;
+      return { drawn, end: bottom && Boolean(${done}) };
+    })()`)) as { drawn: string[]; end: boolean };
+    // A list that drew a row twice would show a session twice: never, at any step.
+    if (new Set(step.drawn).size !== step.drawn.length) {
+      throw new Error(`${rows} drew a row twice: ${step.drawn.join(', ')}`);
+    }
+    for (const value of step.drawn) seen.add(value);
+    if (step.end) return [...seen];
+    if (Date.now() > deadline) throw new Error(`timed out scrolling ${scroller} to ${done}`);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+}
+
+/** How many elements the page's document holds: what a list that draws only some rows keeps small. */
+export async function domSize(page: Page): Promise<number> {
+  return (await page.evaluate(`document.querySelectorAll('*').length`)) as number;
+}

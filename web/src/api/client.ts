@@ -20,7 +20,8 @@ export interface SessionAnswer {
 
 export interface EventsPage {
   events: Envelope[];
-  next: number;
+  /** The `before` of the next older page; absent when none is left. */
+  next?: number;
   head: number;
 }
 
@@ -63,14 +64,16 @@ export function createApi({ baseUrl, token, fetch }: ApiOptions) {
       request<SessionAnswer>('PATCH', `/api/sessions/${encodeURIComponent(id)}`, body),
     deleteSession: (id: string) =>
       request<{ position: number }>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
-    sessionEvents: (id: string, after: number, limit: number) =>
-      request<{ events: Envelope[]; next: number }>(
+    /** The page of a session's events below `before`, newest first. */
+    sessionEventsBefore: (id: string, before: number, limit: number) =>
+      request<{ events: Envelope[]; next?: number }>(
         'GET',
-        `/api/sessions/${encodeURIComponent(id)}/events?after=${after}&limit=${limit}`,
+        `/api/sessions/${encodeURIComponent(id)}/events?before=${before}&limit=${limit}`,
       ),
-    events: (query: { after: number; limit: number; types?: string[]; stream?: string }) => {
+    /** The page of the log's events below `before`, newest first, filtered. */
+    events: (query: { before: number; limit: number; types?: string[]; stream?: string }) => {
       const params = new URLSearchParams({
-        after: String(query.after),
+        before: String(query.before),
         limit: String(query.limit),
       });
       if (query.types !== undefined && query.types.length > 0)

@@ -5,17 +5,13 @@ import type { Api } from '../api/client.js';
 import { plainMessage } from '../api/problem.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 
-/** Positions asked for per request when paging back through the log. */
-const WINDOW = 500;
-/** "Load older" keeps paging back until it has found this many matching events… */
-const WANTED = 100;
-/** …or made this many requests (a filter that matches little should not hang the page). */
-const MAX_REQUESTS = 10;
+/** Matching events asked for per page, newest first. */
+const PAGE = 200;
 
 /**
- * The audit screen: the global log newest first, filtered by type and stream, paged back
- * with `GET /api/events?after=…`, new events added live; and the sessions table as it was
- * at any position (`asOf`).
+ * The audit screen: the global log newest first, filtered by type and stream, read from the
+ * head down a page at a time with `GET /api/events?before=…`, new events added live; and
+ * the sessions table as it was at any position (`asOf`).
  */
 export const AuditModel = createModel(({ api, engine }: { api: Api; engine: SyncEngine }) => {
   const types = signal<readonly string[]>([]);
@@ -24,9 +20,9 @@ export const AuditModel = createModel(({ api, engine }: { api: Api; engine: Sync
   const events = signal<readonly Envelope[]>([]);
   const loading = signal(false);
   const error = signal<string | undefined>(undefined);
-  /** Everything matching above this position is loaded; 0: the start of the log. */
-  const loadedFrom = signal(0);
-  const atStart = computed(() => loadedFrom.value === 0);
+  /** The `before` of the next older page; undefined once the log's start is loaded. */
+  const older = signal<number | undefined>(undefined);
+  const atStart = computed(() => older.value === undefined && !loading.value);
   /** Events above this position arrived while the page watched: they get a highlight. */
   const liveAfter = signal(Number.POSITIVE_INFINITY);
 
@@ -48,29 +44,19 @@ export const AuditModel = createModel(({ api, engine }: { api: Api; engine: Sync
     events.value = [...byPosition.values()].sort((a, b) => b.position - a.position);
   }
 
-  /** Pages back from `upTo` until enough matching events are found or the log starts. */
-  async function pageBack(upTo: number, current: number): Promise<void> {
+  async function page(before: number, current: number): Promise<void> {
     loading.value = true;
     error.value = undefined;
     try {
-      let top = upTo;
-      let found = 0;
-      for (let requests = 0; top > 0 && found < WANTED && requests < MAX_REQUESTS; requests++) {
-        const after = Math.max(0, top - WINDOW);
-        const page = await api.events({
-          after,
-          limit: WINDOW,
-          types: [...types.value],
-          stream: stream.value.trim(),
-        });
-        if (current !== generation) return;
-        // A page may reach past `top` when a filter skips events: those are loaded already.
-        const older = page.events.filter((event) => event.position <= top);
-        add(older);
-        found += older.length;
-        top = after;
-        loadedFrom.value = after;
-      }
+      const found = await api.events({
+        before,
+        limit: PAGE,
+        types: [...types.value],
+        stream: stream.value.trim(),
+      });
+      if (current !== generation) return;
+      add(found.events);
+      older.value = found.next;
     } catch (caught) {
       if (current === generation) error.value = plainMessage(caught);
     } finally {
@@ -78,19 +64,17 @@ export const AuditModel = createModel(({ api, engine }: { api: Api; engine: Sync
     }
   }
 
-  async function reload(): Promise<void> {
+  // The newest page is read below the engine's position + 1 (the server has it: the engine
+  // heard it from it); whatever commits after arrives live, and overlaps merge by position.
+  function reload(): void {
     const current = ++generation;
     events.value = [];
     error.value = undefined;
-    try {
-      const { head } = await api.health();
-      if (current !== generation) return;
-      loadedFrom.value = head;
-      liveAfter.value = head;
-      await pageBack(head, current);
-    } catch (caught) {
-      if (current === generation) error.value = plainMessage(caught);
-    }
+    older.value = undefined;
+    if (engine.epoch.peek() === 0) return;
+    const at = engine.position.peek();
+    liveAfter.value = at;
+    void page(at + 1, current);
   }
 
   // Reload on a filter change or a new log; new events join at the top as they commit.
@@ -98,7 +82,7 @@ export const AuditModel = createModel(({ api, engine }: { api: Api; engine: Sync
     engine.epoch.value;
     types.value;
     stream.value;
-    void reload();
+    reload();
   });
   // Whatever commits after the head read in `reload` arrives here; overlaps merge by position.
   effect(() => engine.onEvents((arrived) => add(arrived.filter(matches))));
@@ -109,16 +93,17 @@ export const AuditModel = createModel(({ api, engine }: { api: Api; engine: Sync
     events,
     loading,
     error,
-    loadedFrom,
+    older,
     atStart,
     liveAfter,
     asOf,
     asOfInput,
     asOfTable,
     asOfError,
-    loadOlder(): Promise<void> {
-      if (loading.value || atStart.value) return Promise.resolve();
-      return pageBack(loadedFrom.value, generation);
+    loadOlder(): void {
+      const before = older.value;
+      if (loading.value || before === undefined) return;
+      void page(before, generation);
     },
     toggleType(type: string): void {
       types.value = types.value.includes(type)

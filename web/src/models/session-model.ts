@@ -1,12 +1,11 @@
 import { computed, createModel, effect, signal } from '@preact/signals';
 import type { Envelope } from '../../../src/events/envelope.js';
-import { EVENT_PAGE } from '../../../src/protocol/pages.js';
 import type { Api } from '../api/client.js';
 import { ApiError, plainMessage } from '../api/problem.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 
-/** The timeline keeps this many events, the newest. */
-export const TIMELINE_LIMIT = 500;
+/** Events read per page of the timeline, newest first. */
+export const TIMELINE_PAGE = 200;
 
 export interface SessionDeps {
   api: Api;
@@ -19,75 +18,90 @@ export interface SessionDeps {
 export type SessionAction = 'rename' | 'completed' | 'failed' | 'delete';
 
 /**
- * One session's screen: its row (from the engine's table, so it is always current), its
- * event timeline (the stream's history, then its events live from the engine), and the
- * commands on it.
+ * One session's screen: its row (from the engine's table, so it is always current; read
+ * into it when the sidebar has not), its event timeline (the newest page of its stream, older
+ * pages on demand, then its events live from the engine), and the commands on it.
  */
 export const SessionModel = createModel(({ api, engine, id, deleted }: SessionDeps) => {
   const session = computed(() => engine.sessions.value.get(id));
+  /** Whether the log has this session: undefined while that is being found out. */
+  const exists = signal<boolean | undefined>(undefined);
   /** Newest first. */
   const timeline = signal<readonly Envelope[]>([]);
-  const total = signal(0);
   const loading = signal(true);
+  /** The `before` of the next older page; undefined once the stream's start is loaded. */
+  const older = signal<number | undefined>(undefined);
   /** Events above this position arrived while the page watched: they get a highlight. */
   const liveAfter = signal(Number.POSITIVE_INFINITY);
   const loadError = signal<string | undefined>(undefined);
   const busy = signal<SessionAction | undefined>(undefined);
   const actionError = signal<string | undefined>(undefined);
+  /** The events of the stream: its version, or what is loaded before the row is known. */
+  const total = computed(() => Math.max(session.value?.version ?? 0, timeline.value.length));
 
   let byPosition = new Map<number, Envelope>();
+  let generation = 0;
   function merge(events: readonly Envelope[]): void {
-    let added = 0;
+    let added = false;
     for (const event of events) {
       if (event.stream !== id || byPosition.has(event.position)) continue;
       byPosition.set(event.position, event);
-      added++;
+      added = true;
     }
-    if (added === 0) return;
-    total.value += added;
-    const newest = [...byPosition.values()].sort((a, b) => b.position - a.position);
-    const kept = newest.slice(0, TIMELINE_LIMIT);
-    byPosition = new Map(kept.map((event) => [event.position, event]));
-    timeline.value = kept;
+    if (added) timeline.value = [...byPosition.values()].sort((a, b) => b.position - a.position);
   }
 
-  // Live events are taken before the history is read: whatever commits in between is in
-  // one or the other (or both, and merged by position), never in neither. A new log (epoch)
-  // starts the timeline over.
+  async function readOlder(before: number, current: number): Promise<void> {
+    loading.value = true;
+    try {
+      const page = await api.sessionEventsBefore(id, before, TIMELINE_PAGE);
+      if (current !== generation) return;
+      merge(page.events);
+      older.value = page.next;
+    } catch (error) {
+      if (current !== generation) return;
+      loadError.value =
+        error instanceof ApiError && error.problem.status === 404
+          ? 'There is no such session in this log.'
+          : plainMessage(error);
+    } finally {
+      if (current === generation) loading.value = false;
+    }
+  }
+
+  // Live events are taken before the newest page is read: whatever commits in between is in
+  // one or the other (or both, and merged by position), never in neither. The page is read
+  // below the engine's position + 1, which the server has (the engine heard it from it); what
+  // is above arrives live. A new snapshot (epoch) starts the timeline over.
   effect(() => {
-    engine.epoch.value;
-    let cancelled = false;
+    const epoch = engine.epoch.value;
+    const current = ++generation;
     byPosition = new Map();
     timeline.value = [];
-    total.value = 0;
+    older.value = undefined;
     loading.value = true;
     liveAfter.value = Number.POSITIVE_INFINITY;
     loadError.value = undefined;
+    exists.value = undefined;
+    if (epoch === 0) return;
     const stop = engine.onEvents(merge);
-    void (async () => {
-      try {
-        for (let after = 0; ; ) {
-          const page = await api.sessionEvents(id, after, EVENT_PAGE.default);
-          if (cancelled) return;
-          merge(page.events);
-          if (page.events.length < EVENT_PAGE.default) break;
-          after = page.next;
-        }
-      } catch (error) {
-        if (cancelled) return;
-        loadError.value =
-          error instanceof ApiError && error.problem.status === 404
-            ? 'There is no such session in this log.'
-            : plainMessage(error);
-      } finally {
-        if (!cancelled) {
-          loading.value = false;
-          liveAfter.value = timeline.value[0]?.position ?? 0;
-        }
-      }
-    })();
+    const at = engine.position.peek();
+    void readOlder(at + 1, current).then(() => {
+      if (current === generation) liveAfter.value = at;
+    });
+    if (engine.sessions.peek().has(id)) exists.value = true;
+    else {
+      void engine.loadSession(id).then(
+        (found) => {
+          if (current === generation) exists.value = found === 'found';
+        },
+        (error: unknown) => {
+          if (current === generation) loadError.value = plainMessage(error);
+        },
+      );
+    }
     return () => {
-      cancelled = true;
+      generation++;
       stop();
     };
   });
@@ -109,13 +123,21 @@ export const SessionModel = createModel(({ api, engine, id, deleted }: SessionDe
 
   return {
     session,
+    exists,
     timeline,
     total,
     loading,
+    older,
     liveAfter,
     loadError,
     busy,
     actionError,
+    /** Reads the next older page of the timeline. */
+    loadOlder(): void {
+      const before = older.value;
+      if (before === undefined || loading.value) return;
+      void readOlder(before, generation);
+    },
     /** Renames; resolves true when the server took it. */
     rename(name: string): Promise<boolean> {
       return run('rename', async () => {

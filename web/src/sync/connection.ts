@@ -23,6 +23,11 @@ export interface ConnectionOptions {
   probeBackoff: BackoffOptions;
   /** A probe that has not said `hello` by then has failed. */
   probeTimeoutMs: number;
+  /**
+   * A line whose `hello` tells of more missed events than this takes a new snapshot
+   * instead of replaying them: reading the live set again costs less than the history.
+   */
+  resnapshotAfter: number;
   /** Starts watching one line for a death TCP does not report. */
   watch(onDead: (reason: string) => void): Watchdog;
 }
@@ -51,7 +56,7 @@ interface Line {
 /**
  * Snapshot and tail: loads the table, follows the log from its position, and when the line
  * breaks, backs off and resumes from the last applied position, reloading the table when
- * the server holds another log. Which transport to use is the policy's; moving back to the
+ * the server holds another log or when more was missed than a replay is worth. Which transport to use is the policy's; moving back to the
  * WebSocket from the event stream is the probe's.
  */
 export function createConnection(options: ConnectionOptions): ConnectionMachine {
@@ -155,6 +160,16 @@ export function createConnection(options: ConnectionOptions): ConnectionMachine 
           break;
         }
         table.heardOf(frame.head);
+        if (frame.head - table.position.value > options.resnapshotAfter) {
+          // The snapshot's rows are current at its position; the tail then starts there, so
+          // what was missed is neither replayed nor lost, and views reload on the new epoch.
+          const missed = frame.head - table.position.value;
+          abandon();
+          needsSnapshot = true;
+          connection.value = { state: 'reloading', missed };
+          void connect();
+          break;
+        }
         if (frame.head > table.position.value) {
           connection.value = { state: 'replaying', missed: frame.head - table.position.value };
         }

@@ -1,7 +1,7 @@
 import { batch, type ReadonlySignal, signal } from '@preact/signals';
 import type { Envelope } from '../../../src/events/envelope.js';
 import type { Session } from '../../../src/sessions/session.js';
-import { SessionTable } from './session-table.js';
+import { type Load, SessionTable } from './session-table.js';
 import type { Snapshot } from './snapshot.js';
 
 /**
@@ -24,6 +24,12 @@ export interface LiveTable {
   heardOf(head: number): void;
   /** Tells the listeners of a run of applied events. */
   notify(applied: readonly Envelope[]): void;
+  /** A read of rows begins (a page, a search, one session): see SessionTable. */
+  startLoad(): Load;
+  /** Its answer, or undefined when it failed. */
+  endLoad(load: Load, rows: readonly Session[] | undefined): void;
+  /** Called with a session the tail changed that the table does not hold. */
+  onMissing(listener: (id: string) => void): void;
   confirm(session: Session, position: number): void;
   confirmDeleted(id: string, position: number): void;
   onEvents(listener: (events: readonly Envelope[]) => void): () => void;
@@ -75,6 +81,14 @@ export function createLiveTable(): LiveTable {
     },
     notify(applied) {
       if (applied.length > 0) for (const listener of listeners) listener(applied);
+    },
+    startLoad: () => table.startLoad(),
+    endLoad(load, rows) {
+      table.endLoad(load, rows);
+      publish();
+    },
+    onMissing(listener) {
+      table.onMissing = listener;
     },
     confirm(session, at) {
       table.confirm(session, at);

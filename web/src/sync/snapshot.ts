@@ -1,37 +1,66 @@
 import type { Session } from '../../../src/sessions/session.js';
-import type { FetchLike } from './ports.js';
+import type { ReadJson } from './read-json.js';
 
-/** The sessions table at a position, and the log it belongs to. */
-export interface Snapshot {
-  logId: string;
+export { Unauthorized } from './read-json.js';
+
+/** A page of `GET /api/sessions?limit=…`, at the position it reflects. */
+export interface SessionsPage {
   sessions: Session[];
   position: number;
-}
-
-/** The server refused the token: retrying will not help. */
-export class Unauthorized extends Error {
-  override readonly name = 'Unauthorized';
+  next?: string;
 }
 
 /**
- * Reads a snapshot over HTTP: `GET /api/health` for the log id, then `GET /api/sessions`.
- * The log id first: if the server changes logs between the two reads, the socket then asks
- * with the old id and the server answers with a reset, never a silent mix of two logs.
+ * What the page starts from: every active session and the most recently ended ones, with
+ * the position to tail from, and the log they belong to.
  */
-export async function loadSnapshot(
-  fetch: FetchLike,
-  baseUrl: string,
-  headers: Record<string, string>,
-): Promise<Snapshot> {
-  const getJson = async <T>(path: string): Promise<T> => {
-    const response = await fetch(new URL(path, baseUrl).toString(), { headers });
-    if (response.status === 401) throw new Unauthorized('the server needs its token');
-    if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
-    return (await response.json()) as T;
+export interface Snapshot {
+  logId: string;
+  sessions: Session[];
+  /** Every row was read at this position or later: the tail starts here. */
+  position: number;
+  /** The cursor of the ended sessions after the first page; absent when none is left. */
+  endedNext?: string | undefined;
+}
+
+/** Sessions that can still change: as many as run at once, so all of them, 1000 a page. */
+export const ACTIVE_PAGE = 1000;
+/** The ended sessions on open: more than a screenful; older ones as the user scrolls. */
+export const ENDED_PAGE = 50;
+
+/**
+ * Reads a snapshot over HTTP: `GET /api/health` for the log id, then every page of
+ * `status=active` and the first of `status=ended`. The log id first: if the server changes
+ * logs meanwhile, the socket then asks with the old id and the server answers with a reset,
+ * never a silent mix of two logs.
+ *
+ * Each page answers at its own position. The tail starts at the smallest, so that no row
+ * misses an event after its read; the events between that and the row's own read are
+ * already in it, and the table skips them by the row's version (see SessionTable). A
+ * session in two pages (it ended between the reads) is kept at its higher version.
+ */
+export async function loadSnapshot(read: ReadJson): Promise<Snapshot> {
+  const { logId } = await read<{ logId: string }>('/api/health');
+  const ended = await read<SessionsPage>(`/api/sessions?status=ended&limit=${ENDED_PAGE}`);
+  const pages = [ended];
+  for (let cursor: string | undefined; ; ) {
+    const query = `status=active&limit=${ACTIVE_PAGE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+    const page = await read<SessionsPage>(`/api/sessions?${query}`);
+    pages.push(page);
+    cursor = page.next;
+    if (cursor === undefined) break;
+  }
+  const rows = new Map<string, Session>();
+  for (const { sessions } of pages) {
+    for (const session of sessions) {
+      const known = rows.get(session.id);
+      if (known === undefined || known.version < session.version) rows.set(session.id, session);
+    }
+  }
+  return {
+    logId,
+    sessions: [...rows.values()],
+    position: Math.min(...pages.map((page) => page.position)),
+    endedNext: ended.next,
   };
-  const { logId } = await getJson<{ logId: string }>('/api/health');
-  const { sessions, position } = await getJson<{ sessions: Session[]; position: number }>(
-    '/api/sessions',
-  );
-  return { logId, sessions, position };
 }

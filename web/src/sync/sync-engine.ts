@@ -1,4 +1,4 @@
-import type { ReadonlySignal } from '@preact/signals';
+import { batch, type ReadonlySignal } from '@preact/signals';
 import type { Envelope } from '../../../src/events/envelope.js';
 import type { Session } from '../../../src/sessions/session.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
@@ -7,6 +7,8 @@ import type { Connection } from './connection-state.js';
 import { createLiveTable } from './live-table.js';
 import type { FetchLike, OpenEventStream, OpenSocket, Timers } from './ports.js';
 import { realTimers } from './ports.js';
+import { readJson } from './read-json.js';
+import { createSessionReads, type Paged } from './session-reads.js';
 import { loadSnapshot } from './snapshot.js';
 import { eventStreamTransport } from './sse-transport.js';
 import type { TransportKind } from './transport.js';
@@ -45,12 +47,28 @@ export interface SyncOptions {
   heartbeatMs?: number;
   /** How often the watchdog looks at the connection. */
   watchdogMs?: number;
+  /** Back after missing more events than this: a new snapshot rather than a replay. */
+  resnapshotAfter?: number;
 }
 
 /** The client's live copy of the sessions table, and the log's events as they arrive. */
 export interface SyncEngine {
-  /** The sessions table (not deleted sessions), by id; equal to the server's at `position`. */
+  /**
+   * The sessions in view, by id: every active one, the ended ones read so far (the newest
+   * on open, older ones by `olderEnded`, `search` and `loadSession`), each equal to the
+   * server's row at `position`.
+   */
   readonly sessions: ReadonlySignal<ReadonlyMap<string, Session>>;
+  /** How far the ended sessions have been read, newest first. */
+  readonly ended: ReadonlySignal<Paged>;
+  /** The current search and how far its pages have been read. */
+  readonly search: ReadonlySignal<Paged & { q: string }>;
+  /** Reads the next page of ended sessions. */
+  olderEnded(): Promise<void>;
+  /** Starts a search of names and directories (empty: none), or reads its next page. */
+  searchSessions(q: string): Promise<void>;
+  /** Reads one session into the view; 'missing' when the log has none (or it was deleted). */
+  loadSession(id: string): Promise<'found' | 'missing'>;
   readonly connection: ReadonlySignal<Connection>;
   /** The transport in use, or being tried: the WebSocket, or its fallback. */
   readonly transport: ReadonlySignal<TransportKind>;
@@ -76,7 +94,8 @@ export interface SyncEngine {
 }
 
 /**
- * Snapshot + tail (SPEC): `GET /api/sessions`, then `/ws?after=position&logId=…`, folding
+ * Snapshot + tail (SPEC): the active sessions and the newest ended ones
+ * (`GET /api/sessions?status=…&limit=…`), then `/ws?after=position&logId=…`, folding
  * each event with the server's own `evolve`. Reconnects with backoff and resumes from the
  * last position; a silent line, a sleep, or a log that is not ours any more are handled so
  * that the table never misses or doubles an event. This wires the parts together: the
@@ -99,10 +118,15 @@ export function createSyncEngine(options: SyncOptions): SyncEngine {
     fallbackAfter = 3,
     probeBackoff = { baseMs: 30_000, maxMs: 300_000 },
     stableMs = 60_000,
+    resnapshotAfter = 10_000,
   } = options;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
+  const read = readJson(fetch, baseUrl, headers);
   const table = createLiveTable();
+  const reads = createSessionReads(table, read);
+  // A session the tail changes but the reads missed: read it (see SessionTable).
+  table.onMissing((id) => void reads.session(id).catch(() => {}));
   const policy = createTransportPolicy({
     websocket: webSocketTransport(openSocket, baseUrl, token),
     sse: openEventStream && eventStreamTransport(openEventStream, baseUrl, token),
@@ -110,9 +134,18 @@ export function createSyncEngine(options: SyncOptions): SyncEngine {
     stableMs,
   });
   const machine = createConnection({
-    table,
+    table: {
+      ...table,
+      adopt(snapshot) {
+        batch(() => {
+          table.adopt(snapshot);
+          reads.adopted(snapshot);
+        });
+      },
+    },
     policy,
-    loadSnapshot: () => loadSnapshot(fetch, baseUrl, headers),
+    loadSnapshot: () => loadSnapshot(read),
+    resnapshotAfter,
     timers,
     clock,
     random,
@@ -133,6 +166,11 @@ export function createSyncEngine(options: SyncOptions): SyncEngine {
 
   return {
     sessions: table.sessions,
+    ended: reads.ended,
+    search: reads.searched,
+    olderEnded: reads.olderEnded,
+    searchSessions: reads.search,
+    loadSession: reads.session,
     connection: machine.connection,
     transport: policy.kind,
     position: table.position,

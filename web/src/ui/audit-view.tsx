@@ -1,10 +1,13 @@
 import { type ReadonlySignal, useModel } from '@preact/signals';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Api } from '../api/client.js';
 import { EVENT_TYPE_LABELS, EVENT_TYPES } from '../event-types.js';
 import { AuditModel } from '../models/audit-model.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { AsOfPanel } from './as-of-panel.js';
 import { EventRow } from './event-row.js';
+import { mainScroller } from './timeline.js';
+import { useVirtualList } from './use-virtualizer.js';
 
 interface AuditViewProps {
   api: Api;
@@ -17,6 +20,20 @@ export function AuditView({ api, engine, now }: AuditViewProps) {
   const model = useModel(() => new AuditModel({ api, engine }));
   const events = model.events.value;
   const filtered = model.types.value.length > 0 || model.stream.value !== '';
+  const body = useRef<HTMLTableSectionElement>(null);
+  const { virtualizer, items, before, after, atEnd } = useVirtualList({
+    count: events.length,
+    scroller: mainScroller,
+    list: body,
+    estimateSize: 40,
+    getItemKey: (index) => events[index]?.position ?? index,
+  });
+  const more = model.older.value !== undefined;
+  const loading = model.loading.value;
+  // Scrolled to the last row: the next page (the Load older button does the same by keyboard).
+  useEffect(() => {
+    if (atEnd && more && !loading && model.error.value === undefined) model.loadOlder();
+  }, [atEnd, more, loading]);
   return (
     <section class="view view-wide" aria-labelledby="view-heading">
       <header class="view-header">
@@ -109,17 +126,26 @@ export function AuditView({ api, engine, now }: AuditViewProps) {
                 <th scope="col">Data</th>
               </tr>
             </thead>
-            <tbody>
-              {events.map((event) => (
-                <EventRow
-                  key={event.position}
-                  event={event}
-                  now={now}
-                  onStream={(stream) => model.setStream(stream)}
-                  onAsOf={(position) => void model.showAsOf(position)}
-                  arrived={event.position > model.liveAfter.value}
-                />
-              ))}
+            <tbody ref={body}>
+              {before > 0 && <Spacer height={before} />}
+              {items.map((item) => {
+                const event = events[item.index];
+                return (
+                  event !== undefined && (
+                    <EventRow
+                      key={event.position}
+                      event={event}
+                      now={now}
+                      onStream={(stream) => model.setStream(stream)}
+                      onAsOf={(position) => void model.showAsOf(position)}
+                      arrived={event.position > model.liveAfter.value}
+                      index={item.index}
+                      measure={virtualizer.measureElement}
+                    />
+                  )
+                );
+              })}
+              {after > 0 && <Spacer height={after} />}
             </tbody>
           </table>
         )}
@@ -131,18 +157,27 @@ export function AuditView({ api, engine, now }: AuditViewProps) {
               type="button"
               class="button"
               disabled={model.loading.value}
-              onClick={() => void model.loadOlder()}
+              onClick={() => model.loadOlder()}
             >
               {model.loading.value ? 'Loading…' : 'Load older'}
             </button>
           )}
           {events.length > 0 && (
             <span class="muted small">
-              Positions {model.loadedFrom.value + 1} to {events[0]?.position}
+              Positions {events.at(-1)?.position} to {events[0]?.position}
             </span>
           )}
         </div>
       </section>
     </section>
+  );
+}
+
+/** The height of the rows not drawn, above or below the drawn ones. */
+function Spacer({ height }: { height: number }) {
+  return (
+    <tr class="spacer-row">
+      <td colSpan={5} aria-hidden="true" style={{ height: `${height}px` }} />
+    </tr>
   );
 }

@@ -30,6 +30,10 @@ export function ConnectionIndicator({
       label = `Replaying${via}`;
       detail = `${connection.missed} missed ${connection.missed === 1 ? 'event' : 'events'}`;
       break;
+    case 'reloading':
+      label = 'Reloading';
+      detail = `${connection.missed} missed events: reading the sessions again`;
+      break;
     case 'reconnecting': {
       label = `Reconnecting, attempt ${connection.attempt}`;
       const seconds = Math.ceil((connection.retryAt - now.value) / 1000);

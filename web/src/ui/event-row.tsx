@@ -11,15 +11,20 @@ interface EventRowProps {
   onAsOf(position: number): void;
   /** It arrived while the page was open: highlighted for a moment. */
   arrived: boolean;
+  /** Its index in the list, and what measures it, for the list that draws only some rows. */
+  index: number;
+  measure(row: HTMLTableRowElement | null): void;
 }
 
 /** One event of the audit log; its full envelope (meta, hash) folds out. */
-export function EventRow({ event, now, onStream, onAsOf, arrived }: EventRowProps) {
+export function EventRow({ event, now, onStream, onAsOf, arrived, index, measure }: EventRowProps) {
   const { data, ...envelope } = event;
   return (
     <tr
       class={`event-row type-${event.type}${arrived ? ' arrived' : ''}`}
       data-position={event.position}
+      data-index={index}
+      ref={measure}
     >
       <td class="event-position">
         <button

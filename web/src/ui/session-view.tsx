@@ -27,7 +27,8 @@ export function SessionView({ api, engine, id, now, deleted }: SessionViewProps)
   if (session !== undefined) wasSeen.current = true;
 
   if (session === undefined) {
-    const loading = engine.epoch.value === 0;
+    // Not in the sidebar's view (an old session opened by its address): read on its own.
+    const loading = engine.epoch.value === 0 || model.exists.value === undefined;
     return (
       <section class="view" aria-labelledby="view-heading">
         <header class="view-header">
