@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import type { Session } from '../src/sessions/session.js';
@@ -71,11 +72,16 @@ for (const source of ['fake', 'real'] as const) {
     }
 
     async function post(server: RunningServer, name: string) {
-      const response = await fetch(`${server.url}/api/sessions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ cwd: workDir(), name }),
-      });
+      const send = () =>
+        fetch(`${server.url}/api/sessions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ cwd: workDir(), name }),
+        });
+      // Right after a restart on the same port, fetch may reuse a pooled socket the old server
+      // closed ("other side closed"): sent again under the same key, the write happens once.
+      const key = randomUUID();
+      const response = await send().catch(send);
       if (!response.ok) throw new Error(`POST answered ${response.status}`);
       return (await response.json()) as { session: Session; position: number };
     }
