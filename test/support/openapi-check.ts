@@ -8,7 +8,7 @@ import { NDJSON_ITEM, openApiDocument } from '../../src/http/openapi/document.js
 type Json = Record<string, unknown>;
 const DOC_ID = 'urn:sessionlog:openapi';
 
-/** The document under test; `mutate` lets a test break a copy of it (see openapi.test.ts). */
+/** A checker of answers against `document` (a test may pass a broken copy: see openapi.test.ts). */
 export function openApiChecker(document: Json = openApiDocument()) {
   // The document is a JSON Schema container: answers' schemas are compiled by pointer into it,
   // so `#/components/schemas/…` resolves as it does for any OpenAPI tool. Formats are checked
@@ -59,7 +59,15 @@ export function openApiChecker(document: Json = openApiDocument()) {
         `${where}: content type ${mediaType} not documented (documented: ${Object.keys(content).join(', ')})`,
       );
     }
-    const at = ['paths', template as string, verb, 'responses', String(response.status), 'content', documented];
+    const at = [
+      'paths',
+      template as string,
+      verb,
+      'responses',
+      String(response.status),
+      'content',
+      documented,
+    ];
     if (/^application\/(problem\+)?json$/.test(mediaType)) {
       return checkJson(where, response, [...at, 'schema']);
     }

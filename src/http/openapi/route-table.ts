@@ -72,7 +72,8 @@ const pageQuery = {
   after: { schema: integer(0), description: 'the last position the client has (default 0)' },
   before: {
     schema: integer(1),
-    description: 'newest first, the events below this position (1 ≤ before ≤ head + 1); not with after',
+    description:
+      'newest first, the events below this position (1 ≤ before ≤ head + 1); not with after',
   },
   limit: {
     schema: integer(1, EVENT_PAGE.max),
@@ -110,9 +111,14 @@ const sessionRoutes: Operation[] = [
       asOf: { schema: integer(0), description: 'the table right after this position (≤ head)' },
       limit: { schema: integer(1, SESSIONS_PAGE.max), description: 'a page of this many rows' },
       cursor: { schema: z.string(), description: 'the `next` of the previous page (with limit)' },
-      q: { schema: z.string(), description: 'name or cwd contains this, ignoring case (with limit)' },
+      q: {
+        schema: z.string(),
+        description: 'name or cwd contains this, ignoring case (with limit)',
+      },
     },
-    answers: { 200: { description: 'the rows and the position they reflect', content: json(SessionsAnswer) } },
+    answers: {
+      200: { description: 'the rows and the position they reflect', content: json(SessionsAnswer) },
+    },
     problems: [400],
   },
   {
@@ -146,10 +152,15 @@ const sessionRoutes: Operation[] = [
     summary: 'Rename, summarize, or end a session',
     headers: {
       ...writeHeaders,
-      'If-Match': { schema: z.string(), description: 'the version the change is meant for (412 otherwise)' },
+      'If-Match': {
+        schema: z.string(),
+        description: 'the version the change is meant for (412 otherwise)',
+      },
     },
     body: { schema: PatchBody, required: true },
-    answers: { 200: { description: 'the changed row', content: json(SessionAnswer), headers: etag } },
+    answers: {
+      200: { description: 'the changed row', content: json(SessionAnswer), headers: etag },
+    },
     problems: [400, 404, 409, 410, 412, 413, 415, 422],
   },
   {
@@ -159,10 +170,15 @@ const sessionRoutes: Operation[] = [
     summary: 'Delete a session',
     headers: {
       ...writeHeaders,
-      'If-Match': { schema: z.string(), description: 'the version the change is meant for (412 otherwise)' },
+      'If-Match': {
+        schema: z.string(),
+        description: 'the version the change is meant for (412 otherwise)',
+      },
     },
     body: { schema: DeleteBody, required: false },
-    answers: { 200: { description: 'the position of the deletion', content: json(PositionAnswer) } },
+    answers: {
+      200: { description: 'the position of the deletion', content: json(PositionAnswer) },
+    },
     problems: [400, 404, 409, 410, 412, 413, 415, 422],
   },
   {
@@ -198,10 +214,16 @@ const eventRoutes: Operation[] = [
     tag: 'events',
     summary: 'Matching events after `after`, then live, as Server-Sent Events',
     query: {
-      after: { schema: integer(0), description: 'the last position the client has (default: the head)' },
+      after: {
+        schema: integer(0),
+        description: 'the last position the client has (default: the head)',
+      },
       logId: { schema: z.string().min(1).max(100), description: 'the log id the client last saw' },
       ...filterQuery,
-      token: { schema: z.string(), description: 'the token, for EventSource (it sends no headers)' },
+      token: {
+        schema: z.string(),
+        description: 'the token, for EventSource (it sends no headers)',
+      },
     },
     headers: {
       'Last-Event-ID': { schema: z.string(), description: 'a position: wins over after' },
@@ -235,7 +257,11 @@ const checkpointRoutes: Operation[] = [
     answers: {
       200: {
         description: 'C2SP tlog-checkpoint signed note',
-        content: { 'text/plain': { text: 'origin, tree size, base64 root hash, an empty line, a signature line' } },
+        content: {
+          'text/plain': {
+            text: 'origin, tree size, base64 root hash, an empty line, a signature line',
+          },
+        },
       },
     },
     problems: [503],
@@ -248,7 +274,9 @@ const checkpointRoutes: Operation[] = [
     answers: {
       200: {
         description: 'signed-note verifier key',
-        content: { 'text/plain': { text: '<name>+<key id hex>+<base64(0x01 ‖ Ed25519 public key)>' } },
+        content: {
+          'text/plain': { text: '<name>+<key id hex>+<base64(0x01 ‖ Ed25519 public key)>' },
+        },
       },
     },
     problems: [503],
@@ -300,12 +328,16 @@ function durableStream(path: string, name: string, messages: z.ZodType): Operati
     summary: `${name} as a read-only Durable Stream (JSON mode)`,
     query: {
       offset: offsetParam,
-      live: { schema: z.enum(['long-poll', 'sse']), description: 'wait for new messages (needs offset)' },
+      live: {
+        schema: z.enum(['long-poll', 'sse']),
+        description: 'wait for new messages (needs offset)',
+      },
       cursor: { schema: z.string(), description: 'the Stream-Cursor of the previous live answer' },
     },
     answers: {
       200: {
-        description: 'a JSON array of messages; with live=sse, `data` events of arrays and `control` events',
+        description:
+          'a JSON array of messages; with live=sse, `data` events of arrays and `control` events',
         content: {
           'application/json': { schema: messages },
           'text/event-stream': { text: 'Durable Streams SSE: `event: data` and `event: control`' },
@@ -369,7 +401,10 @@ const otherRoutes: Operation[] = [
     tag: 'operators',
     summary: 'This document',
     answers: {
-      200: { description: 'OpenAPI 3.1', content: json(z.looseObject({ openapi: z.literal('3.1.0') })) },
+      200: {
+        description: 'OpenAPI 3.1',
+        content: json(z.looseObject({ openapi: z.literal('3.1.0') })),
+      },
     },
     problems: [],
   },
@@ -394,10 +429,16 @@ const otherRoutes: Operation[] = [
     description:
       'Send `Upgrade: websocket`. Frames are JSON text: hello, events, live, position, heartbeat, reset, error (SPEC, "WebSocket gateway"). Refusals after the upgrade are close codes: 4400 bad parameters, 4401 token, 4403 origin, 4408 too slow, 4409 reset, 4429 too many connections.',
     query: {
-      after: { schema: integer(0), description: 'the last position the client has (default: the head)' },
+      after: {
+        schema: integer(0),
+        description: 'the last position the client has (default: the head)',
+      },
       logId: { schema: z.string().min(1).max(100), description: 'the log id the client last saw' },
       ...filterQuery,
-      token: { schema: z.string(), description: 'the token (a browser WebSocket sends no headers)' },
+      token: {
+        schema: z.string(),
+        description: 'the token (a browser WebSocket sends no headers)',
+      },
     },
     answers: { 101: { description: 'Switching Protocols: the subscription' } },
     problems: [],
