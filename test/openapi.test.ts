@@ -6,8 +6,8 @@ import { openApiDocument } from '../src/http/openapi/document.js';
 import { tailSignal } from '../src/http/streams/tail-signal.js';
 import { useApp } from './support/http-app.js';
 import { openApiChecker } from './support/openapi-check.js';
-import { freshTree } from './support/tree.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests walk and break the document by hand
 type Json = Record<string, any>;
 
 // Served by the metrics engineer's branch and by the WebSocket upgrade, not by the Hono app.
@@ -24,8 +24,7 @@ describe('GET /api/openapi.json', () => {
     const document = (await response.json()) as Json;
     expect(document.openapi).toBe('3.1.0');
     const result = await validate(structuredClone(document) as never);
-    expect(result.errors ?? []).toEqual([]);
-    expect(result.valid).toBe(true);
+    expect(result.valid ? [] : result.errors).toEqual([]);
   });
 
   it('needs the token when one is set, like the rest of /api', async () => {
@@ -52,7 +51,7 @@ describe('GET /api/openapi.json', () => {
         streams: { tail: tailSignal() },
         checkpoints: {
           logId: log.store.logId,
-          tree: await freshTree(log.store),
+          tree: log.tree,
           signer: undefined,
         },
       });
