@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sessionEventTypes } from '../../events/schemas.js';
+import type { Session as SessionRow } from '../../sessions/session.js';
 import { PROBLEM_KINDS, PROBLEM_TYPE_PREFIX } from '../problem.js';
 
 // The answers of SPEC's HTTP API as zod schemas. The routes build their answers by hand; these
@@ -26,6 +27,11 @@ export const Session = z
     version: z.int().min(1).describe('the stream version this row reflects: what If-Match names'),
   })
   .describe('a row of the sessions table');
+
+/** Compiles only when the two types are the same: the document's row is the code's. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+export type SessionRowIsDocumented = Holds<Same<z.infer<typeof Session>, SessionRow>>;
 
 const EventMeta = z.looseObject({
   schemaVersion: z.int().min(1),
