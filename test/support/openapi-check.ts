@@ -13,7 +13,12 @@ export function openApiChecker(document: Json = openApiDocument()) {
   // The document is a JSON Schema container: answers' schemas are compiled by pointer into it,
   // so `#/components/schemas/…` resolves as it does for any OpenAPI tool. Formats are checked
   // by the patterns zod writes beside them.
-  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true, inlineRefs: false });
+  const ajv = new Ajv2020({
+    strict: false,
+    validateFormats: false,
+    allErrors: true,
+    inlineRefs: false,
+  });
   ajv.addSchema({ ...document, $id: DOC_ID });
   const compiled = new Map<string, ValidateFunction>();
   const validator = (pointer: string[]) => {
