@@ -7,6 +7,7 @@ import { verifyConsistency, verifyInclusion } from '../src/checkpoints/merkle-ve
 import { parseVerifierKey } from '../src/checkpoints/verifier-key.js';
 import type { RunningServer } from '../src/server.js';
 import { describeEachBackend } from './support/backends.js';
+import { checkedFetch as fetch } from './support/openapi-check.js';
 import { appendMany, useServers } from './support/server.js';
 import { useTempDir } from './support/temp-dir.js';
 import { freshTree, seeded } from './support/tree.js';

@@ -4,6 +4,7 @@ import type { SessionEvent } from '../src/events/schemas.js';
 import type { RunningServer } from '../src/server.js';
 import { type SessionState, toSession } from '../src/sessions/session.js';
 import { describeEachBackend } from './support/backends.js';
+import { checkAnswer } from './support/openapi-check.js';
 import { useServers } from './support/server.js';
 
 interface Answer {
@@ -29,7 +30,16 @@ function get(server: RunningServer, path: string, headers: Record<string, string
         } catch {
           body = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        const status = res.statusCode ?? 0;
+        // Checked against the OpenAPI document like every answer the HTTP suites get.
+        const answer = new Response(text, {
+          status,
+          headers: { 'content-type': res.headers['content-type'] ?? '' },
+        });
+        checkAnswer('GET', path, answer).then(
+          () => resolve({ status, headers: res.headers, text, body }),
+          reject,
+        );
       });
     }).on('error', reject);
   });

@@ -142,7 +142,7 @@ describe('the security guard', () => {
   });
 
   it('serves a given dashboard at GET /', async () => {
-    const { request } = openApp({ dashboard: (c) => c.text('the dashboard') });
+    const { request } = openApp({ dashboard: (c) => c.html('the dashboard') });
     expect(await (await request('/')).text()).toBe('the dashboard');
   });
 

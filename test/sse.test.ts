@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { subscribeSse } from '../src/testing/index.js';
 import { describeEachBackend } from './support/backends.js';
+import { checkedFetch as fetch } from './support/openapi-check.js';
 import { appendMany, useServers } from './support/server.js';
 
 // What only the event stream does: its text, Last-Event-ID, problem+json refusals, the token

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { checkedFetch as fetch } from './support/openapi-check.js';
 import { appendMany, useServers } from './support/server.js';
 import { streamsBase } from './support/streams.js';
 import { useLogFile } from './support/temp-dir.js';

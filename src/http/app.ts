@@ -13,6 +13,7 @@ import type { FlowLimits } from './gateway/subscription.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import { guard } from './guard.js';
 import { healthRoute } from './health-route.js';
+import { openApiRoute } from './openapi/openapi-route.js';
 import { onError, problem } from './problem.js';
 import { rateLimiter } from './rate-limit.js';
 import { requestId } from './request-id.js';
@@ -65,6 +66,7 @@ export function createApp({
   app.get('/', (c) => dashboard(c));
   app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));
+  app.route('/api/openapi.json', openApiRoute());
   app.route(
     '/api/sessions',
     sessionsRoutes({

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
-import { ProblemException, problem } from './problem.js';
+import { ProblemException, type ProblemKind, problem } from './problem.js';
 import {
   bearerToken,
   hostAllowed,
@@ -65,6 +65,6 @@ export function guard(policy: SecurityPolicy): MiddlewareHandler {
   };
 }
 
-function refuse(status: 403, kind: string, detail: string): ProblemException {
+function refuse(status: 403, kind: ProblemKind, detail: string): ProblemException {
   return new ProblemException(problem(status, kind, detail));
 }

@@ -40,16 +40,47 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+/**
+ * Every problem `type` the server answers (`urn:sessionlog:problem:<kind>`), with what it
+ * means: `problem()` takes only these, so the OpenAPI document lists them all.
+ */
+export const PROBLEM_KINDS = {
+  validation: 'a parameter or the body is invalid: `errors` names each field',
+  'unreadable-body': 'the body could not be read (broken framing, client went away)',
+  'unsupported-media-type': 'the body is not application/json (UTF-8)',
+  'content-too-large': 'the body is over 64 KiB',
+  unauthorized: 'the token is missing or wrong',
+  'host-not-allowed': 'the Host is not this server (DNS rebinding)',
+  'origin-not-allowed': 'a page from this Origin may not write or read the log',
+  forbidden: 'the cwd is a system directory, the filesystem root, or outside every --root',
+  'not-found': 'no such route, session, stream or file',
+  'method-not-allowed': 'the streams are read-only',
+  conflict: 'a change to an ended session',
+  gone: 'the session was deleted',
+  'version-mismatch': 'If-Match named another version: `currentVersion` is the current one',
+  'idempotency-key-reused': 'an Idempotency-Key repeated with another body',
+  'rate-limited': 'too many sessions created from this client: `retryAfter` seconds',
+  'too-many-connections': 'too many live subscriptions, from this client or in all',
+  'no-signing-key': 'this node has no checkpoint signing key',
+  unavailable: 'the store is unreachable or the server is shutting down: retry',
+  http: 'an HTTP-level refusal of the framework (status as given)',
+  internal: 'the server failed to handle the request',
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
+
+export const PROBLEM_TYPE_PREFIX = 'urn:sessionlog:problem:';
+
 /** A problem+json response. */
 export function problem(
   status: ContentfulStatusCode,
-  kind: string,
+  kind: ProblemKind,
   detail: string,
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Response {
   const body: Problem = {
-    type: `urn:sessionlog:problem:${kind}`,
+    type: `${PROBLEM_TYPE_PREFIX}${kind}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,

@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { afterEach, expect } from 'vitest';
 import { type AppDeps, createApp } from '../../src/http/app.js';
 import { openSessionlog, type SqliteSessionlog } from '../../src/stores/sqlite/open-sqlite.js';
+import { checkAnswer } from './openapi-check.js';
 import { useLogFile, useTempDir } from './temp-dir.js';
 
 export interface TestApp {
@@ -62,7 +63,12 @@ export function useApp(defaults: Overrides = {}) {
       ...defaults,
       ...(typeof overrides === 'function' ? overrides(workDir) : overrides),
     });
-    const request = async (path: string, init?: RequestInit) => app.request(path, init);
+    // Every answer is checked against the OpenAPI document: a mismatch fails the test.
+    const request = async (path: string, init?: RequestInit) => {
+      const response = await app.request(path, init);
+      await checkAnswer(init?.method ?? 'GET', path, response);
+      return response;
+    };
     const send = (method: string, path: string, body?: unknown, headers = {}) =>
       request(path, {
         method,

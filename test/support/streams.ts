@@ -1,6 +1,7 @@
 import { stream } from '@durable-streams/client';
 import { vi } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
+import { checkedFetch as fetch } from './openapi-check.js';
 
 /** What `GET /api/events` gives, every page of it (the reference a stream is held to). */
 export async function apiEvents(server: RunningServer, query = ''): Promise<unknown[]> {
