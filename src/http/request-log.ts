@@ -1,0 +1,60 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { matchedRoutes } from 'hono/route';
+import type { Logger } from '../observe/logger.js';
+import type { Metrics } from '../observe/metrics.js';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The position a request's append reached: its log line names it. */
+    written: number;
+  }
+}
+
+export interface RequestLogDeps {
+  logger?: Logger | undefined;
+  metrics?: Metrics | undefined;
+}
+
+/**
+ * One log line and one count per request, named by its route pattern (`/api/sessions/:id`,
+ * never the raw path: a label per session id would grow without end, and the raw URL could
+ * carry `?token=`). Streamed answers are counted when their headers are out.
+ */
+export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const route = routeOf(c);
+      const { method } = c.req;
+      const status = c.res.status;
+      metrics?.httpRequests.inc({ method, route, status });
+      metrics?.httpSeconds.observe({ method, route }, seconds);
+      if (logger?.isLevelEnabled('info')) {
+        const written = c.get('written');
+        logger.info(
+          {
+            requestId: c.get('requestId'),
+            method,
+            route,
+            status,
+            ms: Math.round(seconds * 10_000) / 10,
+            ...(written === undefined ? {} : { position: written }),
+          },
+          'request',
+        );
+      }
+    }
+  };
+}
+
+/**
+ * The pattern of the route that answered, or that would have answered had a guard not
+ * refused first: the last one matched. Only middleware matched (method ALL): no route.
+ */
+function routeOf(c: Context): string {
+  const last = matchedRoutes(c).at(-1);
+  return last === undefined || last.method === 'ALL' ? 'unmatched' : last.path;
+}
