@@ -37,6 +37,8 @@ export function codeOf(error: unknown): string {
 export function watchFailureReason(text: string): string {
   if (text.startsWith('rate cap')) return 'rate-cap';
   if (text.includes('not valid UTF-8')) return 'unreadable-name';
+  if (text.startsWith('depth cap')) return 'depth-cap';
+  if (text.startsWith('entry cap')) return 'entry-cap';
   if (text.includes('--max-watchers')) return 'max-watchers';
   if (text.startsWith('not watched')) return 'refused';
   if (text.includes('ENOSPC')) return 'system-limit';
