@@ -51,10 +51,16 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
 }
 
 /**
- * The pattern of the route that answered, or that would have answered had a guard not
- * refused first: the last one matched. Only middleware matched (method ALL): no route.
+ * The pattern of the route that answered, or, when a middleware answered (the guard refused),
+ * of the first route that would have; `unmatched` when only middleware matched (a 404).
  */
 function routeOf(c: Context): string {
-  const last = matchedRoutes(c).at(-1);
-  return last === undefined || last.method === 'ALL' ? 'unmatched' : last.path;
+  const routes = matchedRoutes(c);
+  const answered = routes[c.req.routeIndex];
+  if (answered !== undefined && !isMiddleware(answered.path)) return answered.path;
+  return routes.find((route) => !isMiddleware(route.path))?.path ?? 'unmatched';
+}
+
+function isMiddleware(path: string): boolean {
+  return path === '*' || path === '/*';
 }
