@@ -28,7 +28,7 @@ const server = await runServer({
   ...(watch === 'no-watch' ? { maxWatchers: 0 } : {}),
   // Logged as serve logs (a JSON line per request), into a file beside the log rather than
   // into the bench's output.
-  logger: createLogger({ destination: pino.destination(`${db}.server.log`) }),
+  logger: createLogger({ destination: pino.destination({ dest: `${db}.server.log`, sync: true }) }),
 });
 serveStats(() => server.close());
 tell({ type: 'ready', port: server.port } satisfies ServerMessage);

@@ -10,6 +10,8 @@ declare module 'hono' {
   }
 }
 
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 export interface RequestLogDeps {
   logger?: Logger | undefined;
   metrics?: Metrics | undefined;
@@ -21,6 +23,9 @@ export interface RequestLogDeps {
  * carry `?token=`). Streamed answers are counted when their headers are out.
  */
 export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandler {
+  // The series' children, kept: labelling by object hashes the labels on every request.
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(value: number): void }>();
   return async (c, next) => {
     const started = performance.now();
     try {
@@ -28,10 +33,25 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const route = routeOf(c);
-      const { method } = c.req;
+      // A client may send any method name: a label takes the known ones only.
+      const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
       const status = c.res.status;
-      metrics?.httpRequests.inc({ method, route, status });
-      metrics?.httpSeconds.observe({ method, route }, seconds);
+      if (metrics !== undefined) {
+        const key = `${method} ${route}`;
+        let timer = timed.get(key);
+        if (timer === undefined) {
+          timer = metrics.httpSeconds.labels({ method, route });
+          timed.set(key, timer);
+        }
+        timer.observe(seconds);
+        const keyed = `${key} ${status}`;
+        let counter = counted.get(keyed);
+        if (counter === undefined) {
+          counter = metrics.httpRequests.labels({ method, route, status });
+          counted.set(keyed, counter);
+        }
+        counter.inc();
+      }
       if (logger?.isLevelEnabled('info')) {
         const written = c.get('written');
         logger.info(
