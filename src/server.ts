@@ -158,7 +158,7 @@ export async function runServer(options: ServerOptions) {
       options: { ...options.watch, maxWatchers },
       onError: (error) => logger.warn({ err: error }, 'file watching failed'),
     });
-    const watchedNow = watching;
+    const watched = watching;
     metrics.attach({
       head: () => opened.store.head(),
       projectionPosition: () => opened.sessionsPosition(),
@@ -166,12 +166,11 @@ export async function runServer(options: ServerOptions) {
         ...hub.byTransport(),
         streams: { connections: tail.waiting, buffered: 0 },
       }),
-      watchers: () => watchedNow.watchers,
+      watchers: () => watched.watchers,
       ...(served.pgTail === undefined ? {} : { pgTail: served.pgTail }),
     });
     const http = await listen(app, { gateway, hub, logger }, host, port, budget.sockets);
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
-    const watched = watching;
     logger.info(
       {
         url: origin,
