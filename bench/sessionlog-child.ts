@@ -7,7 +7,9 @@
  *   node --import tsx bench/sessionlog-child.ts <db file> <full|normal> <watch|no-watch>
  */
 
+import { pino } from 'pino';
 import type { Durability } from '../src/events/store.js';
+import { createLogger } from '../src/observe/logger.js';
 import { runServer } from '../src/server.js';
 import { type ServerMessage, serveStats, tell } from './child-stats.js';
 
@@ -24,6 +26,9 @@ const server = await runServer({
   durability,
   // 0 turns watching off; undefined keeps serve's default.
   ...(watch === 'no-watch' ? { maxWatchers: 0 } : {}),
+  // Logged as serve logs (a JSON line per request), into a file beside the log rather than
+  // into the bench's output.
+  logger: createLogger({ destination: pino.destination({ dest: `${db}.server.log`, sync: true }) }),
 });
 serveStats(() => server.close());
 tell({ type: 'ready', port: server.port } satisfies ServerMessage);

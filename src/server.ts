@@ -12,6 +12,9 @@ import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/listen.js';
 import { logTail } from './http/streams/log-tail.js';
 import type { LiveOptions } from './http/streams/read-stream.js';
+import { createLogger, type Logger } from './observe/logger.js';
+import { Metrics } from './observe/metrics.js';
+import { commitCounter, subscriptionObserver } from './observe/observers.js';
 import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
@@ -60,6 +63,11 @@ export interface ServerOptions {
     maxConnections?: number;
     maxConnectionsPerClient?: number;
   };
+  /**
+   * Where the server's log lines go (default: JSON on stderr at info, the token scrubbed;
+   * `createLogger({ level: 'silent' })` for none).
+   */
+  logger?: Logger;
 }
 
 /**
@@ -79,15 +87,21 @@ export async function runServer(options: ServerOptions) {
   // Before anything is opened: with such a token the server could only answer 401.
   const problem = token === undefined ? undefined : tokenProblem(token);
   if (problem !== undefined) throw new Error(problem);
+  const logger = options.logger ?? createLogger({ secrets: token === undefined ? [] : [token] });
+  // One registry per server: tests run several servers in one process.
+  const metrics = new Metrics();
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
     const backend = openLog(db);
     const served = await backend.serve({
       durability,
+      onCommit: metrics.onCommit,
+      logger,
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     });
     log = served.log;
+    const counting = log.store.subscribe(commitCounter(metrics, logger));
     // Once the log is open: a file that is no log gets no key made beside it.
     const key = await serveSigningKey(backend, options.signingKey);
     const policy = { token, allowedOrigins: options.allowedOrigins ?? [], boundHost: host };
@@ -105,6 +119,7 @@ export async function runServer(options: ServerOptions) {
         maxConnectionsPerClient ?? budget.perClient,
         budget.subscriptions,
       ),
+      observer: subscriptionObserver(metrics, logger),
     });
     // Wakes the Durable Streams' live reads on each commit; ended first at shutdown.
     const tail = await logTail(log.store);
@@ -121,6 +136,8 @@ export async function runServer(options: ServerOptions) {
         tree: served.tree,
         signer: key && ed25519Signer(checkpointOrigin(log.store.logId), key),
       },
+      logger,
+      metrics,
     });
     const gateway = createGateway({
       store: log.store,
@@ -139,10 +156,30 @@ export async function runServer(options: ServerOptions) {
       activeSessions: () => opened.activeSessions(),
       ...served.watch,
       options: { ...options.watch, maxWatchers },
+      onError: (error) => logger.warn({ err: error }, 'file watching failed'),
     });
-    const http = await listen(app, { gateway, hub }, host, port, budget.sockets);
-    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
     const watched = watching;
+    metrics.attach({
+      head: () => opened.store.head(),
+      projectionPosition: () => opened.sessionsPosition(),
+      subscriptions: () => ({
+        ...hub.byTransport(),
+        streams: { connections: tail.waiting, buffered: 0 },
+      }),
+      watchers: () => watched.watchers,
+      ...(served.pgTail === undefined ? {} : { pgTail: served.pgTail }),
+    });
+    const http = await listen(app, { gateway, hub, logger }, host, port, budget.sockets);
+    const origin = `http://${host.includes(':') ? `[${host}]` : host}:${http.port}`;
+    logger.info(
+      {
+        url: origin,
+        log: opened.location,
+        logId: opened.store.logId,
+        head: await opened.store.head(),
+      },
+      'started',
+    );
     return {
       /** The server's origin, e.g. `http://127.0.0.1:3001`. */
       url: origin,
@@ -155,11 +192,17 @@ export async function runServer(options: ServerOptions) {
       hub,
       /** File watching: `ready(sessionId)` says when a session's directory is watched. */
       watching: watched,
+      /** The server's series, as `GET /metrics` gives them. */
+      metrics,
+      logger,
       async close() {
+        logger.info('shutting down');
         tail.close();
         await http.close();
         await watched.close();
+        counting();
         await opened.close();
+        logger.info('stopped');
       },
     };
   } catch (error) {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { AnyEvent, Envelope } from '../src/events/envelope.js';
 import { sessionEventTypes } from '../src/events/schemas.js';
+import { createLogger } from '../src/observe/logger.js';
 import type { AnyProjection } from '../src/projections/projection.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
 import type { SessionState } from '../src/sessions/session.js';
@@ -62,9 +63,16 @@ function plainFold(
   return [...rows.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function open(db: SqliteDatabase, projection: AnyProjection = sessionsProjection) {
+function open(
+  db: SqliteDatabase,
+  projection: AnyProjection = sessionsProjection,
+  logger = createLogger({ level: 'silent' }),
+) {
   const reader = new SqliteEventReader(db, sessionEventTypes);
-  const projections = new SqliteProjections(db, reader, [projection], { snapshotEvery: EVERY });
+  const projections = new SqliteProjections(db, reader, [projection], {
+    snapshotEvery: EVERY,
+    logger,
+  });
   const rows = vi.spyOn(reader, 'rows');
   /** The table as of `position`, and the first position of the log it had to read. */
   const asOf = (position: number) => {
@@ -146,21 +154,26 @@ describe('asOf from snapshots', () => {
   it('ignores a snapshot that was not folded from this log, and answers from the log', async () => {
     const head = await writeHistory(logFile());
     const db = openDatabase(logFile());
-    const { reader, projections, asOf } = open(db);
+    const logged: string[] = [];
+    const logger = createLogger({ destination: { write: (line) => void logged.push(line) } });
+    const { reader, projections, asOf } = open(db, sessionsProjection, logger);
     projections.catchUpSnapshots();
     const latest = projections.snapshotStats('sessions').latest;
     db.prepare("UPDATE projection_snapshots SET hash = 'another log' WHERE position = ?").run(
       latest,
     );
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     const { table, foldedFrom } = asOf(head);
     expect(table).toEqual(plainFold(reader.read(), sessionsProjection, head));
     expect(foldedFrom).toBe(0);
-    expect(error).toHaveBeenCalledWith(
-      'sessionlog: ignoring the sessions snapshots:',
-      expect.objectContaining({ message: expect.stringContaining('not folded from this log') }),
+    expect(logged.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({
+        msg: 'ignoring snapshots that do not match the log',
+        projection: 'sessions',
+        err: expect.objectContaining({
+          message: expect.stringContaining('not folded from this log'),
+        }),
+      }),
     );
-    error.mockRestore();
     db.close();
   });
 });

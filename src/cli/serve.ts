@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { isLoopbackHost } from '../net/loopback.js';
+import { createLogger, LOG_FORMATS, LOG_LEVELS } from '../observe/logger.js';
 import { tokenProblem } from '../protocol/token.js';
 import { runServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
@@ -29,7 +30,10 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
                             (mode 0600) when absent (SESSIONLOG_SIGNING_KEY; default: the log
                             file's name + .signing-key; :memory: makes one at start). Never
                             inside the log. On PostgreSQL there is no default: give every node
-                            the same file, or /api/checkpoint answers 503`,
+                            the same file, or /api/checkpoint answers 503
+  --log-level LEVEL         fatal|error|warn|info|debug|trace|silent (SESSIONLOG_LOG_LEVEL;
+                            default info): one line per request and per notable event, on stderr
+  --log-format json|pretty  (SESSIONLOG_LOG_FORMAT; default json, pretty on a terminal)`,
   options: {
     db: { type: 'string', short: 'd' },
     port: { type: 'string', short: 'p' },
@@ -41,6 +45,8 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
     'max-watchers': { type: 'string' },
     durability: { type: 'string' },
     'signing-key': { type: 'string' },
+    'log-level': { type: 'string' },
+    'log-format': { type: 'string' },
   },
   async run(values, out) {
     const env = process.env;
@@ -88,6 +94,18 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
     if (durability !== 'full' && durability !== 'normal') {
       problems.push(`--durability must be full or normal, not ${JSON.stringify(durability)}`);
     }
+    const logLevel = flag('log-level', 'SESSIONLOG_LOG_LEVEL') ?? 'info';
+    const level = LOG_LEVELS.find((known) => known === logLevel);
+    if (level === undefined) {
+      problems.push(
+        `--log-level must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(logLevel)}`,
+      );
+    }
+    const logFormat = flag('log-format', 'SESSIONLOG_LOG_FORMAT');
+    const format = LOG_FORMATS.find((known) => known === logFormat);
+    if (logFormat !== undefined && format === undefined) {
+      problems.push(`--log-format must be json or pretty, not ${JSON.stringify(logFormat)}`);
+    }
     if (!isLoopbackHost(host) && token === undefined) {
       problems.push(`--host ${host} would expose the log beyond this machine: set --token too`);
     }
@@ -106,6 +124,12 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       maxWatchers,
       durability,
       signingKey: flag('signing-key', 'SESSIONLOG_SIGNING_KEY') || undefined,
+      // stderr: stdout carries what serve prints for whoever started it (the URL line).
+      logger: createLogger({
+        ...(level === undefined ? {} : { level }),
+        ...(format === undefined ? {} : { format }),
+        secrets: token === undefined ? [] : [token],
+      }),
     });
     // Listen before announcing: whoever reads the URL may signal at once.
     const stop = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);

@@ -5,6 +5,18 @@ import { StoreUnavailableError } from './errors.js';
 import type { EventRegistry } from './schemas.js';
 import type { AppendOptions, AppendResult } from './store.js';
 
+/** One commit as an observer outside the core sees it (metrics): how many, how big, how long. */
+export interface CommitObservation {
+  /** Appends in the batch (group commit's batch size). */
+  batchSize: number;
+  /** Events the batch asked to append (refused appends included). */
+  events: number;
+  /** From taking the batch to the commit settled, in milliseconds. */
+  ms: number;
+}
+
+export type OnCommit = (observation: CommitObservation) => void;
+
 /**
  * The queue in front of a store's commits: appends that arrive while a commit is being
  * written wait here and go together in the next one. `commit` receives each batch and must
@@ -16,10 +28,16 @@ export class GroupCommit {
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | undefined;
   #closed = false;
+  readonly #onCommit: OnCommit | undefined;
 
-  constructor(registry: EventRegistry, commit: (batch: PendingAppend[]) => void | Promise<void>) {
+  constructor(
+    registry: EventRegistry,
+    commit: (batch: PendingAppend[]) => void | Promise<void>,
+    onCommit?: OnCommit,
+  ) {
     this.#registry = registry;
     this.#commit = commit;
+    this.#onCommit = onCommit;
   }
 
   /** Validates the append (nothing invalid is queued) and resolves once it is committed. */
@@ -54,17 +72,29 @@ export class GroupCommit {
       setImmediate(async () => {
         const batch = this.#queue;
         this.#queue = [];
+        const started = this.#onCommit === undefined ? 0 : performance.now();
         try {
           await this.#commit(batch);
         } catch (error) {
           // A commit that threw settles what it left unsettled (a settled promise ignores it).
           for (const pending of batch) pending.reject(error);
         } finally {
+          if (this.#onCommit !== undefined) this.#observe(batch, started);
           this.#flushing = undefined;
           done();
           if (this.#queue.length > 0) this.#schedule();
         }
       });
     });
+  }
+
+  #observe(batch: readonly PendingAppend[], started: number): void {
+    let events = 0;
+    for (const pending of batch) events += pending.events.length;
+    try {
+      this.#onCommit?.({ batchSize: batch.length, events, ms: performance.now() - started });
+    } catch {
+      // An observer's failure is no commit's failure.
+    }
   }
 }

@@ -1,6 +1,8 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
+import type { Logger } from '../observe/logger.js';
+import type { Metrics } from '../observe/metrics.js';
 import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
@@ -11,12 +13,13 @@ import { eventsRoutes } from './events-routes.js';
 import { eventStreamRoute } from './gateway/event-stream.js';
 import type { FlowLimits } from './gateway/subscription.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
-import { guard } from './guard.js';
+import { guard, METRICS_PATH } from './guard.js';
 import { healthRoute } from './health-route.js';
 import { openApiRoute } from './openapi/openapi-route.js';
-import { onError, problem } from './problem.js';
+import { onError, ProblemException, problem } from './problem.js';
 import { rateLimiter } from './rate-limit.js';
 import { requestId } from './request-id.js';
+import { requestLog } from './request-log.js';
 import type { SecurityPolicy } from './security.js';
 import { sessionsRoutes } from './sessions-routes.js';
 import type { LiveOptions } from './streams/read-stream.js';
@@ -43,6 +46,10 @@ export interface AppDeps {
   streams?: { tail: TailSignal; live?: Partial<LiveOptions> };
   /** Serves `/api/checkpoint…` and `/api/proof/…` from the log's stored tree. */
   checkpoints?: CheckpointDeps;
+  /** A line per request, and the unexpected errors (default: none logged). */
+  logger?: Logger;
+  /** Counts every request, and serves `GET /metrics` (behind the token, as /api is). */
+  metrics?: Metrics;
 }
 
 /**
@@ -59,10 +66,19 @@ export function createApp({
   eventStream,
   streams,
   checkpoints,
+  logger,
+  metrics,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
+  app.use(requestLog({ logger, metrics }));
   app.use(guard(policy));
+  if (metrics !== undefined) {
+    app.get(METRICS_PATH, async (c) => {
+      const { body, contentType } = await metrics.text();
+      return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    });
+  }
   app.get('/', (c) => dashboard(c));
   app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));
@@ -97,7 +113,13 @@ export function createApp({
   }
   if (checkpoints !== undefined) app.route('/api', checkpointRoutes(checkpoints));
   app.notFound((c) => problem(404, 'not-found', `no route for ${c.req.method} ${c.req.path}`));
-  app.onError(onError);
+  app.onError((error, c) => {
+    const answer = onError(error, c);
+    if (answer.status >= 500 && !(error instanceof ProblemException)) {
+      logger?.error({ err: error, requestId: c.get('requestId') }, 'unexpected error');
+    }
+    return answer;
+  });
   return app;
 }
 

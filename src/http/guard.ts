@@ -11,6 +11,8 @@ import {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const STREAMS_PATH = '/streams';
+/** Prometheus scrapes it; it tells of the log's activity, so it takes the token as /api does. */
+export const METRICS_PATH = '/metrics';
 
 /**
  * SPEC "Security defaults", in front of every route: the Host check on every request, the
@@ -44,7 +46,8 @@ export function guard(policy: SecurityPolicy): MiddlewareHandler {
           : 'a request from this Origin may not change anything',
       );
     }
-    const api = c.req.path === '/api' || c.req.path.startsWith('/api/');
+    const api =
+      c.req.path === '/api' || c.req.path.startsWith('/api/') || c.req.path === METRICS_PATH;
     const presented =
       bearerToken(c.req.header('authorization')) ??
       (eventStream ? c.req.query('token') : undefined);

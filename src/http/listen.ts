@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { Logger } from '../observe/logger.js';
 import { WEBSOCKET_PATH } from '../protocol/subscription-url.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
 import type { Gateway } from './gateway/ws-gateway.js';
@@ -19,7 +20,7 @@ export interface HttpServer {
  */
 export async function listen(
   app: Hono,
-  { gateway, hub }: { gateway: Gateway; hub: SubscriptionHub },
+  { gateway, hub, logger }: { gateway: Gateway; hub: SubscriptionHub; logger: Logger },
   host: string,
   port: number,
   maxSockets?: number,
@@ -44,7 +45,7 @@ export async function listen(
   server.on('error', (error) => {
     if (Date.now() - warned < 10_000) return;
     warned = Date.now();
-    console.error(`sessionlog: a connection could not be accepted: ${String(error)}`);
+    logger.error({ error: String(error) }, 'a connection could not be accepted');
   });
   return {
     port: (server.address() as AddressInfo).port,

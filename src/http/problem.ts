@@ -132,6 +132,6 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof StoreUnavailableError) {
     return problem(503, 'unavailable', error.message, {}, { 'retry-after': '1' });
   }
-  console.error('sessionlog: unexpected error', error);
+  // The server's error handler (app.ts) logs it: only a 500 says nothing of its cause.
   return problem(500, 'internal', 'the server failed to handle this request');
 }

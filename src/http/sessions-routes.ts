@@ -80,6 +80,7 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
       },
       options,
     );
+    c.set('written', position);
     c.header('Location', `/api/sessions/${encodeURIComponent(session.id)}`);
     return sessionAnswer(c, session, position, 201);
   });
@@ -96,6 +97,7 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
       body,
       commandOptions(c, body),
     );
+    c.set('written', position);
     return sessionAnswer(c, session, position);
   });
 
@@ -106,6 +108,7 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
       body,
       commandOptions(c, body),
     );
+    c.set('written', position);
     return c.json({ position });
   });
 

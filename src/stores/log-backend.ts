@@ -1,6 +1,8 @@
 import type { LogTree } from '../checkpoints/log-tree.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { OnCommit } from '../events/group-commit.js';
 import type { Durability, ReadOptions } from '../events/store.js';
+import type { Logger } from '../observe/logger.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import type { WatchLeases } from '../watcher/watch-leases.js';
@@ -42,6 +44,10 @@ export interface ServeOptions {
   durability: Durability;
   /** PostgreSQL only: file-watching leases between nodes, and how often the tail polls. */
   postgres?: { leases?: PgLeaseOptions; pollMs?: number; applicationName?: string };
+  /** Told of each group commit (metrics). */
+  onCommit?: OnCommit;
+  /** Where the log's background failures are told (default: warnings on stderr). */
+  logger?: Logger;
 }
 
 /** A log opened to serve it, and what file watching needs to know of where it lives. */
@@ -54,6 +60,8 @@ export interface ServedLog {
   watch: { logFile?: string; leases?: WatchLeases };
   /** The log's Merkle tree, kept with its events: checkpoints and proofs read it. */
   tree: LogTree;
+  /** PostgreSQL only: what this node's tail has delivered, and its reconnects (metrics). */
+  pgTail?: () => { delivered: number; reconnects: number };
 }
 
 /**

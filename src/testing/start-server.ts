@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { createLogger } from '../observe/logger.js';
 import { runServer } from '../server.js';
 
 export interface TestServerOptions {
@@ -22,6 +24,8 @@ export interface TestServerOptions {
   durability?: 'full' | 'normal';
   /** Directories watched at once (default 0: file watching off, nothing moves by itself). */
   maxWatchers?: number;
+  /** The server's log lines on stderr from this level up (default `warn`: test output stays quiet). */
+  logLevel?: LevelWithSilent;
 }
 
 /** A sessionlog server for a test, on 127.0.0.1 and a free port. */
@@ -56,7 +60,7 @@ export interface TestServer {
  * }
  */
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const { db = ':memory:', token, maxWatchers = 0, ...rest } = options;
+  const { db = ':memory:', token, maxWatchers = 0, logLevel = 'warn', ...rest } = options;
   const dir = db === 'temporary' ? mkdtempSync(join(tmpdir(), 'sessionlog-')) : undefined;
   const file = dir === undefined ? db : join(dir, 'sessionlog.db');
   const removeDir = () => {
@@ -73,6 +77,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
       port: 0,
       token,
       maxWatchers,
+      logger: createLogger({ level: logLevel, secrets: token === undefined ? [] : [token] }),
     });
   } catch (error) {
     removeDir();

@@ -29,3 +29,24 @@ export function codeOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : String(error);
 }
+
+/**
+ * A `WatchFailed` event's text as one of a few reasons, for a metric's label (the texts name
+ * paths: a label per text would be a series per directory).
+ */
+export function watchFailureReason(text: string): string {
+  if (text.startsWith('rate cap')) return 'rate-cap';
+  if (text.includes('not valid UTF-8')) return 'unreadable-name';
+  if (text.startsWith('depth cap')) return 'depth-cap';
+  if (text.startsWith('entry cap')) return 'entry-cap';
+  if (text.includes('--max-watchers')) return 'max-watchers';
+  if (text.startsWith('not watched')) return 'refused';
+  if (text.includes('ENOSPC')) return 'system-limit';
+  if (text.includes('EMFILE') || text.includes('ENFILE')) return 'open-files';
+  if (text.startsWith('permission denied')) return 'permission';
+  if (text.startsWith('directory not found') || text.startsWith('directory removed'))
+    return 'not-found';
+  if (/^(directory replaced|not a directory|the (directory|path) .*symbolic link)/.test(text))
+    return 'replaced';
+  return 'other';
+}

@@ -1,4 +1,5 @@
 import type { EventStore } from '../events/store.js';
+import { fallbackLogger } from '../observe/logger.js';
 import { systemDirectoryRefusal } from '../sessions/system-directories.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { ownFiles } from './own-files.js';
@@ -40,6 +41,8 @@ export interface SessionWatching {
    * (the HTTP answer does not wait for that), false when the session is not watched.
    */
   ready(sessionId: string): Promise<boolean>;
+  /** Directories watched now (sessions sharing one count once). */
+  readonly watchers: number;
   /** Stops watching; resolves once what was seen has been appended. */
   close(): Promise<void>;
 }
@@ -60,9 +63,12 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   const options = { ...DEFAULT_WATCH_OPTIONS, ...deps.options };
   const { commands, createWatcher } = deps;
   const exclude = ownFiles(deps.logFile);
-  const onError = deps.onError ?? ((error) => console.warn('sessionlog: file watching:', error));
+  const onError =
+    deps.onError ?? ((error) => fallbackLogger().warn({ err: error }, 'file watching failed'));
   const refusal = deps.refusal ?? ((cwd) => systemDirectoryRefusal(cwd, process.platform));
-  if (options.maxWatchers <= 0) return { ready: async () => false, close: async () => {} };
+  if (options.maxWatchers <= 0) {
+    return { ready: async () => false, watchers: 0, close: async () => {} };
+  }
 
   const { serverRatePerSecond: perSecond, rateWindowMs } = options;
   const serverRate = new TokenBucket(perSecond, rateWindowMs, `${perSecond} changes/s per server`);
@@ -167,6 +173,9 @@ export function watchSessions(deps: WatchSessionsDeps): SessionWatching {
   });
 
   return {
+    get watchers() {
+      return directories.size;
+    },
     async ready(sessionId) {
       await resumed.catch(() => {});
       await claims.get(sessionId);

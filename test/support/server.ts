@@ -1,4 +1,5 @@
 import { afterEach } from 'vitest';
+import { createLogger } from '../../src/observe/logger.js';
 import { type RunningServer, runServer, type ServerOptions } from '../../src/server.js';
 
 /** Starts servers on free ports and closes whatever a test left running. */
@@ -12,7 +13,13 @@ export function useServers(): (
   });
   return async (options) => {
     // Watching is off unless a test asks for it: sessions in /tmp must not watch all of /tmp.
-    const server = await runServer({ port: 0, createRate: 0, maxWatchers: 0, ...options });
+    const server = await runServer({
+      port: 0,
+      createRate: 0,
+      maxWatchers: 0,
+      logger: createLogger({ level: 'warn' }),
+      ...options,
+    });
     running.add(server);
     const close = server.close.bind(server);
     server.close = async () => {

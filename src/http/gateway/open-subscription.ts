@@ -51,6 +51,8 @@ export async function openSubscription(
   sink.send(encoder.control({ type: 'hello', logId, head, after }), nothing);
   const reason = resetReason(logId, head, { logId: wanted.logId, after });
   if (reason !== undefined) {
+    const kind = wanted.logId !== undefined && wanted.logId !== logId ? 'other-log' : 'beyond-head';
+    hub.observer?.reset(encoder.transport, kind);
     sink.send(encoder.control({ type: 'reset', logId, head, reason }), nothing);
     sink.close(CloseCode.reset, 'reset: drop local state and resubscribe');
     return undefined;
@@ -64,7 +66,9 @@ export async function openSubscription(
     types: wanted.types,
     limits,
     encoder,
+    observer: hub.observer,
   });
+  hub.observer?.opened(encoder.transport, wanted.after !== undefined);
   hub.add(subscription, client);
   options.attach(subscription);
   subscription.start();

@@ -16,6 +16,7 @@ const chunksOf = new WeakMap<readonly Envelope<AnyEvent>[], Buffer[]>();
  * no raw line breaks, so each `data:` is one line.
  */
 export const sseEncoder: WireEncoder = {
+  transport: 'sse',
   control(frame: ServerFrame): string {
     switch (frame.type) {
       case 'hello':

@@ -3,6 +3,7 @@ import type { EventStore } from '../../events/store.js';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { connectionBudget } from './connection-budget.js';
 import { type BufferStats, bufferStats, type Subscription } from './subscription.js';
+import type { SubscriptionObserver, Transport } from './subscription-observer.js';
 
 export interface HubOptions {
   store: Pick<EventStore<AnyEvent>, 'head' | 'subscribe'>;
@@ -18,6 +19,8 @@ export interface HubOptions {
   /** Under load, commits within this many milliseconds reach a client in one write (30 ms: as
    * quick at the median as 10 or 20 ms on the fan-out bench, with a quarter less CPU). */
   liveBatchMs?: number;
+  /** Told of resumes, replays, resets and slow consumers closed (metrics, logs). */
+  observer?: SubscriptionObserver;
 }
 
 /**
@@ -111,6 +114,17 @@ export async function createSubscriptionHub(options: HubOptions) {
     },
     /** Every open subscription, over both transports. */
     stats: (): BufferStats => bufferStats(subscriptions.keys()),
+    /** Open subscriptions and their buffered bytes, by transport. */
+    byTransport(): Record<Transport, { connections: number; buffered: number }> {
+      const stats = { ws: { connections: 0, buffered: 0 }, sse: { connections: 0, buffered: 0 } };
+      for (const subscription of subscriptions.keys()) {
+        const one = stats[subscription.transport];
+        one.connections++;
+        one.buffered += subscription.buffered;
+      }
+      return stats;
+    },
+    observer: options.observer,
     /**
      * Stops the fan-out and closes every subscription with 1001 (going away): WebSockets
      * start their close handshake, event streams end. Clients resume from their position.

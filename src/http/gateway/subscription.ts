@@ -3,6 +3,7 @@ import { envelopeJson } from '../../events/envelope-json.js';
 import type { EventStore } from '../../events/store.js';
 import { CloseCode } from '../../protocol/close-codes.js';
 import type { ServerFrame } from '../../protocol/frames.js';
+import type { SubscriptionObserver, Transport } from './subscription-observer.js';
 import type { BatchLimits, WireEncoder } from './wire-encoder.js';
 
 /** Where a subscription writes: a WebSocket, or a Server-Sent Events response. */
@@ -47,6 +48,7 @@ export interface SubscriptionOptions {
   types: readonly string[] | undefined;
   limits: FlowLimits;
   clock?: () => number;
+  observer?: SubscriptionObserver | undefined;
 }
 
 /** Open subscriptions, and the bytes buffered for them (each bounded, SPEC: 1 MiB). */
@@ -111,6 +113,10 @@ export class Subscription {
     return this.#cursor;
   }
 
+  get transport(): Transport {
+    return this.#options.encoder.transport;
+  }
+
   /** The bytes its sink holds for the client (SPEC: at most 1 MiB). */
   get buffered(): number {
     return this.#options.sink.buffered;
@@ -145,6 +151,10 @@ export class Subscription {
         now - (this.#congestedSince ?? now) > this.#options.limits.slowClientMs) ||
       this.#options.sink.buffered > this.#options.limits.maxBuffered;
     if (tooSlow) {
+      this.#options.observer?.slowConsumerClosed(
+        this.#options.encoder.transport,
+        this.#options.sink.buffered,
+      );
       this.close(
         CloseCode.tooSlow,
         'client reads too slowly: reconnect with after = last position',
@@ -194,6 +204,7 @@ export class Subscription {
         if (last !== undefined) {
           for (const frame of encoder.replay(texts, limits)) this.#sendRaw(frame);
           this.#told = last.position;
+          this.#options.observer?.replayed(encoder.transport, texts.length);
         }
         // A short page means nothing else matched up to `upTo`: the cursor may jump there.
         this.#cursor = texts.length < limits.events ? upTo : (last?.position ?? upTo);
@@ -205,7 +216,7 @@ export class Subscription {
         this.#told = this.#cursor;
       }
     } catch (error) {
-      console.error('sessionlog: a subscription failed to read the log', error);
+      this.#options.observer?.readFailed(this.#options.encoder.transport, error);
       this.close(CloseCode.internalError, 'the server could not read the log');
     } finally {
       this.#reading = false;

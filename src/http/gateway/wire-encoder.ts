@@ -1,6 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EnvelopeText } from '../../events/store.js';
 import type { ServerFrame } from '../../protocol/frames.js';
+import type { Transport } from './subscription-observer.js';
 
 export interface BatchLimits {
   /** Events in one frame at most (SPEC: 1000). */
@@ -14,6 +15,7 @@ export interface BatchLimits {
  * Server-Sent Events blocks (sse-encoder.ts). The cursor logic is the same for both.
  */
 export interface WireEncoder {
+  readonly transport: Transport;
   /** A message that is not events: hello, live, position, heartbeat, reset, error. */
   control(frame: ServerFrame): string | Buffer;
   /** Events read back from the log, as their JSON text, in position order. */

@@ -53,6 +53,7 @@ function encode(batch: string[], limits: BatchLimits, into: Buffer[]): void {
 
 /** The WebSocket wire: JSON text frames, events batched within the limits (SPEC). */
 export const wsEncoder: WireEncoder = {
+  transport: 'ws',
   control: (frame) => JSON.stringify(frame),
   replay: (texts, limits) =>
     eventFrames(

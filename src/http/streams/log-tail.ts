@@ -19,6 +19,9 @@ export async function logTail(
     get closing() {
       return feed.closing;
     },
+    get waiting() {
+      return feed.waiting;
+    },
     heard: (position) => feed.heard(position),
     wait: (position, ms, abort) => feed.wait(position, ms, abort),
     close() {

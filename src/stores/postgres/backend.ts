@@ -19,18 +19,26 @@ export function postgresBackend(url: string): LogBackend {
     location: url,
     defaultSigningKey: 'none',
 
-    async serve({ durability, postgres = {} }) {
+    async serve({ durability, postgres = {}, onCommit, logger }) {
       const { pollMs, applicationName, leases } = postgres;
       const log = await openPgSessionlog({
         url,
         durability,
+        ...(onCommit ? { onCommit } : {}),
+        ...(logger ? { logger } : {}),
         ...(pollMs === undefined ? {} : { pollMs }),
         ...(applicationName === undefined ? {} : { applicationName }),
       });
       return {
         log,
-        watch: { leases: pgWatchLeases(log.database.pool, leases) },
+        watch: {
+          leases: pgWatchLeases(log.database.pool, {
+            ...leases,
+            ...(logger ? { logger } : {}),
+          }),
+        },
         tree: log.tree,
+        pgTail: log.tail,
       };
     },
 

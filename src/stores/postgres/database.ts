@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import { MERKLE_DDL } from './merkle-tree.js';
 import { SESSIONS_DDL } from './sessions-table.js';
 import { WATCH_LEASES_DDL } from './watch-leases.js';
@@ -41,6 +42,8 @@ export async function openPostgres(
     max?: number;
     /** false: create and migrate nothing; fail if the schema holds no log (verify, events). */
     create?: boolean;
+    /** Where a lost connection is told (default: warnings on stderr). */
+    logger?: Logger;
   } = {},
 ): Promise<PgDatabase> {
   const parsed = new URL(url);
@@ -65,8 +68,9 @@ export async function openPostgres(
   const pool = new pg.Pool({ ...config, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
   // An idle connection that the server ends (a restart, pg_terminate_backend) is reported
   // here; without a listener it would crash the process. The pool replaces it on next use.
+  const logger = options.logger ?? fallbackLogger();
   pool.on('error', (error) =>
-    console.warn('sessionlog: PostgreSQL connection lost:', error.message),
+    logger.warn({ error: error.message }, 'lost a PostgreSQL connection (replaced on next use)'),
   );
   try {
     if (options.create === false) await mustExist(pool, schema, label);

@@ -1,7 +1,9 @@
 import type { LogTree } from '../../checkpoints/log-tree.js';
+import type { OnCommit } from '../../events/group-commit.js';
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
 import type { Durability } from '../../events/store.js';
 import { READ_PAGE } from '../../events/store.js';
+import type { Logger } from '../../observe/logger.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import { openPostgres, type PgDatabase } from './database.js';
@@ -19,6 +21,8 @@ export interface PgSessionlogOptions {
   applicationName?: string;
   /** How often the tail looks for commits when no notification came (default 1000 ms). */
   pollMs?: number;
+  onCommit?: OnCommit;
+  logger?: Logger;
 }
 
 /**
@@ -27,8 +31,11 @@ export interface PgSessionlogOptions {
  * may open the same database at once.
  */
 export async function openPgSessionlog(options: PgSessionlogOptions) {
-  const { url, durability, clock, applicationName, pollMs } = options;
-  const database = await openPostgres(url, applicationName ? { applicationName } : {});
+  const { url, durability, clock, applicationName, pollMs, onCommit, logger } = options;
+  const database = await openPostgres(url, {
+    ...(applicationName ? { applicationName } : {}),
+    ...(logger ? { logger } : {}),
+  });
   try {
     const sessions = new PgSessions(database.pool);
     const { rebuilt, caughtUp } = await openProjection(database, sessions);
@@ -40,6 +47,8 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       ...(durability ? { durability } : {}),
       ...(clock ? { clock } : {}),
       ...(pollMs === undefined ? {} : { pollMs }),
+      ...(onCommit ? { onCommit } : {}),
+      ...(logger ? { logger } : {}),
     });
     const log = composeSessionlog({
       location: database.label,
@@ -55,7 +64,7 @@ export async function openPgSessionlog(options: PgSessionlogOptions) {
       head: () => store.head(),
       readNodes: (keys) => readPgNodes(database.pool, keys),
     };
-    return { ...log, database, tree };
+    return { ...log, database, tree, tail: () => store.tail };
   } catch (error) {
     await database.pool.end();
     throw error;

@@ -4,7 +4,7 @@ import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { type IdempotencyRow, type PendingAppend, replayOf } from '../../events/append-plan.js';
 import type { AnyEvent, Envelope, NewEvent } from '../../events/envelope.js';
 import { StoreUnavailableError } from '../../events/errors.js';
-import { GroupCommit } from '../../events/group-commit.js';
+import { GroupCommit, type OnCommit } from '../../events/group-commit.js';
 import { type EventRegistry, sessionEventTypes } from '../../events/schemas.js';
 import type {
   AppendOptions,
@@ -18,6 +18,7 @@ import type {
 } from '../../events/store.js';
 import { READ_PAGE } from '../../events/store.js';
 import { uuidv7 } from '../../events/uuid-v7.js';
+import type { Logger } from '../../observe/logger.js';
 import { type PgDatabase, readPgMeta } from './database.js';
 import { insertNodes, nodeColumns, pgFrontierAt } from './merkle-tree.js';
 import { isConnectionError, PgEventReader } from './reader.js';
@@ -33,6 +34,10 @@ export type { PgTransactionHook } from './write-group.js';
 
 export interface PgStoreOptions {
   registry?: EventRegistry;
+  /** Told of each group commit (metrics: batch size, latency). */
+  onCommit?: OnCommit;
+  /** Where the tail tells of lost connections (default: warnings on stderr). */
+  logger?: Logger;
   hooks?: readonly PgTransactionHook[];
   clock?: () => Date;
   newId?: () => string;
@@ -82,7 +87,11 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#database = database;
     this.logId = logId;
     this.#registry = options.registry ?? sessionEventTypes;
-    this.#commits = new GroupCommit(this.#registry, (batch) => this.#flush(batch));
+    this.#commits = new GroupCommit(
+      this.#registry,
+      (batch) => this.#flush(batch),
+      options.onCommit,
+    );
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
     this.#newId = options.newId ?? (() => uuidv7());
@@ -92,6 +101,7 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
     this.#tail = new PgTail<E>(database, head, {
       read: (after) => this.read({ after, limit: READ_PAGE }),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }
 
@@ -154,6 +164,11 @@ export class PgEventStore<E extends AnyEvent = AnyEvent> implements EventStore<E
   }
 
   /** Every commit of the log, this node's and the other nodes', in position order. */
+  /** What this node's tail has delivered, and how often its LISTEN connection came back. */
+  get tail(): { delivered: number; reconnects: number } {
+    return { delivered: this.#tail.delivered, reconnects: this.#tail.reconnects };
+  }
+
   subscribe(listener: CommitListener<E>): () => void {
     return this.#tail.subscribe(listener);
   }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { CommitListener } from '../../events/store.js';
+import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import type { PgDatabase } from './database.js';
 
 export interface PgTailOptions {
@@ -10,6 +11,8 @@ export interface PgTailOptions {
   pollMs?: number;
   /** The first wait before connecting again after the LISTEN connection is lost. */
   reconnectMs?: number;
+  /** Where lost connections and failing reads are told (default: warnings on stderr). */
+  logger?: Logger;
 }
 
 /**
@@ -22,7 +25,10 @@ export interface PgTailOptions {
  */
 export class PgTail<E extends AnyEvent = AnyEvent> {
   readonly #database: PgDatabase;
-  readonly #options: Required<PgTailOptions>;
+  readonly #options: Required<Omit<PgTailOptions, 'logger'>>;
+  readonly #logger: Logger;
+  #reconnects = 0;
+  #lost = false;
   readonly #listeners = new Set<CommitListener<E>>();
   #delivered: number;
   #wanted = 0;
@@ -37,12 +43,19 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
   constructor(database: PgDatabase, from: number, options: PgTailOptions) {
     this.#database = database;
     this.#delivered = from;
-    this.#options = { pollMs: 1000, reconnectMs: 250, ...options };
+    const { logger, ...rest } = options;
+    this.#options = { pollMs: 1000, reconnectMs: 250, ...rest };
+    this.#logger = logger ?? fallbackLogger();
   }
 
   /** The last position handed to the listeners. */
   get delivered(): number {
     return this.#delivered;
+  }
+
+  /** Times the LISTEN connection was made again after it was lost. */
+  get reconnects(): number {
+    return this.#reconnects;
   }
 
   /** True while the LISTEN connection is up (the poll covers the time it is not). */
@@ -114,12 +127,12 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       }
-      if (this.#readFailing) console.warn('sessionlog: the log can be read again');
+      if (this.#readFailing) this.#logger.warn('the log can be read again');
       this.#readFailing = false;
     } catch (error) {
       // The next notification or poll tries again from the same position; said once per outage.
       if (!this.#closed && !this.#readFailing) {
-        console.warn('sessionlog: reading the log failed (retrying):', String(error));
+        this.#logger.warn({ error: String(error) }, 'reading the log failed (retrying)');
       }
       this.#readFailing = true;
     } finally {
@@ -133,7 +146,7 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
       try {
         listener(events);
       } catch (error) {
-        console.error('sessionlog: a commit listener failed', error);
+        this.#logger.error({ err: error }, 'a commit listener failed');
       }
     }
   }
@@ -148,8 +161,10 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
       this.#listener = undefined;
       client.end().catch(() => {});
       if (this.#closed) return;
-      console.warn(
-        `sessionlog: lost the PostgreSQL notification connection${error ? ` (${error.message})` : ''}; reconnecting`,
+      this.#lost = true;
+      this.#logger.warn(
+        error ? { error: error.message } : {},
+        'lost the PostgreSQL notification connection; reconnecting',
       );
       this.#scheduleReconnect();
     };
@@ -167,7 +182,7 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
       if (this.#closed) return;
       this.#failures++;
       if (this.#failures === 1) {
-        console.warn('sessionlog: could not LISTEN for commits:', String(error));
+        this.#logger.warn({ error: String(error) }, 'could not LISTEN for commits');
       }
       this.#scheduleReconnect();
       return;
@@ -178,6 +193,11 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
     }
     this.#listener = client;
     this.#failures = 0;
+    if (this.#lost) {
+      this.#lost = false;
+      this.#reconnects++;
+      this.#logger.info('the PostgreSQL notification connection is back');
+    }
     // Whatever was committed while nobody listened.
     this.wake(Number.POSITIVE_INFINITY);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
+import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import type { WatchLeases } from '../../watcher/watch-leases.js';
 
 /** The leases table: this module's part of the migration. */
@@ -19,6 +20,8 @@ export interface PgLeaseOptions {
   renewMs?: number;
   /** This node's name in the leases table (default host:pid:random). */
   node?: string;
+  /** Where failing renewals are told (default: warnings on stderr). */
+  logger?: Logger;
 }
 
 /** Leases in the log's PostgreSQL database (table `watch_leases`), timed by its clock. */
@@ -26,6 +29,7 @@ export function pgWatchLeases(pool: pg.Pool, options: PgLeaseOptions = {}): Watc
   const ttlMs = options.ttlMs ?? 15_000;
   const renewMs = options.renewMs ?? Math.round(ttlMs / 3);
   const node = options.node ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const logger = options.logger ?? fallbackLogger();
   const held = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let renewing: Promise<void> | undefined;
@@ -66,7 +70,7 @@ export function pgWatchLeases(pool: pg.Pool, options: PgLeaseOptions = {}): Watc
         held.clear();
         handlers.onLost(lost);
       }
-      console.warn('sessionlog: could not renew file-watching leases:', String(error));
+      logger.warn({ error: String(error) }, 'could not renew file-watching leases');
     }
   }
 
@@ -107,7 +111,9 @@ export function pgWatchLeases(pool: pg.Pool, options: PgLeaseOptions = {}): Watc
           node,
           ids,
         ])
-        .catch((error) => console.warn('sessionlog: could not give back leases:', String(error)));
+        .catch((error) =>
+          logger.warn({ error: String(error) }, 'could not give back file-watching leases'),
+        );
     },
   };
 }

@@ -49,13 +49,18 @@ export function sqliteBackend(file: string): LogBackend {
     location: file,
     defaultSigningKey: inMemory ? 'made-at-start' : { file: `${file}.signing-key` },
 
-    async serve({ durability }) {
+    async serve({ durability, onCommit, logger }) {
       // One serve per file (its clients would not see another process's commits live).
       // Another program's database is refused before its lock file is made beside it.
       if (!inMemory) checkLogFile(file);
       const lock = inMemory ? undefined : lockLogFile(file);
       try {
-        const log = openSessionlog({ db: file, durability });
+        const log = openSessionlog({
+          db: file,
+          durability,
+          ...(onCommit ? { onCommit } : {}),
+          ...(logger ? { logger } : {}),
+        });
         const close = log.close;
         return {
           log: {

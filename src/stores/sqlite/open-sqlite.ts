@@ -1,6 +1,8 @@
 import type { LogTree } from '../../checkpoints/log-tree.js';
+import type { OnCommit } from '../../events/group-commit.js';
 import { type SessionEvent, sessionEventTypes } from '../../events/schemas.js';
 import type { Durability } from '../../events/store.js';
+import type { Logger } from '../../observe/logger.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { composeSessionlog } from '../../sessions/compose-sessionlog.js';
 import type { SessionsView } from '../../sessions/sessions-view.js';
@@ -22,6 +24,8 @@ export interface SessionlogOptions {
   snapshotEvery?: number;
   /** Called with the connection as soon as it is open (tests use it to inject faults). */
   onOpen?: (db: SqliteDatabase) => void;
+  onCommit?: OnCommit;
+  logger?: Logger;
 }
 
 /**
@@ -35,6 +39,8 @@ export function openSessionlog({
   clock,
   snapshotEvery,
   onOpen,
+  onCommit,
+  logger,
 }: SessionlogOptions) {
   const db = openDatabase(file, { durability, create });
   try {
@@ -42,6 +48,7 @@ export function openSessionlog({
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection], {
       ...(snapshotEvery === undefined ? {} : { snapshotEvery }),
+      ...(logger ? { logger } : {}),
     });
     const opened = projections.open();
     // A log written before the tree was kept gets it now, before the first append needs it.
@@ -50,6 +57,8 @@ export function openSessionlog({
     const store = new SqliteEventStore<SessionEvent>(db, {
       hooks: [projections],
       ...(clock ? { clock } : {}),
+      ...(onCommit ? { onCommit } : {}),
+      ...(logger ? { logger } : {}),
     });
     const sessions = projections.table(sessionsProjection);
     const checkpoint = () => projections.checkpoint(sessionsProjection.name)?.position ?? 0;

@@ -1,5 +1,6 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { TransactionHook } from '../../events/store.js';
+import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import { applyAll, catchUp } from '../../projections/apply-events.js';
 import { Fold, multiplesOf } from '../../projections/fold.js';
 import { inMemoryTable } from '../../projections/in-memory-table.js';
@@ -19,6 +20,8 @@ export interface ProjectionsOptions {
    * many events; 0: no snapshots, `asOf` folds the log from the start.
    */
   snapshotEvery?: number;
+  /** Where failures behind the log (snapshots) are told (default: warnings on stderr). */
+  logger?: Logger;
 }
 
 /** The projection version a table was built by, and the log position it reflects. */
@@ -40,6 +43,7 @@ export class SqliteProjections implements TransactionHook {
   readonly #snapshots: SnapshotStore;
   readonly #behind: SnapshotsBehind;
   readonly #every: number;
+  readonly #logger: Logger;
   readonly #saveCheckpoint;
   readonly #loadCheckpoint;
 
@@ -53,6 +57,7 @@ export class SqliteProjections implements TransactionHook {
     this.#reader = reader;
     this.#projections = projections;
     this.#every = options.snapshotEvery ?? 1000;
+    this.#logger = options.logger ?? fallbackLogger();
     // A read-only connection (verify) must not create anything.
     if (!db.readonly)
       db.exec(`CREATE TABLE IF NOT EXISTS projections (
@@ -61,7 +66,14 @@ export class SqliteProjections implements TransactionHook {
       position INTEGER NOT NULL
     ) STRICT`);
     this.#snapshots = new SnapshotStore(db);
-    this.#behind = new SnapshotsBehind(db, reader, this.#snapshots, projections, this.#every);
+    this.#behind = new SnapshotsBehind(
+      db,
+      reader,
+      this.#snapshots,
+      projections,
+      this.#every,
+      this.#logger,
+    );
     this.#saveCheckpoint = db.prepare(
       'INSERT OR REPLACE INTO projections (name, version, position) VALUES (?, ?, ?)',
     );
@@ -221,7 +233,10 @@ export class SqliteProjections implements TransactionHook {
       return this.#snapshots.load(projection, position);
     } catch (error) {
       // A snapshot that does not match the log is never used: fold from the start instead.
-      console.error(`sessionlog: ignoring the ${projection.name} snapshots:`, error);
+      this.#logger.error(
+        { err: error, projection: projection.name },
+        'ignoring snapshots that do not match the log',
+      );
       return undefined;
     }
   }

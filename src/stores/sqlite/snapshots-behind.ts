@@ -1,3 +1,4 @@
+import type { Logger } from '../../observe/logger.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
 import type { SqliteEventReader } from './reader.js';
@@ -16,6 +17,7 @@ export class SnapshotsBehind {
   readonly #db: SqliteDatabase;
   readonly #reader: SqliteEventReader;
   readonly #every: number;
+  readonly #logger: Logger;
   readonly #snapshotters = new Map<string, Snapshotter>();
   /** The position at which the next snapshot falls due (0: not known yet). */
   #due = 0;
@@ -27,14 +29,16 @@ export class SnapshotsBehind {
     store: SnapshotStore,
     projections: readonly AnyProjection[],
     every: number,
+    logger: Logger,
   ) {
     this.#db = db;
     this.#reader = reader;
     this.#every = every;
+    this.#logger = logger;
     for (const projection of projections) {
       this.#snapshotters.set(
         projection.name,
-        new Snapshotter(db, reader, store, projection, every),
+        new Snapshotter(db, reader, store, projection, every, logger),
       );
     }
     // Snapshots off, or a read-only connection: nothing is ever due.
@@ -60,7 +64,7 @@ export class SnapshotsBehind {
         this.#due = due;
         if (due <= this.#reader.head()) this.schedule();
       } catch (error) {
-        console.error('sessionlog: writing snapshots failed', error);
+        this.#logger.error({ err: error }, 'writing snapshots failed');
       }
     });
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '../../observe/logger.js';
 import { Fold, multiplesOf } from '../../projections/fold.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
@@ -16,6 +17,7 @@ export class Snapshotter {
   readonly #store: SnapshotStore;
   readonly #projection: AnyProjection;
   readonly #every: number;
+  readonly #logger: Logger;
   /** The fold as of the latest snapshot, kept between runs so that a run need not load it. */
   #cache: Fold | undefined;
 
@@ -25,7 +27,9 @@ export class Snapshotter {
     store: SnapshotStore,
     projection: AnyProjection,
     every: number,
+    logger: Logger,
   ) {
+    this.#logger = logger;
     this.#db = db;
     this.#reader = reader;
     this.#store = store;
@@ -75,7 +79,10 @@ export class Snapshotter {
     } catch (error) {
       // A snapshot that no longer matches the log is dropped with the rest: they are derived
       // data, and the run below folds them again from the log.
-      console.error(`sessionlog: rebuilding the ${this.#projection.name} snapshots:`, error);
+      this.#logger.error(
+        { err: error, projection: this.#projection.name },
+        'rebuilding snapshots that do not match the log',
+      );
       this.#store.clear(this.#projection.name);
       return new Fold(this.#projection);
     }

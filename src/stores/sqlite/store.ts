@@ -13,7 +13,7 @@ import {
 import type { AnyEvent, Envelope, NewEvent } from '../../events/envelope.js';
 import { IdempotencyKeyReusedError, StoreUnavailableError } from '../../events/errors.js';
 import { decodeRow, type EventRow, upcast } from '../../events/event-row.js';
-import { GroupCommit } from '../../events/group-commit.js';
+import { GroupCommit, type OnCommit } from '../../events/group-commit.js';
 import { GENESIS_HASH } from '../../events/hash.js';
 import { type EventRegistry, sessionEventTypes } from '../../events/schemas.js';
 import type {
@@ -27,12 +27,17 @@ import type {
   TransactionHook,
 } from '../../events/store.js';
 import { uuidv7 } from '../../events/uuid-v7.js';
+import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import { readMeta, type SqliteDatabase, type Statement } from './database.js';
 import { SqliteTree } from './merkle-tree.js';
 import { SqliteEventReader } from './reader.js';
 
 export interface SqliteStoreOptions {
   registry?: EventRegistry;
+  /** Told of each group commit (metrics: batch size, latency). */
+  onCommit?: OnCommit;
+  /** Where a failing commit listener is told (default: warnings on stderr). */
+  logger?: Logger;
   /** Run inside each append's transaction, after its events are inserted (projections). */
   hooks?: readonly TransactionHook[];
   /** The time recorded on events; injectable so that tests can move the clock. */
@@ -66,6 +71,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
   readonly #newId: () => string;
   readonly #listeners = new Set<CommitListener<E>>();
   readonly #commits: GroupCommit;
+  readonly #logger: Logger;
   readonly #commitBatch;
   readonly #appendInSavepoint;
   readonly #tree: SqliteTree;
@@ -86,7 +92,12 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
 
   constructor(db: SqliteDatabase, options: SqliteStoreOptions = {}) {
     this.#registry = options.registry ?? sessionEventTypes;
-    this.#commits = new GroupCommit(this.#registry, (batch) => this.#flush(batch));
+    this.#logger = options.logger ?? fallbackLogger();
+    this.#commits = new GroupCommit(
+      this.#registry,
+      (batch) => this.#flush(batch),
+      options.onCommit,
+    );
     this.#reader = new SqliteEventReader(db, this.#registry);
     this.#hooks = options.hooks ?? [];
     this.#clock = options.clock ?? (() => new Date());
@@ -310,7 +321,7 @@ export class SqliteEventStore<E extends AnyEvent = AnyEvent> implements EventSto
       } catch (error) {
         // A subscriber's bug must neither undo a commit that already happened nor keep the
         // other subscribers from hearing of it.
-        console.error('sessionlog: a commit listener failed', error);
+        this.#logger.error({ err: error }, 'a commit listener failed');
       }
     }
   }
