@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -59,14 +59,17 @@ describeEachBackend('sessionlog checkpoint', (db, backend) => {
     expect(refused.output).toMatch(/\/api\/checkpoint answered 401/);
   });
 
-  it('refuses to sign without the key file, and makes none', async () => {
-    const { server } = await servedLog();
+  it('makes the key file when it is absent, as serve does, and signs with it', async () => {
+    const { server, name } = await servedLog();
+    const head = await server.log.store.head();
     await server.close();
     rmSync(keyFile());
-    const { code, output } = await runCli('checkpoint', '--db', db(), ...keyFlags());
-    expect(code).toBe(2);
-    expect(output).toMatch(/no signing key at .*: sessionlog serve makes it/);
-    await expect(readSigningKey(keyFile())).resolves.toBeUndefined();
+    const { code, data, output } = await runCli('checkpoint', '--db', db(), ...keyFlags());
+    expect(code, output).toBe(0);
+    const made = await readSigningKey(keyFile());
+    expect(statSync(keyFile()).mode & 0o777).toBe(0o600);
+    const key = parseVerifierKey(formatVerifierKey(name, createPublicKey(made as never)));
+    expect(openCheckpoint(data, key, name).size).toBe(head);
     if (backend.name === 'PostgreSQL') {
       const none = await runCli('checkpoint', '--db', db());
       expect(none.code).toBe(2);

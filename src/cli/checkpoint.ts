@@ -2,7 +2,7 @@ import { checkpointOrigin, signCheckpoint } from '../checkpoints/checkpoint.js';
 import { rootPlan, runPlan } from '../checkpoints/merkle-plans.js';
 import { ed25519Signer } from '../checkpoints/signed-note.js';
 import { openLog } from '../stores/open-log.js';
-import { existingSigningKey } from '../stores/signing-key.js';
+import { checkpointSigningKey } from '../stores/signing-key.js';
 import { type Command, dbFrom } from './args.js';
 import { request } from './events-from-url.js';
 import { serverAddress } from './server-address.js';
@@ -23,8 +23,8 @@ the Ed25519 signature line. An auditor keeps it outside the server; \`sessionlog
                       ./data/sessionlog.db), or a postgres:// URL; signed here with the key
                       serve uses
   --signing-key FILE  with --db: that key (SESSIONLOG_SIGNING_KEY; default: the log file's
-                      name + .signing-key; a PostgreSQL log has no default). Read, never
-                      made: a missing key is an error
+                      name + .signing-key, made 0600 when absent, as serve makes it; a
+                      PostgreSQL log has no default)
   --token TOKEN       the server's token (SESSIONLOG_TOKEN), with --url`,
   options: {
     db: { type: 'string', short: 'd' },
@@ -50,7 +50,7 @@ the Ed25519 signature line. An auditor keeps it outside the server; \`sessionlog
     if (values.token !== undefined) throw new Error('--token goes with --url');
     const backend = openLog(dbFrom(values));
     // The key first: a log is not opened for a checkpoint that could not be signed.
-    const key = await existingSigningKey(backend, keyFile);
+    const key = await checkpointSigningKey(backend, keyFile);
     const opened = await backend.openTree('checkpoint');
     try {
       const size = await opened.tree.head();

@@ -1,9 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import {
-  generateSigningKey,
-  readOrCreateSigningKey,
-  readSigningKey,
-} from '../checkpoints/signing-key.js';
+import { generateSigningKey, readOrCreateSigningKey } from '../checkpoints/signing-key.js';
 import type { LogBackend } from './log-backend.js';
 
 /**
@@ -25,25 +21,18 @@ export async function serveSigningKey(
 }
 
 /**
- * The key a read command (`checkpoint --db`) signs with: the same file `serve` uses, read
- * but never made: a command that reads the log changes nothing beside it either, and a key
- * it made from a mistyped path would sign checkpoints under a key no auditor has pinned.
+ * The key `checkpoint --db` signs with: the one `serve` uses, found the same way and, as SPEC
+ * has it, made 0600 when absent (the checkpoint of a log never served is signed under the key
+ * its server will use). A PostgreSQL log has no default file: every node needs the same one.
  */
-export async function existingSigningKey(
+export async function checkpointSigningKey(
   backend: LogBackend,
   file: string | undefined,
 ): Promise<KeyObject> {
-  const fallback = backend.defaultSigningKey;
-  const path = file ?? (typeof fallback === 'object' ? fallback.file : undefined);
-  if (path === undefined) {
-    throw new Error(
-      `${backend.location} has no signing key file by default: give the one its servers use with --signing-key FILE (SESSIONLOG_SIGNING_KEY)`,
-    );
-  }
-  const key = await readSigningKey(path);
+  const key = await serveSigningKey(backend, file);
   if (key === undefined) {
     throw new Error(
-      `no signing key at ${path}: sessionlog serve makes it on its first start (or give the one the server uses with --signing-key FILE)`,
+      `${backend.location} has no signing key file by default: give the one its servers use with --signing-key FILE (SESSIONLOG_SIGNING_KEY)`,
     );
   }
   return key;
