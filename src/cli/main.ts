@@ -1,11 +1,12 @@
 import { type Command, type Output, parseCommandArgs } from './args.js';
 import { events } from './events.js';
+import { importCommand } from './import.js';
 import { rebuild } from './rebuild.js';
 import { serve } from './serve.js';
 import { sessions } from './sessions.js';
 import { verify } from './verify.js';
 
-const commands: readonly Command[] = [serve, events, sessions, verify, rebuild];
+const commands: readonly Command[] = [serve, events, sessions, verify, rebuild, importCommand];
 
 const usage = `usage: sessionlog <command> [flags]
 

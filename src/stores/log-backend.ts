@@ -1,4 +1,5 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { EventRow } from '../events/event-row.js';
 import type { Durability, ReadOptions } from '../events/store.js';
 import type { SessionState, SessionStatus } from '../sessions/session.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
@@ -45,6 +46,24 @@ export interface RebuildReport {
   ms: number;
 }
 
+/** A checked event of an import, and the line of the export it came from. */
+export interface ImportLine {
+  row: EventRow;
+  line: number;
+}
+
+/** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
+export type ImportBatches = AsyncIterable<readonly ImportLine[]>;
+
+/** What `import` made: the events, the projections (SQLite: rows and snapshots), the new log's id. */
+export interface ImportReport {
+  events: number;
+  rows?: number;
+  snapshots?: number;
+  logId: string;
+  ms: number;
+}
+
 /**
  * A log where `--db` says, and every way the server and the commands open it: the one thing
  * they know of SQLite and PostgreSQL (`open-log.ts` picks it).
@@ -63,6 +82,12 @@ export interface LogBackend {
   ): Promise<{ sessions: SessionState[]; position: number }>;
   /** The projections (or only `projection`) made again from the log. */
   rebuild(projection: string | undefined): Promise<RebuildReport[]>;
+  /**
+   * Fills an empty log with an export's events, as they were (positions, ids, times, hashes),
+   * and builds its projections; a refusal (a bad line, a log that is not empty) leaves the
+   * log as it was.
+   */
+  importEvents(batches: ImportBatches): Promise<ImportReport>;
   /** Checks the log and everything derived from it; returns the exit code (0: all agree). */
   verify(out: ReportOutput): Promise<number>;
 }

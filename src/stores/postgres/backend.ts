@@ -2,6 +2,7 @@ import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend } from '../log-backend.js';
 import { openPostgres } from './database.js';
+import { importPostgres } from './import.js';
 import { openPgSessionlog, openProjection } from './open-postgres.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions, sessionsAsOf } from './sessions-table.js';
@@ -69,6 +70,8 @@ export function postgresBackend(url: string): LogBackend {
         await database.pool.end();
       }
     },
+
+    importEvents: (batches) => importPostgres(url, batches),
 
     verify: (out) => verifyPostgresLog(url, out),
   };

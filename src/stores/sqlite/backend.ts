@@ -3,6 +3,7 @@ import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend } from '../log-backend.js';
 import { openDatabase } from './database.js';
+import { importSqlite } from './import.js';
 import { lockLogFile } from './lock.js';
 import { checkLogFile } from './log-mark.js';
 import { openSessionlog } from './open-sqlite.js';
@@ -90,6 +91,8 @@ export function sqliteBackend(file: string): LogBackend {
         await log.close();
       }
     },
+
+    importEvents: (batches) => importSqlite(file, batches),
 
     verify: (out) => verifySqliteLog(file, out),
   };
