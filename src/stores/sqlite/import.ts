@@ -22,12 +22,15 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
   const existed = existsSync(file);
   // A log served meanwhile would lose its writes to the rename: hold its lock. A new path
   // has no server, and is claimed by a link that fails if one appeared.
+  // Checked before the lock (no lock file beside another program's database) and again
+  // under it (a server may have appended in between).
   if (existed) checkEmptyTarget(file);
   const lock = existed ? lockLogFile(file) : undefined;
   const temp = `${file}.import-${process.pid}`;
   removeDatabase(temp);
   let db: SqliteDatabase | undefined;
   try {
+    if (existed) checkEmptyTarget(file);
     db = openDatabase(temp, { durability: 'normal' });
     // The file is private until it is renamed, and is fsynced before: no journal needed.
     db.pragma('journal_mode = OFF');
