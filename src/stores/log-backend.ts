@@ -32,6 +32,11 @@ export interface ServedLog {
 /** The log's events, read without creating, migrating or locking anything. */
 export interface LogReader {
   read(options: ReadOptions): Promise<Envelope<AnyEvent>[]>;
+  /**
+   * The events of `read` (no limit) as NDJSON, exactly as `ndjsonLines` writes them, a page
+   * of lines per chunk, made from the stored text without decoding it.
+   */
+  ndjson(options: Omit<ReadOptions, 'limit'>): AsyncIterable<Buffer | string>;
   head(): Promise<number>;
   close(): Promise<void>;
 }

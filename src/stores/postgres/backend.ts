@@ -33,6 +33,7 @@ export function postgresBackend(url: string): LogBackend {
       const reader = new PgEventReader(database.pool, sessionEventTypes);
       return {
         read: (options) => reader.read(options),
+        ndjson: (options) => reader.ndjson(options),
         head: () => reader.head(),
         close: () => database.pool.end(),
       };

@@ -6,6 +6,7 @@ import { openDatabase } from './database.js';
 import { importSqlite } from './import.js';
 import { lockLogFile } from './lock.js';
 import { checkLogFile } from './log-mark.js';
+import { ndjsonPages } from './ndjson-pages.js';
 import { openSessionlog } from './open-sqlite.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
@@ -51,6 +52,7 @@ export function sqliteBackend(file: string): LogBackend {
       const { db, reader } = openReadOnly();
       return {
         read: async (options) => reader.read(options),
+        ndjson: (options) => ndjsonPages(reader, options),
         head: async () => reader.head(),
         close: async () => {
           db.close();
