@@ -6,7 +6,7 @@
 export interface Progress {
   /** `done` of `total` (total 0: not known); `label` says what is being done. */
   update(done: number, total: number, label?: string): void;
-  /** Clears the line. */
+  /** Clears the line (a later update shows it again). */
   end(): void;
 }
 
@@ -31,6 +31,7 @@ export function progressOn(
     },
     end() {
       if (shown) stream.write('\r\x1b[K');
+      shown = false;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom, dbOption } from './args.js';
+import { progressOn } from './progress.js';
 
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
 export const verify: Command = {
@@ -20,6 +21,22 @@ head row in place of the snapshots (there are none in PostgreSQL).
   --db FILE|URL   the log (default: $SESSIONLOG_DB or ./data/sessionlog.db)`,
   options: dbOption,
   async run(values, out) {
-    return openLog(dbFrom(values)).verify(out);
+    const progress = progressOn(out.progress ?? process.stderr);
+    try {
+      return await openLog(dbFrom(values)).verify({
+        // A report line replaces the progress line, which comes back with the next update.
+        log: (line) => {
+          progress.end();
+          out.log(line);
+        },
+        error: (line) => {
+          progress.end();
+          out.error(line);
+        },
+        reached: (done, total) => progress.update(done, total),
+      });
+    } finally {
+      progress.end();
+    }
   },
 };

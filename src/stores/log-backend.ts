@@ -10,6 +10,8 @@ import type { PgLeaseOptions } from './postgres/watch-leases.js';
 export interface ReportOutput {
   log(line: string): void;
   error(line: string): void;
+  /** Where a long check says how far it got: `done` events of `total`. */
+  reached?(done: number, total: number): void;
 }
 
 /** What serving a log needs of its backend. */

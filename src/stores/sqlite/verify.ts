@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { ChainCheck } from '../../events/chain-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
+import { ChainCheckingReader } from './chain-checking-reader.js';
 import { openDatabase, readMeta } from './database.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
@@ -19,17 +21,24 @@ export async function verifySqliteLog(file: string, out: ReportOutput): Promise<
   }
   const db = openDatabase(file, { readonly: true });
   try {
-    const reader = new SqliteEventReader(db, sessionEventTypes);
+    const check = new ChainCheck();
+    const head = new SqliteEventReader(db, sessionEventTypes).head();
+    const progress = out.reached && ((position: number) => out.reached?.(position, head));
+    // The fold reads every row once: the chain is checked on the way (one pass, not two).
+    const reader = new ChainCheckingReader(db, sessionEventTypes, check, progress);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
     const { name, version } = sessionsProjection;
     out.log(`log ${file} (logId ${readMeta(db, 'logId')})`);
     // One read transaction: the chain and the projections are checked at the same head.
-    const { chain, mismatches, checkpoint, snapshots } = db.transaction(() => ({
-      chain: verifyChain(db, reader),
-      mismatches: projections.verify(),
-      checkpoint: projections.checkpoint(name),
-      snapshots: projections.snapshotStats(name),
-    }))();
+    const { chain, mismatches, checkpoint, snapshots } = db.transaction(() => {
+      const found = projections.verify();
+      return {
+        chain: verifyChain(db, reader, check),
+        mismatches: found,
+        checkpoint: projections.checkpoint(name),
+        snapshots: projections.snapshotStats(name),
+      };
+    })();
     const bad = reportChain(chain, out);
     const inTable = mismatches.filter((m) => m.in === 'table');
     const inSnapshots = mismatches.filter((m) => m.in === 'snapshot');
