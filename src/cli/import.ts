@@ -52,10 +52,14 @@ is not recognised by the new one.
         }
       }
       if (batch.length > 0) yield batch;
-      progress.update(check.head, check.head, 'building the sessions table after position');
     }
+    const building = (done: number, total: number) =>
+      progress.update(done, total, 'building the sessions table: position');
     try {
-      const { events, rows, snapshots, logId, ms } = await backend.importEvents(batches());
+      const { events, rows, snapshots, logId, ms } = await backend.importEvents(
+        batches(),
+        building,
+      );
       progress.end();
       const made = rows === undefined ? '' : `, ${rows} sessions, ${snapshots} snapshots`;
       const rate = events / (ms / 1000);

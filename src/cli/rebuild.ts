@@ -1,5 +1,6 @@
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom, dbOption } from './args.js';
+import { progressOn } from './progress.js';
 
 /** `sessionlog rebuild`: projections and their snapshots made again from the log. */
 export const rebuild: Command = {
@@ -16,9 +17,17 @@ transaction. The log itself is only read.
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
-    for (const { name, events, rows, snapshots, ms } of await openLog(dbFrom(values)).rebuild(
-      values.projection as string | undefined,
-    )) {
+    const progress = progressOn(out.progress ?? process.stderr);
+    let reports: Awaited<ReturnType<ReturnType<typeof openLog>['rebuild']>>;
+    try {
+      reports = await openLog(dbFrom(values)).rebuild(
+        values.projection as string | undefined,
+        (done, total) => progress.update(done, total),
+      );
+    } finally {
+      progress.end();
+    }
+    for (const { name, events, rows, snapshots, ms } of reports) {
       const made = rows === undefined ? '' : ` into ${rows} rows and ${snapshots} snapshots`;
       out.log(`rebuilt ${name}: ${events} events${made} in ${ms.toFixed(0)} ms`);
     }

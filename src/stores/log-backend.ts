@@ -88,13 +88,19 @@ export interface LogBackend {
     status: SessionStatus | undefined,
   ): Promise<{ sessions: SessionState[]; position: number }>;
   /** The projections (or only `projection`) made again from the log. */
-  rebuild(projection: string | undefined): Promise<RebuildReport[]>;
+  rebuild(
+    projection: string | undefined,
+    progress?: (done: number, total: number) => void,
+  ): Promise<RebuildReport[]>;
   /**
    * Fills an empty log with an export's events, as they were (positions, ids, times, hashes),
    * and builds its projections; a refusal (a bad line, a log that is not empty) leaves the
    * log as it was.
    */
-  importEvents(batches: ImportBatches): Promise<ImportReport>;
+  importEvents(
+    batches: ImportBatches,
+    progress?: (done: number, total: number) => void,
+  ): Promise<ImportReport>;
   /** Checks the log and everything derived from it; returns the exit code (0: all agree). */
   verify(out: ReportOutput): Promise<number>;
 }

@@ -78,7 +78,7 @@ export function sqliteBackend(file: string): LogBackend {
       }
     },
 
-    async rebuild(projection) {
+    async rebuild(projection, progress) {
       // A mistyped path must not leave an empty log behind it.
       if (!inMemory && !existsSync(file)) throw new Error(`no log at ${file}`);
       // Only an existing log: an empty file is not made one, another program's is not touched.
@@ -86,7 +86,7 @@ export function sqliteBackend(file: string): LogBackend {
       try {
         return [projection ?? sessionsProjection.name].map((name) => {
           const started = performance.now();
-          const { events, rows, snapshots } = log.projections.rebuild(name);
+          const { events, rows, snapshots } = log.projections.rebuild(name, progress);
           return { name, events, rows, snapshots, ms: performance.now() - started };
         });
       } finally {
@@ -94,7 +94,7 @@ export function sqliteBackend(file: string): LogBackend {
       }
     },
 
-    importEvents: (batches) => importSqlite(file, batches),
+    importEvents: (batches, progress) => importSqlite(file, batches, progress),
 
     verify: (out) => verifySqliteLog(file, out),
   };

@@ -17,7 +17,11 @@ import { SqliteEventReader } from './reader.js';
  * target's place (a rename): a refused or interrupted import leaves the target as it was, and
  * removes what it made. The target must be absent, an empty file, or a log without events.
  */
-export async function importSqlite(file: string, batches: ImportBatches): Promise<ImportReport> {
+export async function importSqlite(
+  file: string,
+  batches: ImportBatches,
+  progress?: (done: number, total: number) => void,
+): Promise<ImportReport> {
   if (file === ':memory:') throw new Error('import needs a log file, not :memory:');
   const existed = existsSync(file);
   // A log served meanwhile would lose its writes to the rename: hold its lock. A new path
@@ -39,7 +43,7 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     const events = await insertEvents(db, batches);
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const built = projections.rebuild(sessionsProjection.name);
+    const built = projections.rebuild(sessionsProjection.name, progress);
     projections.close();
     const logId = readMeta(db, 'logId') as string;
     db.pragma('journal_mode = WAL');
