@@ -20,6 +20,11 @@
  *      clients on B) as on one node. Skipped, saying why, when PostgreSQL is unreachable
  *      (SESSIONLOG_BENCH_PG, default postgres://postgres@127.0.0.1:5432/test).
  *
+ *   8. The auditor's commands on the big log (auditor-suite.ts), as child processes: verify,
+ *      the export (events --db), and import of that export into a new file; and on
+ *      PostgreSQL, import, export and verify. They run this checkout's build (npm run build
+ *      first); BENCH_AUDITOR_CLI=path/to/bin/sessionlog.js times another build's CLI.
+ *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
  *
@@ -35,6 +40,7 @@ import { cpus } from 'node:os';
 import Database from 'better-sqlite3';
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
+import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { type BenchConfig, benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
@@ -76,6 +82,7 @@ await withTempDir(async (dir) => {
     ...(await rebuildSuite(log, config)),
     ...(await replaySuite(log, config)),
     ...(await asOfSuite(log, config)),
+    ...(await auditorSuite(dir, log, config)),
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);

@@ -1,9 +1,10 @@
 /**
- * `tsx bench/only.ts http fanout pg replay …`: some suites of `npm run bench`, by name, for working
+ * `tsx bench/only.ts http fanout pg replay auditor …`: some suites of `npm run bench`, by name, for working
  * on one figure without waiting for all of them.
  */
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
+import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { benchConfig } from './config.js';
 import { fanoutSuite } from './fanout-suite.js';
@@ -26,11 +27,12 @@ await withTempDir(async (dir) => {
   if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
-  if (['rebuild', 'replay', 'as-of'].some((name) => wanted.has(name))) {
+  if (['rebuild', 'replay', 'as-of', 'auditor'].some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
     if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
     if (wanted.has('as-of')) lines.push(...(await asOfSuite(log, config)));
+    if (wanted.has('auditor')) lines.push(...(await auditorSuite(dir, log, config)));
   }
   console.log(formatReport(lines));
 });
