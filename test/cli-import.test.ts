@@ -15,6 +15,7 @@ import { runCli } from './support/cli.js';
 import { PG_URL } from './support/postgres.js';
 import { useTempDir } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
+import { appendUncheckedSqlite } from './support/unchecked-append.js';
 
 const run = promisify(execFile);
 
@@ -229,6 +230,26 @@ describe('sessionlog import into a file', () => {
     expect(output).toMatch(/^imported 0 events/);
     expect(code).toBe(0);
     expect((await runCli('verify', '--db', file)).code).toBe(0);
+  });
+
+  it('restores a log that holds a lone surrogate from before the log refused them', async () => {
+    const source = join(dir(), 'old.db');
+    const log = openSessionlog({ db: source, durability: 'normal' });
+    const { session } = await log.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'l' });
+    await log.close();
+    appendUncheckedSqlite(source, {
+      stream: session.id,
+      type: 'SessionUpdated',
+      data: { name: 'a\ud800b' },
+    });
+    const exported = (await runCli('events', '--db', source)).data;
+    expect(exported).toContain('"a\\ud800b"');
+    const target = join(dir(), 'restored.db');
+    const { code, output } = await runImport(target, exported);
+    expect(output).toMatch(/^imported 2 events/);
+    expect(code).toBe(0);
+    expect((await runCli('events', '--db', target)).data).toBe(exported);
+    expect((await runCli('verify', '--db', target)).code).toBe(0);
   });
 
   it('reads the export from --from', async () => {

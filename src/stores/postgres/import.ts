@@ -1,7 +1,6 @@
 import type pg from 'pg';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
-import { READ_PAGE } from '../../events/store.js';
 import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
 import { connectPostgres, migrateIn, type PgDatabase, unreachable } from './database.js';
 import { PgEventReader } from './reader.js';
@@ -109,13 +108,19 @@ function duplicateId(error: unknown, batch: readonly ImportLine[]): ImportRefuse
     : new ImportRefused(at.line, at.row.position, `id ${id} appears on an earlier line`);
 }
 
+/**
+ * Events folded per statement: the table's rows and history are written once per page, so a
+ * larger page than the store's saves round trips (the import holds nothing else).
+ */
+const FOLD_PAGE = 10_000;
+
 /** The sessions table and its history, folded from the imported events as `rebuild` does. */
 async function buildSessions(database: PgDatabase, client: pg.PoolClient, head: number) {
   const reader = new PgEventReader(client, sessionEventTypes);
   await new PgSessions(database.pool).open(
     client,
     head,
-    (after) => reader.read({ after, limit: READ_PAGE }),
+    (after) => reader.read({ after, limit: FOLD_PAGE }),
     { rebuild: true },
   );
 }
