@@ -33,7 +33,13 @@ export async function auditorSuite(
   const times = async (what: string, run: () => Promise<number>, runs = rounds) => {
     progress(`${what} ×${runs}`);
     const samples: number[] = [];
-    for (let round = 0; round < runs; round++) samples.push(await run());
+    for (let round = 0; round < runs; round++) {
+      samples.push(await run());
+      // Each run said as it ends: a long suite cut short still leaves its figures.
+      progress(
+        `  ${what}: ${Math.round(rate(samples.at(-1) as number)).toLocaleString('en-US')} events/s`,
+      );
+    }
     return samples;
   };
   const lines: ReportLine[] = [
@@ -77,7 +83,7 @@ export async function auditorSuite(
   const schemas = benchSchemas();
   try {
     let url = '';
-    // Once: the sessions history (a row per event) makes it the slowest step of the suite.
+    // Once each: the sessions history (a row per event) makes these the slowest steps.
     const pgImport = await times(
       'import into PostgreSQL',
       () => {
@@ -91,11 +97,11 @@ export async function auditorSuite(
       figure('import --from export into a fresh schema', pgImport),
       figure(
         'events --db URL > export',
-        await times('events from PostgreSQL', () => timeCli(['events', '--db', url], exported)),
+        await times('events from PostgreSQL', () => timeCli(['events', '--db', url], exported), 1),
       ),
       figure(
         'verify --db URL',
-        await times('verify on PostgreSQL', () => timeCli(['verify', '--db', url])),
+        await times('verify on PostgreSQL', () => timeCli(['verify', '--db', url]), 1),
       ),
     );
   } catch (error) {
