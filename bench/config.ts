@@ -38,6 +38,12 @@ export interface BenchConfig {
   /** Idle WebSockets held open for the memory figure, opened this many at a time. */
   idleConnections: number;
   connectBatch: number;
+  /** Runs of each auditor command (verify, events, import) on the big log. */
+  auditorRounds: number;
+  /** verify and the export, in events/s (issue 15). */
+  auditorTarget: number;
+  /** import, in events/s (issue 15). */
+  importTarget: number;
   /** BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles there. */
   cpuProfileDir: string | undefined;
 }
@@ -67,6 +73,9 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     replayRounds: 3,
     idleConnections: quick ? 1000 : 10_000,
     connectBatch: 500,
+    auditorRounds: 3,
+    auditorTarget: 500_000,
+    importTarget: 200_000,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
   };
 }

@@ -24,6 +24,10 @@
  *   9. verify with and without --checkpoint on the big log and on its export
  *      (verify-checkpoint-suite.ts), and the Merkle root of its hashes alone.
  *  10. GET /api/checkpoint and each proof on the big log (checkpoint-suite.ts).
+ *  11. The auditor's commands on the big log (auditor-suite.ts), as child processes: verify,
+ *      the export (events --db), and import of that export into a new file; and on
+ *      PostgreSQL, import, export and verify. They run this checkout's build (npm run build
+ *      first); BENCH_AUDITOR_CLI=path/to/bin/sessionlog.js times another build's CLI.
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -40,6 +44,7 @@ import { cpus } from 'node:os';
 import Database from 'better-sqlite3';
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
+import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { checkpointSuite } from './checkpoint-suite.js';
 import { type BenchConfig, benchConfig } from './config.js';
@@ -87,6 +92,7 @@ await withTempDir(async (dir) => {
     ...(await asOfSuite(log, config)),
     ...(await verifyCheckpointSuite(log, config)),
     ...(await checkpointSuite(log, config)),
+    ...(await auditorSuite(dir, log, config)),
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);

@@ -4,6 +4,7 @@
  */
 import { appendSuite } from './append-suite.js';
 import { asOfSuite } from './as-of-suite.js';
+import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { checkpointSuite } from './checkpoint-suite.js';
 import { benchConfig } from './config.js';
@@ -30,11 +31,8 @@ await withTempDir(async (dir) => {
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
   if (wanted.has('sessions-read')) lines.push(...(await sessionsReadSuite(dir, config)));
-  if (
-    ['rebuild', 'replay', 'as-of', 'checkpoint', 'verify-checkpoint'].some((name) =>
-      wanted.has(name),
-    )
-  ) {
+  const bigLog = ['rebuild', 'replay', 'as-of', 'checkpoint', 'verify-checkpoint', 'auditor'];
+  if (bigLog.some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);
     if (wanted.has('rebuild')) lines.push(...(await rebuildSuite(log, config)));
     if (wanted.has('replay')) lines.push(...(await replaySuite(log, config)));
@@ -43,6 +41,7 @@ await withTempDir(async (dir) => {
     if (wanted.has('verify-checkpoint')) {
       lines.push(...(await verifyCheckpointSuite(log, config)));
     }
+    if (wanted.has('auditor')) lines.push(...(await auditorSuite(dir, log, config)));
   }
   console.log(formatReport(lines));
 });

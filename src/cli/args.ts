@@ -16,6 +16,10 @@ export interface Output {
   error(line: string): void;
   /** Where a command's data goes (the NDJSON of `events`); default: standard output. */
   data?: NodeJS.WritableStream;
+  /** What a command reads (the NDJSON of `import`); default: standard input. */
+  input?: AsyncIterable<Buffer | string>;
+  /** Where progress goes, shown only when it is a terminal; default: standard error. */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Stops a command that runs until interrupted (`events --follow`); default: SIGINT/SIGTERM. */
   signal?: AbortSignal;
 }

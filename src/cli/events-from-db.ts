@@ -1,6 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { READ_PAGE } from '../events/store.js';
-import { ndjsonLines } from '../protocol/ndjson.js';
 import { openLog } from '../stores/open-log.js';
 import type { DataWriter } from './data-writer.js';
 import type { EventFilter } from './event-filter.js';
@@ -33,11 +31,9 @@ export async function eventsFromDb(
     /** Every position up to here has been read (written out, or filtered out). */
     let scanned = filter.after;
     const copyUpTo = async (head: number) => {
-      for (let after = scanned; !signal.aborted; ) {
-        const page = await reader.read({ after, upTo: head, limit: READ_PAGE, types, streams });
-        await writer.write(ndjsonLines(page));
-        after = page.at(-1)?.position ?? head;
-        if (page.length < READ_PAGE) break;
+      for await (const page of reader.ndjson({ after: scanned, upTo: head, types, streams })) {
+        await writer.write(page);
+        if (signal.aborted) break;
       }
       if (!signal.aborted) scanned = Math.max(scanned, head);
     };

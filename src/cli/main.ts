@@ -2,12 +2,22 @@ import { type Command, type Output, parseCommandArgs } from './args.js';
 import { audit } from './audit.js';
 import { checkpoint } from './checkpoint.js';
 import { events } from './events.js';
+import { importCommand } from './import.js';
 import { rebuild } from './rebuild.js';
 import { serve } from './serve.js';
 import { sessions } from './sessions.js';
 import { verify } from './verify.js';
 
-const commands: readonly Command[] = [serve, events, sessions, verify, rebuild, checkpoint, audit];
+const commands: readonly Command[] = [
+  serve,
+  events,
+  sessions,
+  verify,
+  rebuild,
+  importCommand,
+  checkpoint,
+  audit,
+];
 
 const usage = `usage: sessionlog <command> [flags]
 

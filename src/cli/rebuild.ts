@@ -1,5 +1,6 @@
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom, dbOption } from './args.js';
+import { progressOn } from './progress.js';
 
 /** `sessionlog rebuild`: projections and their snapshots made again from the log. */
 export const rebuild: Command = {
@@ -18,9 +19,17 @@ nodes never change, so it is checked, not made again. The log itself is only rea
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
-    for (const { name, events, rows, snapshots, ms, summary } of await openLog(
-      dbFrom(values),
-    ).rebuild(values.projection as string | undefined)) {
+    const progress = progressOn(out.progress ?? process.stderr);
+    let reports: Awaited<ReturnType<ReturnType<typeof openLog>['rebuild']>>;
+    try {
+      reports = await openLog(dbFrom(values)).rebuild(
+        values.projection as string | undefined,
+        (done, total) => progress.update(done, total),
+      );
+    } finally {
+      progress.end();
+    }
+    for (const { name, events, rows, snapshots, ms, summary } of reports) {
       if (summary !== undefined) {
         out.log(`${summary} (${ms.toFixed(0)} ms)`);
         continue;

@@ -1,6 +1,7 @@
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom } from './args.js';
 import { checkAgainstCheckpoint, readSavedCheckpoint } from './checkpoint-check.js';
+import { progressOn } from './progress.js';
 import { verifyExport } from './verify-export.js';
 
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
@@ -55,9 +56,25 @@ as it is without one.
     const saved =
       checkpointFile === undefined ? undefined : await readSavedCheckpoint(checkpointFile, keyFile);
     if (from !== undefined) return verifyExport(from, out, saved);
-    return openLog(dbFrom(values)).verify(
-      out,
-      saved === undefined ? undefined : checkAgainstCheckpoint(saved),
-    );
+    const progress = progressOn(out.progress ?? process.stderr);
+    try {
+      return await openLog(dbFrom(values)).verify(
+        {
+          // A report line replaces the progress line, which comes back with the next update.
+          log: (line) => {
+            progress.end();
+            out.log(line);
+          },
+          error: (line) => {
+            progress.end();
+            out.error(line);
+          },
+          reached: (done, total) => progress.update(done, total),
+        },
+        saved === undefined ? undefined : checkAgainstCheckpoint(saved),
+      );
+    } finally {
+      progress.end();
+    }
   },
 };

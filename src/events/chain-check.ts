@@ -1,5 +1,5 @@
-import { decodeRow, type EventRow } from './event-row.js';
-import { chainHash, GENESIS_HASH } from './hash.js';
+import type { EventRow } from './event-row.js';
+import { chainHashOf, GENESIS_HASH } from './hash.js';
 
 /** What verify found of the log itself, in either store. */
 export interface ChainReport {
@@ -22,6 +22,11 @@ export interface ChainReport {
  * The hash chain checked one stored row at a time, in position order: positions 1, 2, 3, …
  * with no gap, and each hash recomputed from the content and the previous hash. Stops at the
  * first break: every later hash depends on it.
+ *
+ * The content is hashed as stored: data and meta are the canonical JSON text that was hashed
+ * when the event was appended (the stores write that text and keep it as is), so the stored
+ * text is not parsed and written again; a stored text that differs from the hashed one in
+ * any byte (even one that parses to the same value) is a break.
  */
 export class ChainCheck {
   #previous = GENESIS_HASH;
@@ -42,14 +47,7 @@ export class ChainCheck {
       };
       return false;
     }
-    let recomputed: string;
-    try {
-      recomputed = chainHash(this.#previous, decodeRow(row));
-    } catch (error) {
-      this.broken = { position: row.position, reason: `unreadable: ${String(error)}` };
-      return false;
-    }
-    if (recomputed !== row.hash) {
+    if (chainHashOf(this.#previous, row, row.data, row.meta) !== row.hash) {
       this.broken = {
         position: row.position,
         reason: 'hash does not match the content and the previous hash',

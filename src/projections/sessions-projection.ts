@@ -1,6 +1,6 @@
 import type { Envelope } from '../events/envelope.js';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
-import { wellFormed } from '../events/well-formed.js';
+import { illFormedPath, wellFormed } from '../events/well-formed.js';
 import { evolve, type SessionState } from '../sessions/session.js';
 import type { ListedTable, Projection } from './projection.js';
 
@@ -20,7 +20,12 @@ export const sessionsProjection: Projection<SessionState, 'status'> = {
   keyOf: (event) => event.stream.toWellFormed(),
   keyOfRow: (row) => row.id,
   // The events this projection handles are exactly the session events.
-  evolve: (row, event) => wellFormed(evolve(row, event as Envelope)),
+  // The row before is well-formed already (made here, or read from a text column), so only an
+  // event with an ill-formed string can make an ill-formed row: look at the event, not the row.
+  evolve: (row, event) => {
+    const next = evolve(row, event as Envelope);
+    return illFormedPath(event) === undefined ? next : wellFormed(next);
+  },
   table: {
     // cwd, hostname, platform, user and started_at are set by SessionStarted and never change
     // (evolve): an update leaves them alone.

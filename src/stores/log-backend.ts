@@ -1,5 +1,6 @@
 import type { LogTree } from '../checkpoints/log-tree.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { EventRow } from '../events/event-row.js';
 import type { OnCommit } from '../events/group-commit.js';
 import type { Durability, ReadOptions } from '../events/store.js';
 import type { Logger } from '../observe/logger.js';
@@ -12,6 +13,8 @@ import type { PgLeaseOptions } from './postgres/watch-leases.js';
 export interface ReportOutput {
   log(line: string): void;
   error(line: string): void;
+  /** Where a long check says how far it got: `done` events of `total`. */
+  reached?(done: number, total: number): void;
 }
 
 /** An event's position and its chain hash: all a check of the Merkle tree reads of it. */
@@ -81,6 +84,11 @@ export interface OpenedTree {
 /** The log's events, read without creating, migrating or locking anything. */
 export interface LogReader {
   read(options: ReadOptions): Promise<Envelope<AnyEvent>[]>;
+  /**
+   * The events of `read` (no limit) as NDJSON, exactly as `ndjsonLines` writes them, a page
+   * of lines per chunk, made from the stored text without decoding it.
+   */
+  ndjson(options: Omit<ReadOptions, 'limit'>): AsyncIterable<Buffer | string>;
   head(): Promise<number>;
   close(): Promise<void>;
 }
@@ -95,6 +103,24 @@ export interface RebuildReport {
   ms: number;
   /** What was done, when it is not the projection's "rebuilt …" (the tree: extended, checked). */
   summary?: string;
+}
+
+/** A checked event of an import, and the line of the export it came from. */
+export interface ImportLine {
+  row: EventRow;
+  line: number;
+}
+
+/** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
+export type ImportBatches = AsyncIterable<readonly ImportLine[]>;
+
+/** What `import` made: the events, the projections (SQLite: rows and snapshots), the new log's id. */
+export interface ImportReport {
+  events: number;
+  rows?: number;
+  snapshots?: number;
+  logId: string;
+  ms: number;
 }
 
 /**
@@ -120,7 +146,19 @@ export interface LogBackend {
    * The projections (or only `projection`) made again from the log; without `projection`,
    * the tree is also extended to the head and checked against the events' hashes.
    */
-  rebuild(projection: string | undefined): Promise<RebuildReport[]>;
+  rebuild(
+    projection: string | undefined,
+    progress?: (done: number, total: number) => void,
+  ): Promise<RebuildReport[]>;
+  /**
+   * Fills an empty log with an export's events, as they were (positions, ids, times, hashes),
+   * and builds its projections and its Merkle tree; a refusal (a bad line, a log that is not
+   * empty) leaves the log as it was.
+   */
+  importEvents(
+    batches: ImportBatches,
+    progress?: (done: number, total: number) => void,
+  ): Promise<ImportReport>;
   /**
    * Checks the log and everything derived from it, and `also` on the same log; returns the
    * exit code (0: all agree).

@@ -3,6 +3,7 @@ import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
 import { reportTree } from '../verify-tree.js';
 import { openPostgres, type PgDatabase, readPgMeta } from './database.js';
+import { importPostgres } from './import.js';
 import { extendPgTree, pgTreeSize, readPgNodes } from './merkle-tree.js';
 import { openPgSessionlog, openProjection } from './open-postgres.js';
 import { PgEventReader } from './reader.js';
@@ -76,6 +77,7 @@ export function postgresBackend(url: string): LogBackend {
       const reader = new PgEventReader(database.pool, sessionEventTypes);
       return {
         read: (options) => reader.read(options),
+        ndjson: (options) => reader.ndjson(options),
         head: () => reader.head(),
         close: () => database.pool.end(),
       };
@@ -115,6 +117,8 @@ export function postgresBackend(url: string): LogBackend {
         await database.pool.end();
       }
     },
+
+    importEvents: (batches) => importPostgres(url, batches),
 
     verify: (out, also) => verifyPostgresLog(url, out, also),
   };

@@ -46,6 +46,26 @@ export async function openPostgres(
     logger?: Logger;
   } = {},
 ): Promise<PgDatabase> {
+  const database = connectPostgres(url, options);
+  const { pool, schema, label } = database;
+  try {
+    if (options.create === false) await mustExist(pool, schema, label);
+    else await migrate(pool, schema, label);
+  } catch (error) {
+    await pool.end();
+    throw unreachable(error, label);
+  }
+  return database;
+}
+
+/**
+ * The pool for `postgres://…[?schema=NAME]`, without a look at what the schema holds (import
+ * makes the log in its own transaction: `migrateIn`).
+ */
+export function connectPostgres(
+  url: string,
+  options: { applicationName?: string; max?: number; logger?: Logger } = {},
+): PgDatabase {
   const parsed = new URL(url);
   const schema = parsed.searchParams.get('schema') ?? 'sessionlog';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -72,20 +92,18 @@ export async function openPostgres(
   pool.on('error', (error) =>
     logger.warn({ error: error.message }, 'lost a PostgreSQL connection (replaced on next use)'),
   );
-  try {
-    if (options.create === false) await mustExist(pool, schema, label);
-    else await migrate(pool, schema, label);
-  } catch (error) {
-    await pool.end();
-    const code = (error as { code?: unknown }).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-      throw new Error(`cannot reach PostgreSQL at ${label}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
   return { pool, config, schema, channel: `sessionlog_${schema}`, label };
+}
+
+/** A server that cannot be reached says where it was looked for. */
+export function unreachable(error: unknown, label: string): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return new Error(`cannot reach PostgreSQL at ${label}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /** The tables that refuse UPDATE, DELETE and TRUNCATE in the database itself. */
@@ -164,34 +182,7 @@ async function migrate(pool: pg.Pool, schema: string, label: string): Promise<vo
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    // Nodes starting together take turns; the one that comes second finds the log made (and
-    // may not run the DDL: the first may be appending already).
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('sessionlog migrate'))");
-    const contents = await schemaContents(client, schema);
-    if (contents.kind === 'foreign') throw notALogError(label, schema, contents.tables);
-    const version = contents.kind === 'log' ? contents.version : undefined;
-    if (version !== undefined && version > PG_SCHEMA_VERSION) {
-      throw new Error(
-        `this log has schema version ${version}; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
-      );
-    }
-    if (version === PG_SCHEMA_VERSION) {
-      await client.query('COMMIT');
-      return;
-    }
-    // An older log's nodes may be appending: take the head's row before the DDL locks the
-    // tables, in the order an append takes them, so that neither waits on the other in a cycle.
-    if (version !== undefined) {
-      await client.query(`SELECT position FROM ${schema}.log_head FOR UPDATE`);
-    }
-    await client.query(SCHEMA(schema));
-    // An older log keeps its logId and is marked with this version (the DDL above is idempotent).
-    await client.query(
-      `INSERT INTO meta (key, value) VALUES ('schemaVersion', $1), ('logId', $2)
-       ON CONFLICT (key) DO UPDATE SET value = CASE WHEN meta.key = 'schemaVersion'
-         THEN excluded.value ELSE meta.value END`,
-      [String(PG_SCHEMA_VERSION), randomUUID()],
-    );
+    await migrateIn(client, schema, label);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -199,6 +190,42 @@ async function migrate(pool: pg.Pool, schema: string, label: string): Promise<vo
   } finally {
     client.release();
   }
+}
+
+/**
+ * Makes the log's tables in the caller's transaction, unless they are there at this version;
+ * refuses another program's tables and a newer log.
+ */
+export async function migrateIn(
+  client: pg.PoolClient,
+  schema: string,
+  label: string,
+): Promise<void> {
+  // Nodes starting together take turns; the one that comes second finds the log made (and
+  // may not run the DDL: the first may be appending already).
+  await client.query("SELECT pg_advisory_xact_lock(hashtext('sessionlog migrate'))");
+  const contents = await schemaContents(client, schema);
+  if (contents.kind === 'foreign') throw notALogError(label, schema, contents.tables);
+  const version = contents.kind === 'log' ? contents.version : undefined;
+  if (version !== undefined && version > PG_SCHEMA_VERSION) {
+    throw new Error(
+      `this log has schema version ${version}; this sessionlog understands up to ${PG_SCHEMA_VERSION}: upgrade sessionlog`,
+    );
+  }
+  if (version === PG_SCHEMA_VERSION) return;
+  // An older log's nodes may be appending: take the head's row before the DDL locks the
+  // tables, in the order an append takes them, so that neither waits on the other in a cycle.
+  if (version !== undefined) {
+    await client.query(`SELECT position FROM ${schema}.log_head FOR UPDATE`);
+  }
+  await client.query(SCHEMA(schema));
+  // An older log keeps its logId and is marked with this version (the DDL above is idempotent).
+  await client.query(
+    `INSERT INTO meta (key, value) VALUES ('schemaVersion', $1), ('logId', $2)
+     ON CONFLICT (key) DO UPDATE SET value = CASE WHEN meta.key = 'schemaVersion'
+       THEN excluded.value ELSE meta.value END`,
+    [String(PG_SCHEMA_VERSION), randomUUID()],
+  );
 }
 
 async function mustExist(pool: pg.Pool, schema: string, label: string): Promise<void> {
@@ -240,7 +267,7 @@ async function schemaContents(
   return { kind: 'log', version: Number(version) };
 }
 
-function notALogError(label: string, schema: string, tables: readonly string[]): Error {
+export function notALogError(label: string, schema: string, tables: readonly string[]): Error {
   const named = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', …' : '');
   return new Error(
     `${label} is not a sessionlog log: schema ${schema} holds tables of another program (${named}). ` +

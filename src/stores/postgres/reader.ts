@@ -9,6 +9,8 @@ import type { EnvelopeText, ReadOptions } from '../../events/store.js';
 export const EVENT_COLUMNS =
   'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';
 
+const NDJSON_PAGE = 10_000;
+
 /** Anything that runs a query: the pool, or the client of a transaction. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -44,6 +46,23 @@ export class PgEventReader {
         stored >= current ? rowJson(row) : JSON.stringify(upcast(decodeRow(row), this.registry));
       return { position: row.position, type: row.type, json };
     });
+  }
+
+  /**
+   * The events of `readJson` as NDJSON, a page of lines per string: a page of 10,000 events
+   * per query (the round trip is what a small page costs), each line made from the stored text.
+   */
+  async *ndjson(options: Omit<ReadOptions, 'limit'> = {}): AsyncGenerator<string> {
+    for (let after = options.after ?? 0; ; ) {
+      const page = await this.readJson({ ...options, after, limit: NDJSON_PAGE });
+      const last = page.at(-1);
+      if (last === undefined) return;
+      let text = '';
+      for (const { json } of page) text += `${json}\n`;
+      yield text;
+      if (page.length < NDJSON_PAGE) return;
+      after = last.position;
+    }
   }
 
   /** The rows exactly as stored. */

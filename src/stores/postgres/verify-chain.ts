@@ -23,6 +23,7 @@ const TRIGGERS = PG_APPEND_ONLY_TABLES.flatMap((table) => [
 export async function verifyPgChain(
   client: Queryable,
   registry: EventRegistry,
+  progress?: (position: number) => void,
 ): Promise<PgChainReport> {
   const reader = new PgEventReader(client, registry);
   const check = new ChainCheck();
@@ -32,6 +33,7 @@ export async function verifyPgChain(
     for (const row of rows) if (!check.next(row)) break;
     const end = rows.at(-1);
     if (end !== undefined) last = { position: end.position, hash: end.hash };
+    if (end !== undefined) progress?.(end.position);
     if (check.broken !== undefined || end === undefined || rows.length < VERIFY_PAGE) break;
     after = end.position;
   }

@@ -28,7 +28,11 @@ export async function verifyPostgresLog(
     out.log(`log ${database.label} (logId ${logId})`);
     // One read-only snapshot: the chain, the table and its history are checked at one head.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const chain = await verifyPgChain(client, sessionEventTypes);
+    const { rows } = await client.query<{ position: number }>('SELECT position FROM log_head');
+    const head = rows[0]?.position ?? 0;
+    const chain = await verifyPgChain(client, sessionEventTypes, (position) =>
+      out.reached?.(position, head),
+    );
     const bad = reportChain(chain, out);
     if (chain.headMismatch === undefined) out.log('head         log_head matches the last event');
     else {

@@ -4,9 +4,11 @@ import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
 import { reportTree } from '../verify-tree.js';
 import { openDatabase, readMeta } from './database.js';
+import { importSqlite } from './import.js';
 import { lockLogFile } from './lock.js';
 import { checkLogFile } from './log-mark.js';
 import { SqliteTree } from './merkle-tree.js';
+import { ndjsonPages } from './ndjson-pages.js';
 import { openSessionlog } from './open-sqlite.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
@@ -109,6 +111,7 @@ export function sqliteBackend(file: string): LogBackend {
       const { db, reader } = openReadOnly();
       return {
         read: async (options) => reader.read(options),
+        ndjson: (options) => ndjsonPages(reader, options),
         head: async () => reader.head(),
         close: async () => {
           db.close();
@@ -134,7 +137,7 @@ export function sqliteBackend(file: string): LogBackend {
       }
     },
 
-    async rebuild(projection) {
+    async rebuild(projection, progress) {
       // A mistyped path must not leave an empty log behind it.
       if (!inMemory && !existsSync(file)) throw new Error(`no log at ${file}`);
       // Only an existing log: an empty file is not made one, another program's is not touched.
@@ -143,7 +146,7 @@ export function sqliteBackend(file: string): LogBackend {
       try {
         reports = [projection ?? sessionsProjection.name].map((name) => {
           const started = performance.now();
-          const { events, rows, snapshots } = log.projections.rebuild(name);
+          const { events, rows, snapshots } = log.projections.rebuild(name, progress);
           return { name, events, rows, snapshots, ms: performance.now() - started };
         });
       } finally {
@@ -152,6 +155,8 @@ export function sqliteBackend(file: string): LogBackend {
       if (projection === undefined && !inMemory) reports.push(checkTreeAfterOpen());
       return reports;
     },
+
+    importEvents: (batches, progress) => importSqlite(file, batches, progress),
 
     verify: (out, also) => verifySqliteLog(file, out, also),
   };

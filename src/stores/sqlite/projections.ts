@@ -142,9 +142,12 @@ export class SqliteProjections implements TransactionHook {
 
   /**
    * Replays the whole log into a fresh table and swaps it in, in one transaction; the
-   * snapshots are dropped and written again from the same fold.
+   * snapshots are dropped and written again from the same fold (`progress` hears of each).
    */
-  rebuild(name: string): { events: number; rows: number; snapshots: number } {
+  rebuild(
+    name: string,
+    progress?: (position: number, head: number) => void,
+  ): { events: number; rows: number; snapshots: number } {
     const projection = this.#find(name);
     this.#behind.reset(name);
     return this.#db
@@ -156,6 +159,7 @@ export class SqliteProjections implements TransactionHook {
         fold.run(this.#reader, head, multiplesOf(this.#every, 0, head), () => {
           this.#snapshots.write(fold);
           snapshots++;
+          progress?.(fold.position, head);
         });
         const next = `${projection.name}__next`;
         this.#db.exec(`DROP TABLE IF EXISTS ${next}`);

@@ -14,6 +14,14 @@ const ENVELOPE_TEXT = `position, type,
     || ',"version":' || version || ',"type":' || json_quote(type) || ',"time":' || json_quote(time)
     || ',"data":' || data || ',"meta":' || meta || ',"hash":' || json_quote(hash) || '}' AS json`;
 
+// One line of the NDJSON export per event, the same text as ENVELOPE_TEXT.
+const NDJSON_LINE = `'{"position":' || position || ',"id":' || json_quote(id) || ',"stream":' || json_quote(stream)
+  || ',"version":' || version || ',"type":' || json_quote(type) || ',"time":' || json_quote(time)
+  || ',"data":' || data || ',"meta":' || meta || ',"hash":' || json_quote(hash) || '}' || char(10)`;
+
+/** Events per NDJSON page: one buffer of about 6 MB for the log's typical events. */
+const NDJSON_PAGE = 20_000;
+
 interface TextRow {
   position: number;
   type: string;
@@ -72,10 +80,35 @@ export class SqliteEventReader {
     });
   }
 
+  /**
+   * The events of `readJson` as NDJSON, a page of lines per buffer, made by SQLite from the
+   * stored text and handed over as bytes: no string per event crosses into JavaScript, which
+   * is what makes an export of a million events take about a second. The lines are
+   * concatenated in the order the subquery yields them (by position: SQLite feeds an
+   * aggregate from an ordered subquery with LIMIT in that order; an ORDER BY inside
+   * group_concat would sort each page again, at twice the cost). Undefined when the
+   * registry has a type at schema version 2 or more: such events may need upcasting, which
+   * only `readJson` does.
+   */
+  ndjson(options: Omit<ReadOptions, 'limit'> = {}): Iterable<Buffer> | undefined {
+    if (Object.values(this.registry).some((type) => type.schemaVersion > 1)) return undefined;
+    const { sql, params } = this.#query({ ...options, limit: NDJSON_PAGE });
+    const statement = this.#statement(
+      `SELECT CAST(group_concat(${NDJSON_LINE}, '') AS BLOB), max(position), count(*) FROM (${sql})`,
+    ).raw(true);
+    return pages(statement, params, options.after ?? 0);
+  }
+
   /** The rows exactly as stored. */
-  rows(options: ReadOptions = {}): IterableIterator<EventRow> {
+  *rows(options: ReadOptions = {}): IterableIterator<EventRow> {
     const { sql, params } = this.#query(options);
-    return this.#statement(sql).iterate(params) as IterableIterator<EventRow>;
+    // Arrays, made objects here: better-sqlite3 makes an array faster than an object, and
+    // every fold, rebuild and verify reads each row of the log this way.
+    const statement = this.#statement(`${sql} -- raw`).raw(true);
+    for (const [position, id, stream, version, type, time, data, meta, hash] of statement.iterate(
+      params,
+    ) as IterableIterator<[number, string, string, number, string, string, string, string, string]>)
+      yield { position, id, stream, version, type, time, data, meta, hash };
   }
 
   #query(
@@ -133,5 +166,19 @@ export class SqliteEventReader {
 
   head(): number {
     return this.#head.get() as number;
+  }
+}
+
+function* pages(
+  statement: Statement,
+  params: Record<string, unknown>,
+  from: number,
+): Generator<Buffer> {
+  for (let after = from; ; ) {
+    const [text, last, count] = statement.get({ ...params, after }) as [Buffer, number, number];
+    if (count === 0) return;
+    yield text;
+    if (count < NDJSON_PAGE) return;
+    after = last;
   }
 }

@@ -1,12 +1,17 @@
-import { ChainCheck, type ChainReport } from '../../events/chain-check.js';
+import type { ChainCheck, ChainReport } from '../../events/chain-check.js';
 import { APPEND_ONLY_TRIGGERS, isAppendOnlyTrigger, type SqliteDatabase } from './database.js';
 import type { SqliteEventReader } from './reader.js';
 
 /**
- * Recomputes the hash chain over the events as stored and checks that positions run 1, 2,
- * 3, … without a gap. Stops at the first break: every later hash depends on it.
+ * The chain `check` has followed, finished over the rows it has not seen yet (positions run
+ * 1, 2, 3, … without a gap, each hash recomputed; it stops at the first break: every later
+ * hash depends on it), with the append-only triggers and idempotency keys beyond the end.
  */
-export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): ChainReport {
+export function verifyChain(
+  db: SqliteDatabase,
+  reader: SqliteEventReader,
+  check: ChainCheck,
+): ChainReport {
   const present = new Map(
     (
       db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all() as {
@@ -25,8 +30,9 @@ export function verifyChain(db: SqliteDatabase, reader: SqliteEventReader): Chai
     return sql !== undefined && !isAppendOnlyTrigger(name, sql);
   });
   const triggers = { missingTriggers, alteredTriggers };
-  const check = new ChainCheck();
-  for (const row of reader.rows()) if (!check.next(row)) break;
+  if (check.broken === undefined) {
+    for (const row of reader.rows({ after: check.head })) if (!check.next(row)) break;
+  }
   const { events, head, broken } = check;
   if (broken !== undefined) return { events, head, ...triggers, broken };
   const keyed = db.prepare('SELECT max(position) FROM idempotency_keys').pluck().get() as

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { rootPlan } from '../../checkpoints/merkle-plans.js';
+import { ChainCheck } from '../../events/chain-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
+import { ChainCheckingReader } from './chain-checking-reader.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { sqliteEventHashes } from './event-hashes.js';
 import { SqliteTree } from './merkle-tree.js';
@@ -28,19 +30,26 @@ export async function verifySqliteLog(
   }
   const db = openDatabase(file, { readonly: true });
   try {
-    const reader = new SqliteEventReader(db, sessionEventTypes);
+    const check = new ChainCheck();
+    const head = new SqliteEventReader(db, sessionEventTypes).head();
+    const progress = out.reached && ((position: number) => out.reached?.(position, head));
+    // The fold reads every row once: the chain is checked on the way (one pass, not two).
+    const reader = new ChainCheckingReader(db, sessionEventTypes, check, progress);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
     const { name, version } = sessionsProjection;
     const logId = readMeta(db, 'logId') ?? '';
     out.log(`log ${file} (logId ${logId})`);
     // One read transaction: the chain and the projections are checked at the same head.
-    const { chain, tree, mismatches, checkpoint, snapshots } = db.transaction(() => ({
-      chain: verifyChain(db, reader),
-      tree: verifyTree(db, reader),
-      mismatches: projections.verify(),
-      checkpoint: projections.checkpoint(name),
-      snapshots: projections.snapshotStats(name),
-    }))();
+    const { chain, tree, mismatches, checkpoint, snapshots } = db.transaction(() => {
+      const found = projections.verify();
+      return {
+        chain: verifyChain(db, reader, check),
+        tree: verifyTree(db, reader),
+        mismatches: found,
+        checkpoint: projections.checkpoint(name),
+        snapshots: projections.snapshotStats(name),
+      };
+    })();
     const bad = reportChain(chain, out);
     bad.push(...reportTree(tree, out));
     const inTable = mismatches.filter((m) => m.in === 'table');

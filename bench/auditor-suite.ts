@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import type { BigLog } from './big-log.js';
+import { auditorCli, timeCli } from './cli-run.js';
+import type { BenchConfig } from './config.js';
+import { benchSchemas, pgUnreachable } from './pg-schemas.js';
+import { progress, type ReportLine } from './report.js';
+import { summarize } from './stats.js';
+import { removeDatabase } from './temp-dir.js';
+
+/**
+ * The auditor's commands on the big log, each a child process as a user runs it: `verify`,
+ * `events` (the export, to a file) and `import` of that export into a new file, as events/s
+ * over `auditorRounds` runs; then the same on PostgreSQL (the export imported into a fresh
+ * schema, exported and verified there), skipped when PostgreSQL is not there. Targets:
+ * issue 15 (verify and export ≥ 500,000 events/s, import ≥ 200,000 on SQLite).
+ */
+export async function auditorSuite(
+  dir: string,
+  log: BigLog,
+  config: BenchConfig,
+): Promise<ReportLine[]> {
+  const { auditorRounds: rounds } = config;
+  const exported = join(dir, 'export.ndjson');
+  const imported = join(dir, 'imported.db');
+  const rate = (seconds: number) => log.events / seconds;
+  const figure = (name: string, samples: number[], target?: number): ReportLine => ({
+    kind: 'figure',
+    name: `${name} ×${samples.length}`,
+    summary: summarize(samples.map(rate)),
+    unit: 'events/s',
+    ...(target === undefined ? {} : { target }),
+  });
+  const times = async (what: string, run: () => Promise<number>, runs = rounds) => {
+    progress(`${what} ×${runs}`);
+    const samples: number[] = [];
+    for (let round = 0; round < runs; round++) {
+      samples.push(await run());
+      // Each run said as it ends: a long suite cut short still leaves its figures.
+      progress(
+        `  ${what}: ${Math.round(rate(samples.at(-1) as number)).toLocaleString('en-US')} events/s`,
+      );
+    }
+    return samples;
+  };
+  const lines: ReportLine[] = [
+    { kind: 'section', title: `Auditor tools (${log.events.toLocaleString('en-US')} events)` },
+    { kind: 'note', text: `CLI: ${auditorCli().label}` },
+  ];
+  lines.push(
+    figure(
+      'verify --db FILE',
+      await times('verify', () => timeCli(['verify', '--db', log.file])),
+      config.auditorTarget,
+    ),
+    figure(
+      'events --db FILE > export',
+      await times('events', () => timeCli(['events', '--db', log.file], exported)),
+      config.auditorTarget,
+    ),
+  );
+  try {
+    lines.push(
+      figure(
+        'import --from export into a new file',
+        await times('import', () => {
+          removeDatabase(imported);
+          return timeCli(['import', '--db', imported, '--from', exported]);
+        }),
+        config.importTarget,
+      ),
+    );
+  } catch (error) {
+    lines.push({
+      kind: 'note',
+      text: `import not measured: ${(error as Error).message.slice(0, 120)}`,
+    });
+  }
+  const unreachable = await pgUnreachable();
+  if (unreachable !== undefined) {
+    lines.push({ kind: 'note', text: `PostgreSQL skipped: ${unreachable}` });
+    return lines;
+  }
+  const schemas = benchSchemas();
+  try {
+    let url = '';
+    // Once each: the sessions history (a row per event) makes these the slowest steps.
+    const pgImport = await times(
+      'import into PostgreSQL',
+      () => {
+        url = schemas.fresh();
+        return timeCli(['import', '--db', url, '--from', exported]);
+      },
+      1,
+    );
+    lines.push(
+      { kind: 'section', title: 'Auditor tools on PostgreSQL' },
+      figure('import --from export into a fresh schema', pgImport),
+      figure(
+        'events --db URL > export',
+        await times('events from PostgreSQL', () => timeCli(['events', '--db', url], exported), 1),
+      ),
+      figure(
+        'verify --db URL',
+        await times('verify on PostgreSQL', () => timeCli(['verify', '--db', url]), 1),
+      ),
+    );
+  } catch (error) {
+    lines.push({
+      kind: 'note',
+      text: `PostgreSQL not measured: ${(error as Error).message.slice(0, 120)}`,
+    });
+  } finally {
+    await schemas.dropAll();
+  }
+  return lines;
+}

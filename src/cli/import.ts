@@ -1,0 +1,79 @@
+import { createReadStream, statSync } from 'node:fs';
+import { ImportCheck, ImportRefused } from '../events/import-check.js';
+import { sessionEventTypes } from '../events/schemas.js';
+import type { ImportBatches, ImportLine } from '../stores/log-backend.js';
+import { openLog } from '../stores/open-log.js';
+import { type Command, dbFrom, dbOption } from './args.js';
+import { ndjsonLines } from './ndjson-reader.js';
+import { progressOn } from './progress.js';
+
+/** Events per write: large enough that a transaction's cost vanishes, small enough to hold. */
+const BATCH = 10_000;
+
+/** `sessionlog import`: an export (`sessionlog events`) into an empty log, chain checked. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'fill an empty log from an NDJSON export, checking the chain as it reads',
+  usage: `sessionlog import [--db FILE|URL] [--from FILE]
+
+Reads an NDJSON export (what \`sessionlog events\` prints; standard input without --from)
+into an empty log, keeping every position, id, time and hash, and builds the sessions table
+(and, in a file, its snapshots). Each line must be an event envelope of a known type with
+valid data; positions run 1, 2, 3, … without a gap, each stream's versions likewise, and
+every hash is recomputed from the content and the previous hash. Anything else stops the
+import (exit 1, naming the line) and the target is left as it was; a file the import
+created is removed. The new log has a logId of its own (it is another log, with the same
+events). Idempotency keys are not in an export: a retry of a request made to the old log
+is not recognised by the new one.
+
+  sessionlog events --db data/sessionlog.db | sessionlog import --db postgres://…
+
+  --db FILE|URL   the log to fill (default: $SESSIONLOG_DB or ./data/sessionlog.db): a file
+                  that does not exist yet, an empty one, or a log without events; or a
+                  postgres:// URL whose schema holds no events
+  --from FILE     the export (default: standard input)`,
+  options: { ...dbOption, from: { type: 'string', short: 'f' } },
+  async run(values, out) {
+    const from = values.from as string | undefined;
+    const input = from === undefined ? (out.input ?? process.stdin) : createReadStream(from);
+    const size = from === undefined ? 0 : statSync(from).size;
+    const backend = openLog(dbFrom(values));
+    const progress = progressOn(out.progress ?? process.stderr);
+    const check = new ImportCheck(sessionEventTypes);
+    async function* batches(): ImportBatches {
+      let batch: ImportLine[] = [];
+      for await (const { text, line, bytesRead } of ndjsonLines(input)) {
+        batch.push({ row: check.next(text, line).row, line });
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+          const estimate = size > 0 ? Math.round((check.head * size) / bytesRead) : 0;
+          progress.update(check.head, estimate);
+        }
+      }
+      if (batch.length > 0) yield batch;
+    }
+    const building = (done: number, total: number) =>
+      progress.update(done, total, 'building the sessions table: position');
+    try {
+      const { events, rows, snapshots, logId, ms } = await backend.importEvents(
+        batches(),
+        building,
+      );
+      progress.end();
+      const made = rows === undefined ? '' : `, ${rows} sessions, ${snapshots} snapshots`;
+      const rate = events / (ms / 1000);
+      out.log(
+        `imported ${events} events (positions 1..${events}${made}) into ${backend.location} (logId ${logId}) in ${ms.toFixed(0)} ms, ${Math.round(rate)} events/s`,
+      );
+      return 0;
+    } catch (error) {
+      progress.end();
+      if (!(error instanceof ImportRefused)) throw error;
+      out.error(`sessionlog import: ${error.message}; nothing was imported`);
+      return 1;
+    } finally {
+      if (from !== undefined) (input as ReturnType<typeof createReadStream>).destroy();
+    }
+  },
+};

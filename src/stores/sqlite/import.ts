@@ -1,0 +1,160 @@
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ImportRefused } from '../../events/import-check.js';
+import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
+import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
+import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
+import { lockLogFile } from './lock.js';
+import { contentsOf, notALogError } from './log-mark.js';
+import { extendSqliteTree } from './merkle-tree.js';
+import { SqliteProjections } from './projections.js';
+import { SqliteEventReader } from './reader.js';
+
+/**
+ * `import` into a log file: the events go into a new log in a file beside the target, the
+ * projections are built there as `rebuild` builds them, and only a complete log takes the
+ * target's place (a rename): a refused or interrupted import leaves the target as it was, and
+ * removes what it made. The target must be absent, an empty file, or a log without events.
+ */
+export async function importSqlite(
+  file: string,
+  batches: ImportBatches,
+  progress?: (done: number, total: number) => void,
+): Promise<ImportReport> {
+  if (file === ':memory:') throw new Error('import needs a log file, not :memory:');
+  const existed = existsSync(file);
+  // A log served meanwhile would lose its writes to the rename: hold its lock. A new path
+  // has no server, and is claimed by a link that fails if one appeared.
+  // Checked before the lock (no lock file beside another program's database) and again
+  // under it (a server may have appended in between).
+  if (existed) checkEmptyTarget(file);
+  const lock = existed ? lockLogFile(file) : undefined;
+  const temp = `${file}.import-${process.pid}`;
+  removeDatabase(temp);
+  let db: SqliteDatabase | undefined;
+  try {
+    if (existed) checkEmptyTarget(file);
+    db = openDatabase(temp, { durability: 'normal' });
+    // The file is private until it is renamed, and is fsynced before: no journal needed.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    const started = performance.now();
+    const events = await insertEvents(db, batches);
+    const reader = new SqliteEventReader(db, sessionEventTypes);
+    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+    const built = projections.rebuild(sessionsProjection.name, progress);
+    projections.close();
+    // The Merkle tree over the imported hashes, as an append would have kept it.
+    extendSqliteTree(db);
+    const logId = readMeta(db, 'logId') as string;
+    db.pragma('journal_mode = WAL');
+    db.close();
+    db = undefined;
+    syncFile(temp);
+    if (existed) renameSync(temp, file);
+    else {
+      linkSync(temp, file); // EEXIST: someone made the target meanwhile; it is not replaced
+      rmSync(temp);
+    }
+    syncFile(dirname(file));
+    return {
+      events,
+      rows: built.rows,
+      snapshots: built.snapshots,
+      logId,
+      ms: performance.now() - started,
+    };
+  } catch (error) {
+    db?.close();
+    removeDatabase(temp);
+    if ((error as { code?: unknown }).code === 'EEXIST') {
+      throw new Error(
+        `${file} appeared during the import; it was left alone and nothing was imported`,
+      );
+    }
+    throw error;
+  } finally {
+    lock?.release();
+  }
+}
+
+/**
+ * Inserts every checked event, a transaction per batch (the file is private: a failure
+ * deletes it). A duplicate id, which the check cannot see without holding every id, is
+ * refused by the table's UNIQUE constraint and named by its line.
+ */
+async function insertEvents(db: SqliteDatabase, batches: ImportBatches): Promise<number> {
+  const insert =
+    db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  let count = 0;
+  const write = db.transaction((batch: readonly ImportLine[]) => {
+    for (const { row, line } of batch) {
+      try {
+        insert.run(
+          row.position,
+          row.id,
+          row.stream,
+          row.version,
+          row.type,
+          row.time,
+          row.data,
+          row.meta,
+          row.hash,
+        );
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new ImportRefused(line, row.position, `id ${row.id} appears on an earlier line`);
+        }
+        throw error;
+      }
+    }
+  });
+  for await (const batch of batches) {
+    write(batch);
+    count += batch.length;
+  }
+  return count;
+}
+
+/** Refuses a target that is another program's database or a log that holds events. */
+function checkEmptyTarget(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const contents = contentsOf(db);
+    if (contents === 'foreign') {
+      throw new ImportRefused(undefined, undefined, notALogError(file, db, 'foreign').message);
+    }
+    if (contents === 'empty') return;
+    const head = db
+      .prepare('SELECT coalesce(max(position), 0) FROM events')
+      .pluck()
+      .get() as number;
+    if (head > 0) {
+      throw new ImportRefused(
+        undefined,
+        undefined,
+        `${file} is not empty: it holds ${head} events (import fills only an empty log)`,
+      );
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function syncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeDatabase(file: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal'])
+    rmSync(`${file}${suffix}`, { force: true });
+}
