@@ -81,14 +81,19 @@ describe('progress of import, verify and rebuild', () => {
 
       const imported = await onTerminal(`import --db ${target} --from ${exported}`);
       expect(imported).toMatch(
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape (erase line) is what is shown
         /\r\x1b\[Kposition 10,000 of [\d,]+ · [\d,]+ events\/s · \d+ s left/,
       );
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape (erase line) is what is shown
       expect(imported).toMatch(/\r\x1b\[Kimported 12000 events/);
       const verified = await onTerminal(`verify --db ${target}`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape (erase line) is what is shown
       expect(verified).toMatch(/\r\x1b\[Kposition 10,000 of 12,000 · [\d,]+ events\/s/);
       expect(verified).toContain('OK');
       const rebuilt = await onTerminal(`rebuild --db ${target}`);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape (erase line) is what is shown
       expect(rebuilt).toMatch(/\r\x1b\[Kposition 1,000 of 12,000/);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's escape (erase line) is what is shown
       expect(rebuilt).toMatch(/\r\x1b\[Krebuilt sessions: 12000 events/);
     },
   );
