@@ -59,3 +59,20 @@ export function foldRange(hashes: readonly Buffer[]): Buffer {
 export function nodeId({ level, index }: NodeKey): string {
   return `${level}:${index}`;
 }
+
+/** Stored nodes (`rows`, in any order) in the order of `keys`; a missing one is an error. */
+export function inKeyOrder(
+  keys: readonly NodeKey[],
+  rows: readonly { level: number; idx: number; hash: Buffer }[],
+): Buffer[] {
+  const found = new Map(
+    rows.map((row) => [nodeId({ level: row.level, index: row.idx }), row.hash]),
+  );
+  return keys.map((key) => {
+    const hash = found.get(nodeId(key));
+    if (hash === undefined) {
+      throw new Error(`the stored tree has no node at level ${key.level}, index ${key.index}`);
+    }
+    return hash;
+  });
+}

@@ -1,4 +1,4 @@
-import type { ReportOutput } from './log-backend.js';
+import type { RebuildReport, ReportOutput } from './log-backend.js';
 
 /** What verify found of the stored tree against the events' hashes. */
 export type TreeReport =
@@ -43,4 +43,18 @@ export function reportTree(report: TreeReport, out: ReportOutput): number[] {
     `tree         ${head} leaves, root ${fresh.toString('base64')} equals a fresh computation from the events' hashes`,
   );
   return [];
+}
+
+/** What `rebuild` says of the tree it extended and checked; throws when it is wrong. */
+export function treeRebuildReport(report: TreeReport, started: number): RebuildReport {
+  const lines: string[] = [];
+  const bad = reportTree(report, { log: (line) => lines.push(line), error: () => {} });
+  const line = lines.join('; ').replace(/^tree\s+/, '');
+  if (bad.length > 0) throw new Error(`the stored Merkle tree is wrong: ${line}`);
+  return {
+    name: 'tree',
+    events: report.kind === 'checked' ? report.head : 0,
+    ms: performance.now() - started,
+    summary: `checked tree: ${line}`,
+  };
 }

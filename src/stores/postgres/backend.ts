@@ -1,7 +1,7 @@
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
-import { reportTree } from '../verify-tree.js';
+import { treeRebuildReport } from '../verify-tree.js';
 import { openPostgres, type PgDatabase, readPgMeta } from './database.js';
 import { importPostgres } from './import.js';
 import { extendPgTree, pgTreeSize, readPgNodes } from './merkle-tree.js';
@@ -136,16 +136,7 @@ async function checkTree(database: PgDatabase): Promise<RebuildReport> {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const report = await verifyPgTree(client);
     await client.query('COMMIT');
-    const lines: string[] = [];
-    const bad = reportTree(report, { log: (line) => lines.push(line), error: () => {} });
-    const line = lines.join('; ').replace(/^tree\s+/, '');
-    if (bad.length > 0) throw new Error(`the stored Merkle tree is wrong: ${line}`);
-    return {
-      name: 'tree',
-      events: report.kind === 'checked' ? report.head : 0,
-      ms: performance.now() - started,
-      summary: `checked tree: ${line}`,
-    };
+    return treeRebuildReport(report, started);
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;

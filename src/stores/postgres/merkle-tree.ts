@@ -1,6 +1,6 @@
 import { frontierPlan, type TreeFrontier } from '../../checkpoints/merkle-frontier.js';
 import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
-import { type NodeKey, nodeId, type StoredNode } from '../../checkpoints/merkle-nodes.js';
+import { inKeyOrder, type NodeKey, type StoredNode } from '../../checkpoints/merkle-nodes.js';
 import type { PgDatabase } from './database.js';
 import type { Queryable } from './reader.js';
 
@@ -46,16 +46,7 @@ export async function readPgNodes(db: Queryable, keys: readonly NodeKey[]): Prom
      JOIN merkle_nodes AS m USING (level, idx)`,
     [keys.map((k) => k.level), keys.map((k) => k.index)],
   );
-  const found = new Map(
-    rows.map((row) => [nodeId({ level: row.level, index: row.idx }), row.hash]),
-  );
-  return keys.map((key) => {
-    const hash = found.get(nodeId(key));
-    if (hash === undefined) {
-      throw new Error(`the stored tree has no node at level ${key.level}, index ${key.index}`);
-    }
-    return hash;
-  });
+  return inKeyOrder(keys, rows);
 }
 
 async function edge(db: Queryable, size: number): Promise<TreeFrontier> {

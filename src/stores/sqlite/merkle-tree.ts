@@ -1,6 +1,6 @@
 import { frontierPlan, type TreeFrontier } from '../../checkpoints/merkle-frontier.js';
 import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
-import { type NodeKey, nodeId, type StoredNode } from '../../checkpoints/merkle-nodes.js';
+import { inKeyOrder, type NodeKey, type StoredNode } from '../../checkpoints/merkle-nodes.js';
 import type { SqliteDatabase, Statement } from './database.js';
 
 /**
@@ -54,16 +54,7 @@ export class SqliteTree {
       idx: number;
       hash: Buffer;
     }[];
-    const found = new Map(
-      rows.map((row) => [nodeId({ level: row.level, index: row.idx }), row.hash]),
-    );
-    return keys.map((key) => {
-      const hash = found.get(nodeId(key));
-      if (hash === undefined) {
-        throw new Error(`the stored tree has no node at level ${key.level}, index ${key.index}`);
-      }
-      return hash;
-    });
+    return inKeyOrder(keys, rows);
   };
 
   write(nodes: readonly StoredNode[]): void {
