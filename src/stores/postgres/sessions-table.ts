@@ -11,6 +11,7 @@ import type {
   SessionsScan,
   SessionsView,
 } from '../../sessions/sessions-view.js';
+import { chunkedScan } from '../chunked-scan.js';
 import { type Queryable, queryOrUnavailable, unavailableIfConnection } from './reader.js';
 
 const projection = sessionsProjection;
@@ -224,10 +225,7 @@ export class PgSessions implements SessionsView {
     const client = await this.#pool.connect().catch((error: unknown) => {
       throw unavailableIfConnection(error);
     });
-    let open = true;
     const release = async (error?: unknown) => {
-      if (!open) return;
-      open = false;
       await client.query(error === undefined ? 'COMMIT' : 'ROLLBACK').catch(() => {});
       client.release(error instanceof Error ? error : undefined);
     };
@@ -246,31 +244,13 @@ export class PgSessions implements SessionsView {
       await release(error);
       throw error;
     }
-    const done = { done: true, value: undefined } as const;
-    const chunks: AsyncIterableIterator<SessionState[]> = {
-      [Symbol.asyncIterator]() {
-        return chunks;
-      },
-      async next() {
-        if (!open) return done;
-        try {
-          const { rows } = await queryOrUnavailable<SessionState>(
-            client,
-            `FETCH ${SCAN_CHUNK} FROM scan`,
-          );
-          if (rows.length > 0) return { done: false, value: rows };
-        } catch (error) {
-          await release(error);
-          throw error;
-        }
-        await release();
-        return done;
-      },
-      async return() {
-        await release();
-        return done;
-      },
-    };
+    const chunks = chunkedScan(async () => {
+      const fetched = await queryOrUnavailable<SessionState>(
+        client,
+        `FETCH ${SCAN_CHUNK} FROM scan`,
+      );
+      return fetched.rows;
+    }, release);
     return { position, chunks };
   }
 

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SessionState } from '../../sessions/session.js';
 import type { SessionsScan } from '../../sessions/sessions-view.js';
+import { chunkedScan } from '../chunked-scan.js';
 import { listSql } from './projection-table.js';
 
 /** Rows per chunk of a scan: what one scan holds in memory at once. */
@@ -35,41 +36,20 @@ export function scanSqliteTable(
     db.close();
     throw error;
   }
-  let open = true;
-  const release = () => {
-    if (!open) return;
-    open = false;
-    rows.return?.();
-    db.close();
-  };
-  const done = { done: true, value: undefined } as const;
-  const chunks: AsyncIterableIterator<SessionState[]> = {
-    [Symbol.asyncIterator]() {
-      return chunks;
-    },
-    async next() {
-      if (!open) return done;
+  const chunks = chunkedScan(
+    () => {
       const chunk: SessionState[] = [];
-      try {
-        while (chunk.length < CHUNK) {
-          const row = rows.next();
-          if (row.done) break;
-          chunk.push(row.value as SessionState);
-        }
-      } catch (error) {
-        release();
-        throw error;
+      while (chunk.length < CHUNK) {
+        const row = rows.next();
+        if (row.done) break;
+        chunk.push(row.value as SessionState);
       }
-      if (chunk.length === 0) {
-        release();
-        return done;
-      }
-      return { done: false, value: chunk };
+      return chunk;
     },
-    async return() {
-      release();
-      return done;
+    () => {
+      rows.return?.();
+      db.close();
     },
-  };
+  );
   return { position, chunks };
 }
