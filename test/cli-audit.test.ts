@@ -168,6 +168,8 @@ describe('sessionlog audit on SQLite', () => {
   const dir = useTempDir();
   const state = () => join(dir(), 'audit.json');
   const serve = () => start({ db: db(), token: TOKEN });
+  const auditOf = (server: RunningServer, ...more: string[]) =>
+    audit('--url', server.url, '--token', TOKEN, '--state', state(), ...more);
 
   it('needs the token: a 401 is said as such, and nothing is saved', async () => {
     const server = await serve();
@@ -190,16 +192,7 @@ describe('sessionlog audit on SQLite', () => {
       })
     ).text();
     writeFileSync(key, keyText);
-    const first = await audit(
-      '--url',
-      server.url,
-      '--token',
-      TOKEN,
-      '--state',
-      state(),
-      '--key',
-      key,
-    );
+    const first = await auditOf(server, '--key', key);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(/pinned, from .*log\.pub/);
     expect(first.out).not.toMatch(/trusted on first use/);
@@ -208,16 +201,7 @@ describe('sessionlog audit on SQLite', () => {
     const other = join(dir(), 'other.pub');
     const [name] = keyText.split('+');
     writeFileSync(other, otherKeyNamed(name as string));
-    const refused = await audit(
-      '--url',
-      server.url,
-      '--token',
-      TOKEN,
-      '--state',
-      state(),
-      '--key',
-      other,
-    );
+    const refused = await auditOf(server, '--key', other);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/FAILED: the key given \(--key\) is not the one pinned in/);
   });
@@ -226,16 +210,7 @@ describe('sessionlog audit on SQLite', () => {
     const server = await serve();
     const other = join(dir(), 'other.pub');
     writeFileSync(other, otherKeyNamed(`sessionlog/${server.log.store.logId}`));
-    const refused = await audit(
-      '--url',
-      server.url,
-      '--token',
-      TOKEN,
-      '--state',
-      state(),
-      '--key',
-      other,
-    );
+    const refused = await auditOf(server, '--key', other);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/FAILED: the server's checkpoint is not signed by the pinned key/);
     expect(statSync(state(), { throwIfNoEntry: false })).toBeUndefined();
@@ -245,17 +220,17 @@ describe('sessionlog audit on SQLite', () => {
     const server = await serve();
     await appendMany(server, 4);
     writeFileSync(state(), '{"hello": 1}\n');
-    const notOne = await audit('--url', server.url, '--token', TOKEN, '--state', state());
+    const notOne = await auditOf(server);
     expect(notOne.code).toBe(2);
     expect(notOne.err).toMatch(/is not an audit state: its "format" is not "sessionlog-audit\/1"/);
 
     writeFileSync(state(), '');
-    const empty = await audit('--url', server.url, '--token', TOKEN, '--state', state());
+    const empty = await auditOf(server);
     expect(empty.code).toBe(2);
     expect(empty.err).toMatch(/is not an audit state: it is not JSON/);
 
     rmSync(state());
-    expect((await audit('--url', server.url, '--token', TOKEN, '--state', state())).code).toBe(0);
+    expect((await auditOf(server)).code).toBe(0);
     // As if the server had shown this auditor another tree of the same size last time.
     const saved = JSON.parse(readFileSync(state(), 'utf8'));
     const otherRoot = Buffer.alloc(32, 7).toString('base64');
@@ -265,7 +240,7 @@ describe('sessionlog audit on SQLite', () => {
       checkpoint: saved.checkpoint.replace(saved.root, otherRoot),
     };
     writeFileSync(state(), JSON.stringify(forged));
-    const edited = await audit('--url', server.url, '--token', TOKEN, '--state', state());
+    const edited = await auditOf(server);
     expect(edited.code).toBe(2);
     expect(edited.err).toMatch(/is not an audit state: the signature by .* does not verify/);
   });
