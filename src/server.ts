@@ -14,7 +14,11 @@ import { logTail } from './http/streams/log-tail.js';
 import type { LiveOptions } from './http/streams/read-stream.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
-import { commitCounter, subscriptionObserver } from './observe/observers.js';
+import {
+  commitCounter,
+  subscriptionObserver,
+  upgradeRefusalObserver,
+} from './observe/observers.js';
 import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
@@ -121,6 +125,7 @@ export async function runServer(options: ServerOptions) {
       ),
       observer: subscriptionObserver(metrics, logger),
     });
+    const onWebSocketRefused = upgradeRefusalObserver(metrics, logger);
     // Wakes the Durable Streams' live reads on each commit; ended first at shutdown.
     const tail = await logTail(log.store);
     const app = createApp({
@@ -138,6 +143,7 @@ export async function runServer(options: ServerOptions) {
       },
       logger,
       metrics,
+      onWebSocketRefused,
     });
     const gateway = createGateway({
       store: log.store,
@@ -146,6 +152,7 @@ export async function runServer(options: ServerOptions) {
       hub,
       limits,
       pingMs,
+      onRefused: onWebSocketRefused,
     });
     // Driven by the log's commits, so it is up before the first request can start a session.
     const { store, commands } = log;

@@ -441,7 +441,7 @@ const otherRoutes: Operation[] = [
       },
     },
     answers: { 101: { description: 'Switching Protocols: the subscription' } },
-    problems: [],
+    problems: [426],
   },
   {
     method: 'get',
