@@ -23,6 +23,7 @@ import { requestId } from './request-id.js';
 import { requestLog } from './request-log.js';
 import type { SecurityPolicy } from './security.js';
 import { sessionsRoutes } from './sessions-routes.js';
+import type { LivePlaces } from './streams/live-places.js';
 import type { LiveOptions } from './streams/read-stream.js';
 import { streamsRoutes } from './streams/streams-routes.js';
 import type { TailSignal } from './streams/tail-signal.js';
@@ -43,8 +44,11 @@ export interface AppDeps {
   dashboard?: (c: Context) => Response | Promise<Response>;
   /** Serves `GET /api/events/stream` from the hub that feeds the WebSocket gateway too. */
   eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
-  /** Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`. */
-  streams?: { tail: TailSignal; live?: Partial<LiveOptions> };
+  /**
+   * Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`
+   * and holding their `places` in the connection budget.
+   */
+  streams?: { tail: TailSignal; live?: Partial<LiveOptions>; places?: LivePlaces };
   /** Serves `/api/checkpoint…` and `/api/proof/…` from the log's stored tree. */
   checkpoints?: CheckpointDeps;
   /** A line per request, and the unexpected errors (default: none logged). */
@@ -114,7 +118,12 @@ export function createApp({
     const cacheScope = policy.token === undefined ? 'public' : 'private';
     app.route(
       '/streams',
-      streamsRoutes({ store: log.store, ...streams, live: { cacheScope, ...streams.live } }),
+      streamsRoutes({
+        store: log.store,
+        clientKey,
+        ...streams,
+        live: { cacheScope, ...streams.live },
+      }),
     );
   }
   if (checkpoints !== undefined) app.route('/api', checkpointRoutes(checkpoints));

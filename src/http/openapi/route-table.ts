@@ -347,7 +347,8 @@ function durableStream(path: string, name: string, messages: z.ZodType): Operati
       204: { description: 'long-poll: nothing new before the timeout', headers: streamHeaders },
       304: { description: 'If-None-Match matched the chunk' },
     },
-    problems: [400, 404],
+    // 429: a live read past the connection limits (in all, or for this client).
+    problems: [400, 404, 429],
   };
   const head: Operation = {
     method: 'head',

@@ -1,5 +1,6 @@
 import { problem } from '../problem.js';
 import { nextCursor } from './cursor.js';
+import type { LiveMode, LivePlace } from './live-places.js';
 import { formatOffset, parseOffset, type ReadStart } from './offsets.js';
 import { isTextual, readBody, sseControlEvent, sseDataEvent } from './stream-body.js';
 import { type Chunk, readChunk, type StreamSource } from './stream-source.js';
@@ -36,14 +37,19 @@ export async function headStream(source: StreamSource): Promise<Response> {
   });
 }
 
+/** Takes a live read's place (the connection budget), or says why there is none. */
+export type EnterLive = (mode: LiveMode) => LivePlace | { refusal: string };
+
 /**
  * `GET` on a stream (Durable Streams §5.6–5.8): catch-up by chunks, `live=long-poll`, or
- * `live=sse`. Read-only: the data comes from `source`, live reads wake on its tail signal.
+ * `live=sse`. Read-only: the data comes from `source`, live reads wake on its tail signal and
+ * hold a place from `enter` until they end (429 when there is none).
  */
 export async function readStream(
   request: Request,
   source: StreamSource,
   options: LiveOptions,
+  enter?: EnterLive,
 ): Promise<Response> {
   const params = new URL(request.url).searchParams;
   const lives = params.getAll('live');
@@ -61,10 +67,18 @@ export async function readStream(
   if (start !== 'now' && start.after > head) {
     return badParameter('offset', 'offset is beyond the tail of this stream');
   }
+  if (live === undefined) return catchUp(request, source, start, head, options);
+  const place = enter?.(live) ?? { leave() {} };
+  if ('refusal' in place) {
+    return problem(429, 'too-many-connections', place.refusal, {}, { 'retry-after': '1' });
+  }
   const cursor = params.get('cursor') ?? undefined;
-  if (live === 'sse') return sse(request, source, start, head, cursor, options);
-  if (live === 'long-poll') return longPoll(request, source, start, head, cursor, options);
-  return catchUp(request, source, start, head, options);
+  if (live === 'sse') return sse(request, source, start, head, cursor, options, place);
+  try {
+    return await longPoll(request, source, start, head, cursor, options);
+  } finally {
+    place.leave();
+  }
 }
 
 async function catchUp(
@@ -167,6 +181,7 @@ function sse(
   firstHead: number,
   cursor: string | undefined,
   options: LiveOptions,
+  place: LivePlace,
 ): Response {
   const { contentType } = source;
   const stop = new AbortController();
@@ -188,6 +203,7 @@ function sse(
   };
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     request.signal.removeEventListener('abort', abort);
+    place.leave();
     controller.close();
   };
   const body = new ReadableStream<Uint8Array>(
@@ -218,7 +234,11 @@ function sse(
           head = Math.max(head, await source.head());
         }
       },
-      cancel: abort,
+      // The client went away: its place is free at once, not when the pull notices.
+      cancel: () => {
+        place.leave();
+        abort();
+      },
     },
     { highWaterMark: 0 },
   );
