@@ -69,6 +69,7 @@ describe('Durable Streams conformance of the read code (read-path subset)', () =
       longPollMs: config.longPollTimeoutMs,
       sseMs: 60_000,
       cacheScope: 'public',
+      maxChunkBytes: 1024 * 1024,
     });
     config.baseUrl = scratch.url;
   });
