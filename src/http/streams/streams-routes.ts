@@ -5,7 +5,7 @@ import { problem } from '../problem.js';
 import type { LivePlaces } from './live-places.js';
 import { logEventsSource, sessionEventsSource } from './log-sources.js';
 import { DEFAULT_LIVE, headStream, type LiveOptions, readStream } from './read-stream.js';
-import { sessionsTableSource } from './sessions-changes.js';
+import { sessionRowMemo, sessionsTableSource } from './sessions-changes.js';
 import { streamHeaders } from './stream-headers.js';
 import type { StreamSource } from './stream-source.js';
 import type { TailSignal } from './tail-signal.js';
@@ -58,9 +58,11 @@ export function streamsRoutes({ store, tail, live, places, clientKey }: StreamsO
     STREAM_ROUTES.events,
     serve(async () => logEventsSource(store, tail)),
   );
+  // The rows chunks of the sessions table reached, for all its readers.
+  const sessionRows = sessionRowMemo();
   app.get(
     STREAM_ROUTES.sessions,
-    serve(async () => sessionsTableSource(store, tail)),
+    serve(async () => sessionsTableSource(store, tail, sessionRows)),
   );
   app.get(
     STREAM_ROUTES.sessionEvents,
