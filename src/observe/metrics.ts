@@ -134,7 +134,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'sessionlog_subscriptions_open',
-      help: 'Open subscriptions by transport (ws, sse; streams: Durable Streams live reads waiting)',
+      help: 'Open subscriptions by transport (ws, sse; streams-long-poll, streams-sse: Durable Streams live reads)',
       labelNames: ['transport'] as const,
       registers: [this.registry],
       collect() {
