@@ -2,6 +2,7 @@ import { createStateSchema } from '@durable-streams/state';
 import { createStreamDB } from '@durable-streams/state/db';
 import { expect, it } from 'vitest';
 import { sessionRowMemo, sessionsTableSource } from '../src/http/streams/sessions-changes.js';
+import { readChunk } from '../src/http/streams/stream-source.js';
 import { tailSignal } from '../src/http/streams/tail-signal.js';
 import type { RunningServer } from '../src/server.js';
 import { describeEachBackend } from './support/backends.js';
@@ -139,5 +140,60 @@ describeEachBackend('the sessions table as a state-protocol stream', (log) => {
     expect(await readFrom('-1')).toEqual(after(0));
     // Every event changed a row: one message each.
     expect(after(0).length).toBe(head);
+  });
+
+  it("reads a long session's history once, not again in every chunk, with readers at different places", async () => {
+    const server = await start({ db: log() });
+    const { store } = server.log;
+    const started = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
+    const change = {
+      type: 'FileChanged' as const,
+      data: { change: 'modified' as const, path: 'a.txt', kind: 'file' as const },
+    };
+    await store.append('long', [{ type: 'SessionStarted', data: started }]);
+    for (let chunk = 0; chunk < 5; chunk++) {
+      await store.append(
+        'long',
+        Array.from({ length: 999 }, () => change),
+      );
+      await store.append(`short-${chunk}`, [{ type: 'SessionStarted', data: started }]);
+    }
+    const head = await store.head();
+    // The store as the source uses it, counting the events it reads back from sessions' streams.
+    let refolded = 0;
+    const counting = {
+      logId: store.logId,
+      head: () => store.head(),
+      read: store.read.bind(store),
+      readStream: async (...args: Parameters<typeof store.readStream>) => {
+        const events = await store.readStream(...args);
+        refolded += events.length;
+        return events;
+      },
+    };
+    const source = sessionsTableSource(counting, tailSignal(), sessionRowMemo());
+    const reference = await sessionsTableSource(store, tailSignal(), sessionRowMemo(0)).read(
+      0,
+      head,
+    );
+    // Two readers, one from the start and one from the middle, a chunk each in turn.
+    const readers = [{ after: 0 }, { after: 2500 }].map((reader) => ({
+      ...reader,
+      messages: [] as unknown[],
+    }));
+    while (readers.some((reader) => reader.after < head)) {
+      for (const reader of readers.filter((one) => one.after < head)) {
+        const chunk = await readChunk(source, reader.after, head);
+        reader.messages.push(...chunk.messages);
+        reader.after = chunk.end;
+      }
+    }
+    for (const [i, from] of [0, 2500].entries()) {
+      expect(readers[i]?.messages).toEqual(reference.filter((m) => m.position > from));
+    }
+    // The reader from the middle folds the long session once, from the row the other reader's
+    // first chunk left at 1000 up to 2500; every other chunk starts from the rows its previous
+    // chunk left. (Folding the history again in each chunk read about 16,000 events here.)
+    expect(refolded).toBeLessThanOrEqual(1500);
   });
 });

@@ -132,26 +132,32 @@ export interface SessionRowMemo {
 }
 
 /**
- * One row per session, the latest position a read reached (what is below the head never
- * changes, so a row once folded stays true at its position). Readers go forward, chunk after
- * chunk, so the latest is what the next chunk needs; a reader behind it folds the session's
- * stream again. At most `limit` sessions, the least recently used forgotten first.
+ * A few rows per session, each at a position a read reached (what is below the head never
+ * changes, so a row once folded stays true at its position). Readers go forward chunk after
+ * chunk, each finding the row its previous chunk left; `perSession` rows let that many readers
+ * at different places do so at once, the row remembered longest ago forgotten first. A reader
+ * with none at or before its start folds the session's stream. At most `limit` sessions, the
+ * least recently used forgotten first.
  */
-export function sessionRowMemo(limit = 10_000): SessionRowMemo {
-  const rows = new Map<string, { position: number; row: SessionState | null }>();
+export function sessionRowMemo(limit = 10_000, perSession = 4): SessionRowMemo {
+  const sessions = new Map<string, { position: number; row: SessionState | null }[]>();
   return {
     at(key, position) {
-      const known = rows.get(key);
-      return known !== undefined && known.position <= position ? known : undefined;
+      let best: { position: number; row: SessionState | null } | undefined;
+      for (const known of sessions.get(key) ?? []) {
+        if (known.position <= position && known.position > (best?.position ?? -1)) best = known;
+      }
+      return best;
     },
     remember(key, position, row) {
-      const known = rows.get(key);
-      if (known !== undefined && known.position > position) return;
-      rows.delete(key);
-      rows.set(key, { position, row });
-      if (rows.size > limit) {
-        const [oldest] = rows.keys();
-        if (oldest !== undefined) rows.delete(oldest);
+      const known = (sessions.get(key) ?? []).filter((one) => one.position !== position);
+      known.push({ position, row });
+      if (known.length > perSession) known.shift();
+      sessions.delete(key);
+      sessions.set(key, known);
+      if (sessions.size > limit) {
+        const [oldest] = sessions.keys();
+        if (oldest !== undefined) sessions.delete(oldest);
       }
     },
   };
