@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { connectionBudget, openFilesLimit } from '../src/http/gateway/connection-budget.js';
+import { checkedFetch } from './support/openapi-check.js';
 import { scrape } from './support/scrape.js';
 import { appendMany, useServers } from './support/server.js';
 import { freePort, send, serveChild } from './support/server-child.js';
@@ -146,7 +147,8 @@ describe('Durable Streams live reads', () => {
     await vi.waitFor(async () => expect(await open('long-poll')).toBe(1));
     expect(await open('sse')).toBe(1);
 
-    const refusedRead = await fetch(`${events}?offset=now&live=long-poll`);
+    // Checked against the OpenAPI document: the 429 is a documented answer of the route.
+    const refusedRead = await checkedFetch(`${events}?offset=now&live=long-poll`);
     expect(refusedRead.status).toBe(429);
     expect(refusedRead.headers.get('retry-after')).toBe('1');
     expect(await refusedRead.json()).toMatchObject({

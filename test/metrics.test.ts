@@ -9,6 +9,7 @@ import { UPGRADE_REFUSALS } from '../src/http/gateway/upgrade-refusal.js';
 import { createLogger } from '../src/observe/logger.js';
 import { subscribe } from '../src/testing/subscribe.js';
 import { describeEachBackend } from './support/backends.js';
+import { checkedFetch } from './support/openapi-check.js';
 import { scrape } from './support/scrape.js';
 import { appendMany, useServers } from './support/server.js';
 import { useLogFile } from './support/temp-dir.js';
@@ -275,7 +276,10 @@ describe('WebSocket upgrades refused before a subscription exists', () => {
     }
     const ws = server.url.replace('http', 'ws');
     const id = (reason: string) => ({ 'x-request-id': `refused-${reason}` });
-    const plain = await fetch(`${server.url}/ws?token=${TOKEN}`, { headers: id('not-upgrade') });
+    // Checked against the OpenAPI document: 426 is a documented answer of GET /ws.
+    const plain = await checkedFetch(`${server.url}/ws?token=${TOKEN}`, {
+      headers: id('not-upgrade'),
+    });
     expect(plain.status).toBe(426);
     expect(plain.headers.get('upgrade')).toBe('websocket');
     expect(await badHandshake(server.port, 'refused-handshake')).toBe(400);
@@ -294,10 +298,12 @@ describe('WebSocket upgrades refused before a subscription exists', () => {
     await holder.waitFor(0);
     expect(await refusedWith(`${ws}/ws?token=${TOKEN}`, id('too-many-connections'))).toBe(4429);
     holder.close();
+    // Shutting down: the gateway refuses upgrades while the HTTP API still answers.
+    await server.gateway.close();
+    expect(await refusedWith(`${ws}/ws?token=${TOKEN}`, id('shutting-down'))).toBe(503);
 
     const after = await scrape(server.url, TOKEN);
-    const refusedNow = UPGRADE_REFUSALS.filter((reason) => reason !== 'shutting-down');
-    for (const reason of refusedNow) {
+    for (const reason of UPGRADE_REFUSALS) {
       expect(after.value('sessionlog_ws_upgrades_refused_total', { reason }), reason).toBe(1);
     }
     const text = lines.join('');
@@ -307,7 +313,7 @@ describe('WebSocket upgrades refused before a subscription exists', () => {
     const refusals = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((entry) => entry.msg === 'websocket refused');
-    expect(refusals.map((entry) => entry.reason).sort()).toEqual([...refusedNow].sort());
+    expect(refusals.map((entry) => entry.reason).sort()).toEqual([...UPGRADE_REFUSALS].sort());
     for (const entry of refusals) {
       expect(entry).toMatchObject({
         requestId: `refused-${entry.reason}`,
