@@ -2,7 +2,8 @@ import { problem } from '../problem.js';
 import { nextCursor } from './cursor.js';
 import type { LiveMode, LivePlace } from './live-places.js';
 import { formatOffset, parseOffset } from './offsets.js';
-import { isTextual, readBody, sseControlEvent, sseDataEvent } from './stream-body.js';
+import { sseRead } from './sse-read.js';
+import { readBody } from './stream-body.js';
 import {
   type Chunk,
   readChunk,
@@ -87,7 +88,7 @@ export async function readStream(
     return problem(429, 'too-many-connections', place.refusal, {}, { 'retry-after': '1' });
   }
   const cursor = params.get('cursor') ?? undefined;
-  if (live === 'sse') return sse(request, source, from, end, cursor, options, place);
+  if (live === 'sse') return sseRead(request, source, from, end, cursor, options, place);
   try {
     return await longPoll(request, source, from, end, cursor, options);
   } finally {
@@ -194,100 +195,6 @@ async function longPoll(
       // A closed stream is polled no more: no cursor (§5.7 lets it be left out).
       ...(end.closed ? { [CLOSED]: 'true' } : { [CURSOR]: nextCursor(cursor) }),
       'cache-control': 'no-store',
-    },
-  });
-}
-
-/**
- * Server-Sent Events: a `data` event per chunk, each followed by its `control` event, then
- * live. The body is pulled: a chunk is read only when the client has taken the last one, so
- * a slow client holds at most one chunk and the socket's buffer, however far behind it is.
- * At the end of a closed stream, a last `control` event says `streamClosed` and the response
- * ends.
- */
-function sse(
-  request: Request,
-  source: StreamSource,
-  from: number,
-  firstEnd: StreamEnd,
-  cursor: string | undefined,
-  options: LiveOptions,
-  place: LivePlace,
-): Response {
-  const { contentType } = source;
-  const stop = new AbortController();
-  const abort = () => stop.abort();
-  request.signal.addEventListener('abort', abort);
-  const endsAt = Date.now() + options.sseMs;
-  let end = firstEnd;
-  let after = from;
-  let sentControl = false;
-  const control = (upToDate: boolean, closed = false) => {
-    sentControl = true;
-    return Buffer.from(
-      sseControlEvent({
-        streamNextOffset: formatOffset(after),
-        ...(closed
-          ? { upToDate: true, streamClosed: true }
-          : { streamCursor: nextCursor(cursor), ...(upToDate ? { upToDate: true } : {}) }),
-      }),
-    );
-  };
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    request.signal.removeEventListener('abort', abort);
-    place.leave();
-    controller.close();
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        for (;;) {
-          if (stop.signal.aborted) return finish(controller);
-          if (after < end.head) {
-            const chunk = await readChunk(source, after, end.head, options.maxChunkBytes);
-            after = chunk.end;
-            const closes = end.closed && chunk.upToDate;
-            if (chunk.messages.length > 0) {
-              controller.enqueue(Buffer.from(sseDataEvent(contentType, chunk.messages)));
-            } else if (sentControl && !closes) {
-              // Live, and the commits were none of this stream's: nothing to tell yet.
-              continue;
-            }
-            controller.enqueue(control(chunk.upToDate, closes));
-            if (closes) finish(controller);
-            return;
-          }
-          if (end.closed) {
-            controller.enqueue(control(true, true));
-            return finish(controller);
-          }
-          if (!sentControl) {
-            controller.enqueue(control(true));
-            return;
-          }
-          const left = endsAt - Date.now();
-          if (left <= 0 || !(await source.tail.wait(end.head, left, stop.signal))) {
-            return finish(controller);
-          }
-          const next = await streamEnd(source);
-          end = { ...next, head: Math.max(end.head, next.head) };
-        }
-      },
-      // The client went away: its place is free at once, not when the pull notices.
-      cancel: () => {
-        place.leave();
-        abort();
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      ...(isTextual(contentType) ? {} : { 'stream-sse-data-encoding': 'base64' }),
     },
   });
 }
