@@ -10,11 +10,16 @@ import type { FlowLimits } from './http/gateway/subscription.js';
 import { createSubscriptionHub } from './http/gateway/subscription-hub.js';
 import { createGateway } from './http/gateway/ws-gateway.js';
 import { listen } from './http/listen.js';
+import { type LivePlaces, livePlaces } from './http/streams/live-places.js';
 import { logTail } from './http/streams/log-tail.js';
 import type { LiveOptions } from './http/streams/read-stream.js';
 import { createLogger, type Logger } from './observe/logger.js';
 import { Metrics } from './observe/metrics.js';
-import { commitCounter, subscriptionObserver } from './observe/observers.js';
+import {
+  commitCounter,
+  subscriptionObserver,
+  upgradeRefusalObserver,
+} from './observe/observers.js';
 import { tokenProblem } from './protocol/token.js';
 import type { Sessionlog } from './sessions/sessionlog.js';
 import type { ServeOptions } from './stores/log-backend.js';
@@ -121,8 +126,11 @@ export async function runServer(options: ServerOptions) {
       ),
       observer: subscriptionObserver(metrics, logger),
     });
+    const onWebSocketRefused = upgradeRefusalObserver(metrics, logger);
     // Wakes the Durable Streams' live reads on each commit; ended first at shutdown.
     const tail = await logTail(log.store);
+    // Durable Streams live reads take their places in the hub's budget, beside /ws and SSE.
+    const places = livePlaces(hub.slots);
     const app = createApp({
       log,
       policy,
@@ -130,7 +138,11 @@ export async function runServer(options: ServerOptions) {
       createRate,
       dashboard: staticDashboard(options.dashboardDir),
       eventStream: { hub, limits },
-      streams: { tail, ...(options.streams === undefined ? {} : { live: options.streams }) },
+      streams: {
+        tail,
+        places,
+        ...(options.streams === undefined ? {} : { live: options.streams }),
+      },
       checkpoints: {
         logId: log.store.logId,
         tree: served.tree,
@@ -138,6 +150,7 @@ export async function runServer(options: ServerOptions) {
       },
       logger,
       metrics,
+      onWebSocketRefused,
     });
     const gateway = createGateway({
       store: log.store,
@@ -146,6 +159,7 @@ export async function runServer(options: ServerOptions) {
       hub,
       limits,
       pingMs,
+      onRefused: onWebSocketRefused,
     });
     // Driven by the log's commits, so it is up before the first request can start a session.
     const { store, commands } = log;
@@ -164,7 +178,7 @@ export async function runServer(options: ServerOptions) {
       projectionPosition: () => opened.sessionsPosition(),
       subscriptions: () => ({
         ...hub.byTransport(),
-        streams: { connections: tail.waiting, buffered: 0 },
+        ...liveReads(places.open()),
       }),
       watchers: () => watched.watchers,
       ...(served.pgTail === undefined ? {} : { pgTail: served.pgTail }),
@@ -213,3 +227,11 @@ export async function runServer(options: ServerOptions) {
 }
 
 export type RunningServer = Awaited<ReturnType<typeof runServer>>;
+
+/** The gauge's series for Durable Streams live reads: one per mode (nothing buffered: pulled). */
+function liveReads(open: ReturnType<LivePlaces['open']>) {
+  return {
+    'streams-long-poll': { connections: open['long-poll'], buffered: 0 },
+    'streams-sse': { connections: open.sse, buffered: 0 },
+  };
+}

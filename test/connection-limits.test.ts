@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connectionBudget, openFilesLimit } from '../src/http/gateway/connection-budget.js';
-import { useServers } from './support/server.js';
+import { checkedFetch } from './support/openapi-check.js';
+import { scrape } from './support/scrape.js';
+import { appendMany, useServers } from './support/server.js';
 import { freePort, send, serveChild } from './support/server-child.js';
+import { streamsBase } from './support/streams.js';
 import { useLogFile } from './support/temp-dir.js';
 import { type Attempt, attempt, closeAll } from './support/ws-attempt.js';
 
@@ -115,5 +118,65 @@ describe('the per-client connection limit', () => {
     const again = await attempt(server.port, '127.0.0.5');
     expect(again.kind).toBe('open');
     await closeAll([again]);
+  });
+});
+
+describe('Durable Streams live reads', () => {
+  const start = useServers();
+  const logFile = useLogFile();
+
+  it('hold places in the same budget as WebSockets and event streams, refused 429 past it, given back when they end', async () => {
+    const server = await start({
+      db: logFile(),
+      gateway: { maxConnections: 10, maxConnectionsPerClient: 2 },
+      streams: { longPollMs: 30_000 },
+    });
+    await appendMany(server, 3);
+    const events = `${streamsBase(server)}/events`;
+    const open = async (mode: 'long-poll' | 'sse') =>
+      (await scrape(server.url)).value('sessionlog_subscriptions_open', {
+        transport: `streams-${mode}`,
+      });
+    // An SSE read, then a long-poll waiting at the tail: the client's two places.
+    const sseAbort = new AbortController();
+    const sse = await fetch(`${events}?offset=-1&live=sse`, { signal: sseAbort.signal });
+    expect(sse.status).toBe(200);
+    const reader = sse.body?.getReader();
+    await reader?.read();
+    const waiting = fetch(`${events}?offset=now&live=long-poll`);
+    await vi.waitFor(async () => expect(await open('long-poll')).toBe(1));
+    expect(await open('sse')).toBe(1);
+
+    // Checked against the OpenAPI document: the 429 is a documented answer of the route.
+    const refusedRead = await checkedFetch(`${events}?offset=now&live=long-poll`);
+    expect(refusedRead.status).toBe(429);
+    expect(refusedRead.headers.get('retry-after')).toBe('1');
+    expect(await refusedRead.json()).toMatchObject({
+      type: 'urn:sessionlog:problem:too-many-connections',
+      detail: expect.stringMatching(/this client/),
+    });
+    const refusedSse = await fetch(`${events}?offset=-1&live=sse`);
+    expect(refusedSse.status).toBe(429);
+    await refusedSse.body?.cancel();
+    const ws = await attempt(server.port);
+    expect(ws).toMatchObject({ kind: 'refused', code: 4429 });
+    const stream = await fetch(`${server.url}/api/events/stream`);
+    expect(stream.status).toBe(429);
+    await stream.body?.cancel();
+    // A catch-up read is no live read: it takes no place.
+    expect((await fetch(`${events}?offset=-1`)).status).toBe(200);
+
+    // The SSE reader hangs up: its place is free again.
+    sseAbort.abort();
+    await vi.waitFor(async () => expect(await open('sse')).toBe(0));
+    const socket = await attempt(server.port);
+    expect(socket.kind).toBe('open');
+    // A commit ends the long-poll: its place is free too.
+    await appendMany(server, 1);
+    expect((await waiting).status).toBe(200);
+    await vi.waitFor(async () => expect(await open('long-poll')).toBe(0));
+    const another = await attempt(server.port);
+    expect(another.kind).toBe('open');
+    await closeAll([socket, another]);
   });
 });

@@ -1,13 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { UPGRADE_REFUSALS } from '../src/http/gateway/upgrade-refusal.js';
+import { createLogger } from '../src/observe/logger.js';
 import { subscribe } from '../src/testing/subscribe.js';
 import { describeEachBackend } from './support/backends.js';
+import { checkedFetch } from './support/openapi-check.js';
 import { scrape } from './support/scrape.js';
 import { appendMany, useServers } from './support/server.js';
+import { useLogFile } from './support/temp-dir.js';
 
 /** Polls `check` (a scrape) until it holds. */
 const until = (check: () => Promise<boolean>, timeout = 5000) =>
@@ -205,4 +210,116 @@ describeEachBackend('GET /metrics', (logFile, backend) => {
       );
     },
   );
+});
+
+/** Opens `/ws` and settles with the close code, or the HTTP status when no upgrade was made. */
+function refusedWith(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const socket = new WebSocket(url, { headers });
+  return new Promise((resolve, reject) => {
+    socket.once('unexpected-response', (_request, response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('close', (code) => resolve(code));
+    socket.once('error', (error) => {
+      if (!/Unexpected server response/.test(String(error))) reject(error);
+    });
+  });
+}
+
+/** An upgrade request ws would refuse as a handshake: an unknown WebSocket version. */
+function badHandshake(port: number, requestId: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sent = request({
+      host: '127.0.0.1',
+      port,
+      path: `/ws?token=${TOKEN}`,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '99',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'x-request-id': requestId,
+      },
+    });
+    sent.once('response', (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    sent.once('error', reject);
+    sent.end();
+  });
+}
+
+describe('WebSocket upgrades refused before a subscription exists', () => {
+  const start = useServers();
+  const logFile = useLogFile();
+
+  it('are counted by reason and logged once each, by request id, never with the token', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      format: 'json',
+      destination: { write: (line) => void lines.push(line) },
+    });
+    const server = await start({
+      db: logFile(),
+      token: TOKEN,
+      logger,
+      gateway: { maxConnections: 1 },
+    });
+    const before = await scrape(server.url, TOKEN);
+    // Every reason is a series from the start, at 0.
+    for (const reason of UPGRADE_REFUSALS) {
+      expect(before.value('sessionlog_ws_upgrades_refused_total', { reason }), reason).toBe(0);
+    }
+    const ws = server.url.replace('http', 'ws');
+    const id = (reason: string) => ({ 'x-request-id': `refused-${reason}` });
+    // Checked against the OpenAPI document: 426 is a documented answer of GET /ws.
+    const plain = await checkedFetch(`${server.url}/ws?token=${TOKEN}`, {
+      headers: id('not-upgrade'),
+    });
+    expect(plain.status).toBe(426);
+    expect(plain.headers.get('upgrade')).toBe('websocket');
+    expect(await badHandshake(server.port, 'refused-handshake')).toBe(400);
+    expect(
+      await refusedWith(`${ws}/ws?token=${TOKEN}`, { ...id('host'), host: 'evil.example' }),
+    ).toBe(403);
+    expect(await refusedWith(`${ws}/ws?token=not-the-token`, id('unauthorized'))).toBe(4401);
+    expect(
+      await refusedWith(`${ws}/ws?token=${TOKEN}`, {
+        ...id('origin'),
+        origin: 'http://evil.example',
+      }),
+    ).toBe(4403);
+    expect(await refusedWith(`${ws}/ws?token=${TOKEN}&after=abc`, id('bad-parameters'))).toBe(4400);
+    const holder = await subscribe(server.url, { after: 0, token: TOKEN });
+    await holder.waitFor(0);
+    expect(await refusedWith(`${ws}/ws?token=${TOKEN}`, id('too-many-connections'))).toBe(4429);
+    holder.close();
+    // Shutting down: the gateway refuses upgrades while the HTTP API still answers.
+    await server.gateway.close();
+    expect(await refusedWith(`${ws}/ws?token=${TOKEN}`, id('shutting-down'))).toBe(503);
+
+    const after = await scrape(server.url, TOKEN);
+    for (const reason of UPGRADE_REFUSALS) {
+      expect(after.value('sessionlog_ws_upgrades_refused_total', { reason }), reason).toBe(1);
+    }
+    const text = lines.join('');
+    expect(text).not.toContain(TOKEN);
+    expect(text).not.toContain('not-the-token');
+    expect(text).not.toContain('token=');
+    const refusals = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'websocket refused');
+    expect(refusals.map((entry) => entry.reason).sort()).toEqual([...UPGRADE_REFUSALS].sort());
+    for (const entry of refusals) {
+      expect(entry).toMatchObject({
+        requestId: `refused-${entry.reason}`,
+        route: '/ws',
+        status: expect.any(Number),
+      });
+    }
+  });
 });

@@ -76,4 +76,47 @@ describeEachBackend('Durable Streams read by the official client', (log) => {
       );
     });
   }
+
+  for (const live of ['long-poll', 'sse'] as const) {
+    it(`stops reading a deleted session's stream over ${live}: closed at its SessionDeleted, live readers at the tail end too`, async () => {
+      // A long wait: a reader that did not stop by itself would hang past the test's timeout.
+      const server = await start({ db: log(), streams: { longPollMs: 60_000, sseMs: 60_000 } });
+      const id = await newSession(server, 'a');
+      await appendMany(server, 1100);
+      await rename(server, id, 'b');
+      const url = `${streamsBase(server)}/sessions/${id}/events`;
+      // One reader at the tail, waiting, when the session is deleted.
+      const waiting = await stream<unknown>({ url, offset: 'now', live });
+      const waited: unknown[] = [];
+      const waitedDone = waiting.subscribeJson((batch) => {
+        waited.push(...batch.items);
+      });
+      const deleted = await fetch(`${server.url}/api/sessions/${id}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      // The log goes on; the deleted session's stream does not.
+      await appendMany(server, 50);
+      // A reader from the start, live: it reads everything, then stops by itself.
+      const whole = await stream<unknown>({ url, offset: '-1', live });
+      const items: unknown[] = [];
+      for await (const item of whole.jsonStream()) items.push(item);
+      expect(whole.streamClosed).toBe(true);
+      expect(items).toEqual(await apiEvents(server, `&streams=${id}`));
+      expect((items.at(-1) as { type: string }).type).toBe('SessionDeleted');
+      await waiting.closed;
+      waitedDone();
+      expect(waiting.streamClosed).toBe(true);
+      expect(waited).toEqual([items.at(-1)]);
+      // HEAD says where it ended; a read there is the protocol's EOF.
+      const head = await fetch(url, { method: 'HEAD' });
+      const end = head.headers.get('stream-next-offset');
+      expect(head.headers.get('stream-closed')).toBe('true');
+      expect(Number(end)).toBe((items.at(-1) as { position: number }).position);
+      const eof = await fetch(`${url}?offset=${end}`);
+      expect(await eof.json()).toEqual([]);
+      expect(eof.headers.get('stream-closed')).toBe('true');
+      const poll = await fetch(`${url}?offset=${end}&live=long-poll`);
+      expect(poll.status).toBe(204);
+      expect(poll.headers.get('stream-closed')).toBe('true');
+    });
+  }
 });

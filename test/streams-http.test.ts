@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkedFetch as fetch } from './support/openapi-check.js';
 import { appendMany, useServers } from './support/server.js';
-import { streamsBase } from './support/streams.js';
+import { apiEvents, streamsBase } from './support/streams.js';
 import { useLogFile } from './support/temp-dir.js';
 
 // The read side's HTTP answers, as a CDN and a client see them (Durable Streams §5, §8, §10).
@@ -79,6 +79,60 @@ describe('Durable Streams over HTTP', () => {
       const response = await fetch(url, { headers: { authorization: 'Bearer secret-token' } });
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    }
+  });
+
+  it('bounds chunks in bytes too, ending them where every reader ends them: a multiple of 100, 10 or 1', async () => {
+    const maxChunkBytes = 8 * 1024;
+    const server = await start({ db: logFile(), streams: { maxChunkBytes } });
+    const { store } = server.log;
+    const changed = (pathLength: number) => ({
+      type: 'FileChanged' as const,
+      data: { change: 'modified' as const, path: 'p'.repeat(pathLength), kind: 'file' as const },
+    });
+    const summary = { type: 'SessionUpdated' as const, data: { summary: 's'.repeat(10_000) } };
+    await store.append('s', [
+      { type: 'SessionStarted', data: { cwd: '/tmp', hostname: 'h', platform: 'linux' } },
+    ]);
+    // Positions 2–301 of about half a KiB each, 302 larger than a chunk may be, then small ones.
+    await store.append(
+      's',
+      Array.from({ length: 300 }, () => changed(300)),
+    );
+    await store.append('s', [summary]);
+    await store.append(
+      's',
+      Array.from({ length: 20 }, () => changed(10)),
+    );
+    const url = `${streamsBase(server)}/events`;
+    const chunks: { offset: string; etag: string | null; body: string; end: number }[] = [];
+    for (let offset = '-1'; ; ) {
+      const response = await fetch(`${url}?offset=${offset}`);
+      const body = await response.text();
+      const next = response.headers.get('stream-next-offset') ?? '';
+      chunks.push({ offset, etag: response.headers.get('etag'), body, end: Number(next) });
+      if (response.headers.get('stream-up-to-date') === 'true') break;
+      // Every chunk below the tail is cached for good, and within the bound but for a lone
+      // message larger than it.
+      expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      const messages = JSON.parse(body) as unknown[];
+      if (messages.length > 1) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(maxChunkBytes);
+      offset = next;
+    }
+    expect(chunks.flatMap((chunk) => JSON.parse(chunk.body) as unknown[])).toEqual(
+      await apiEvents(server),
+    );
+    const ends = chunks.map((chunk) => chunk.end);
+    // Cut at multiples of 10 while 100 positions do not fit; 300 and 301 just before the big
+    // one, which goes alone; then the tail.
+    expect(ends.slice(0, -4)).toEqual(Array.from({ length: 29 }, (_, i) => (i + 1) * 10));
+    expect(ends.slice(-4)).toEqual([300, 301, 302, 322]);
+    // The same chunks for a reader that comes later, when the log has grown past them.
+    await appendMany(server, 2000, 'session-other');
+    for (const chunk of chunks.slice(0, -1)) {
+      const again = await fetch(`${url}?offset=${chunk.offset}`);
+      expect(again.headers.get('etag')).toBe(chunk.etag);
+      expect(await again.text()).toBe(chunk.body);
     }
   });
 });

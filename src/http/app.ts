@@ -3,7 +3,7 @@ import { type Context, Hono } from 'hono';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
-import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
+import { EVENT_STREAM_PATH, WEBSOCKET_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
 import { clientOf } from './client-address.js';
@@ -13,6 +13,7 @@ import { eventsRoutes } from './events-routes.js';
 import { eventStreamRoute } from './gateway/event-stream.js';
 import type { FlowLimits } from './gateway/subscription.js';
 import type { SubscriptionHub } from './gateway/subscription-hub.js';
+import { notAnUpgrade, type UpgradeRefusalObserver } from './gateway/upgrade-refusal.js';
 import { guard, METRICS_PATH } from './guard.js';
 import { healthRoute } from './health-route.js';
 import { openApiRoute } from './openapi/openapi-route.js';
@@ -22,6 +23,7 @@ import { requestId } from './request-id.js';
 import { requestLog } from './request-log.js';
 import type { SecurityPolicy } from './security.js';
 import { sessionsRoutes } from './sessions-routes.js';
+import type { LivePlaces } from './streams/live-places.js';
 import type { LiveOptions } from './streams/read-stream.js';
 import { streamsRoutes } from './streams/streams-routes.js';
 import type { TailSignal } from './streams/tail-signal.js';
@@ -42,14 +44,19 @@ export interface AppDeps {
   dashboard?: (c: Context) => Response | Promise<Response>;
   /** Serves `GET /api/events/stream` from the hub that feeds the WebSocket gateway too. */
   eventStream?: { hub: SubscriptionHub; limits?: Partial<FlowLimits> };
-  /** Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`. */
-  streams?: { tail: TailSignal; live?: Partial<LiveOptions> };
+  /**
+   * Serves the log as read-only Durable Streams under `/streams`, live reads woken by `tail`
+   * and holding their `places` in the connection budget.
+   */
+  streams?: { tail: TailSignal; live?: Partial<LiveOptions>; places?: LivePlaces };
   /** Serves `/api/checkpoint…` and `/api/proof/…` from the log's stored tree. */
   checkpoints?: CheckpointDeps;
   /** A line per request, and the unexpected errors (default: none logged). */
   logger?: Logger;
   /** Counts every request, and serves `GET /metrics` (behind the token, as /api is). */
   metrics?: Metrics;
+  /** Told of a plain `GET /ws` (426), as the gateway tells of the upgrades it refuses. */
+  onWebSocketRefused?: UpgradeRefusalObserver;
 }
 
 /**
@@ -68,6 +75,7 @@ export function createApp({
   checkpoints,
   logger,
   metrics,
+  onWebSocketRefused,
 }: AppDeps): Hono {
   const app = new Hono();
   app.use(requestId());
@@ -79,6 +87,8 @@ export function createApp({
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
     });
   }
+  // An upgrade never reaches the app (listen.ts hands it to the gateway): a plain GET does.
+  app.get(WEBSOCKET_PATH, notAnUpgrade(onWebSocketRefused));
   app.get('/', (c) => dashboard(c));
   app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));
@@ -108,7 +118,12 @@ export function createApp({
     const cacheScope = policy.token === undefined ? 'public' : 'private';
     app.route(
       '/streams',
-      streamsRoutes({ store: log.store, ...streams, live: { cacheScope, ...streams.live } }),
+      streamsRoutes({
+        store: log.store,
+        clientKey,
+        ...streams,
+        live: { cacheScope, ...streams.live },
+      }),
     );
   }
   if (checkpoints !== undefined) app.route('/api', checkpointRoutes(checkpoints));

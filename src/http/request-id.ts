@@ -20,8 +20,7 @@ const SANE_ID = /^[A-Za-z0-9._~:/+=-]{1,200}$/;
  */
 export function requestId(): MiddlewareHandler {
   return async (c, next) => {
-    const given = c.req.header('x-request-id');
-    const id = given !== undefined && SANE_ID.test(given) ? given : randomUUID();
+    const id = requestIdFrom(c.req.header('x-request-id'));
     c.set('requestId', id);
     // Set before the answer exists, so that it is made with the header: touching the
     // headers of a finished answer turns the adapter's lightweight response into a full one.
@@ -30,4 +29,9 @@ export function requestId(): MiddlewareHandler {
     // Problem answers are built whole (problem.ts), without the prepared headers.
     if (c.res.status >= 400) c.header('X-Request-Id', id);
   };
+}
+
+/** The caller's id when it is sane, else a fresh one (the WebSocket upgrade names its own). */
+export function requestIdFrom(given: string | undefined): string {
+  return given !== undefined && SANE_ID.test(given) ? given : randomUUID();
 }

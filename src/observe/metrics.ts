@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitObservation } from '../events/group-commit.js';
+import { UPGRADE_REFUSALS } from '../http/gateway/upgrade-refusal.js';
 
 /** What the gauges read at scrape time (nothing on a hot path keeps them current). */
 export interface MetricSources {
@@ -70,6 +71,12 @@ export class Metrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
+  readonly wsUpgradesRefused = new Counter({
+    name: 'sessionlog_ws_upgrades_refused_total',
+    help: 'WebSocket upgrades (/ws) refused before a subscription existed, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly httpRequests = new Counter({
     name: 'sessionlog_http_requests_total',
     help: 'HTTP requests answered, by method, route pattern and status',
@@ -92,6 +99,9 @@ export class Metrics {
 
   constructor() {
     const metrics = this;
+    // Every reason from the start, at 0: a rate over a series that appears on first use
+    // misses that first refusal.
+    for (const reason of UPGRADE_REFUSALS) this.wsUpgradesRefused.inc({ reason }, 0);
     new Gauge({
       name: 'sessionlog_log_head',
       help: 'The highest committed position of the log',
@@ -124,7 +134,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'sessionlog_subscriptions_open',
-      help: 'Open subscriptions by transport (ws, sse; streams: Durable Streams live reads waiting)',
+      help: 'Open subscriptions by transport (ws, sse; streams-long-poll, streams-sse: Durable Streams live reads)',
       labelNames: ['transport'] as const,
       registers: [this.registry],
       collect() {

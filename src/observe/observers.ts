@@ -1,5 +1,7 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import type { SubscriptionObserver } from '../http/gateway/subscription-observer.js';
+import type { UpgradeRefusalObserver } from '../http/gateway/upgrade-refusal.js';
+import { WEBSOCKET_PATH } from '../protocol/subscription-url.js';
 import { watchFailureReason } from '../watcher/watch-failures.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -51,5 +53,17 @@ export function subscriptionObserver(metrics: Metrics, logger: Logger): Subscrip
     readFailed(transport, error) {
       logger.error({ transport, err: error }, 'a subscription failed to read the log');
     },
+  };
+}
+
+/**
+ * The gateway's refusals before a subscription exists: counted by reason, and one line each
+ * (at info: a client retrying past the connection limit is the clients' doing, not the
+ * server's trouble). The line names the request, never its URL or headers (the token).
+ */
+export function upgradeRefusalObserver(metrics: Metrics, logger: Logger): UpgradeRefusalObserver {
+  return ({ reason, status, requestId }) => {
+    metrics.wsUpgradesRefused.inc({ reason });
+    logger.info({ requestId, route: WEBSOCKET_PATH, status, reason }, 'websocket refused');
   };
 }

@@ -14,7 +14,7 @@ import { type TailFeed, tailSignal } from '../../src/http/streams/tail-signal.js
  * the server's own read code. Never part of a served build: sessionlog's streams are read-only.
  */
 export async function startScratchStreams(live: LiveOptions) {
-  const streams = new Map<string, StreamSource & { messages: StreamMessage[]; feed: TailFeed }>();
+  const streams = new Map<string, ScratchStream>();
   let created = 0;
   const app = new Hono();
   app.use(streamHeaders());
@@ -36,23 +36,40 @@ export async function startScratchStreams(live: LiveOptions) {
     if (parsed === undefined) return c.text('invalid body', 400);
     const feed = tailSignal();
     const messages: StreamMessage[] = [];
-    const stream = {
+    const stream: ScratchStream = {
       tag: `scratch-${++created}`,
       contentType,
       messages,
       feed,
+      closed: false,
       tail: feed,
       head: async () => messages.length,
       read: async (after: number, upTo: number, limit?: number) =>
         messages.slice(after, limit === undefined ? upTo : Math.min(upTo, after + limit)),
+      closedAt: async () => (stream.closed ? messages.length : undefined),
     };
     streams.set(c.req.path, stream);
-    append(stream, parsed);
-    return c.body(null, 201, { location: c.req.url, 'stream-next-offset': offsetOf(stream) });
+    append(stream, parsed, closing(c.req.header('stream-closed')));
+    return c.body(null, 201, {
+      location: c.req.url,
+      'stream-next-offset': offsetOf(stream),
+      ...closedHeader(stream),
+    });
   });
   app.post('/v1/stream/*', async (c) => {
     const stream = streams.get(c.req.path);
     if (stream === undefined) return c.text('no such stream', 404);
+    const close = closing(c.req.header('stream-closed'));
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    if (stream.closed) {
+      // §5.2: closing again is idempotent; anything to append is refused.
+      const headers = { 'stream-next-offset': offsetOf(stream), ...closedHeader(stream) };
+      return close && raw.length === 0 ? c.body(null, 204, headers) : c.body(null, 409, headers);
+    }
+    if (close && raw.length === 0) {
+      append(stream, [], true);
+      return c.body(null, 204, { 'stream-next-offset': offsetOf(stream), ...closedHeader(stream) });
+    }
     const contentType = c.req.header('content-type');
     if (contentType === undefined) return c.text('Content-Type is required', 400);
     if (
@@ -61,10 +78,10 @@ export async function startScratchStreams(live: LiveOptions) {
     ) {
       return c.text('content type mismatch', 409);
     }
-    const parsed = messagesOf(stream.contentType, new Uint8Array(await c.req.arrayBuffer()), false);
+    const parsed = messagesOf(stream.contentType, raw, false);
     if (parsed === undefined || parsed.length === 0) return c.text('empty or invalid body', 400);
-    append(stream, parsed);
-    return c.body(null, 204, { 'stream-next-offset': offsetOf(stream) });
+    append(stream, parsed, close);
+    return c.body(null, 204, { 'stream-next-offset': offsetOf(stream), ...closedHeader(stream) });
   });
   app.delete('/v1/stream/*', (c) =>
     streams.delete(c.req.path) ? c.body(null, 204) : c.text('no such stream', 404),
@@ -82,14 +99,24 @@ export async function startScratchStreams(live: LiveOptions) {
   };
 }
 
-function append(
-  stream: { messages: StreamMessage[]; feed: TailFeed },
-  bodies: (string | Uint8Array)[],
-) {
+type ScratchStream = StreamSource & { messages: StreamMessage[]; feed: TailFeed; closed: boolean };
+
+/** Appends, and closes with the same step when asked (§5.2: atomic with the final append). */
+function append(stream: ScratchStream, bodies: (string | Uint8Array)[], close = false) {
   for (const body of bodies) {
     stream.messages.push({ position: stream.messages.length + 1, body });
   }
+  if (close) stream.closed = true;
   stream.feed.heard(stream.messages.length);
+}
+
+/** §4.1: the header counts only when it is `true`, in any case. */
+function closing(header: string | undefined): boolean {
+  return header?.toLowerCase() === 'true';
+}
+
+function closedHeader(stream: ScratchStream): Record<string, string> {
+  return stream.closed ? { 'stream-closed': 'true' } : {};
 }
 
 function offsetOf(stream: { messages: StreamMessage[] }): string {

@@ -52,3 +52,45 @@ function readLimits(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * The places for live readers, held against the limits in all and per client: WebSockets,
+ * event streams and Durable Streams live reads all take theirs here, so that no transport
+ * can hold the descriptors the others (and the HTTP API) need.
+ */
+export interface ConnectionSlots {
+  /** Why one more from `client` would be refused, or undefined. */
+  refusal(client: string): string | undefined;
+  /** Takes a place for `client`; give it back with `give` once, when the reader is gone. */
+  take(client: string): void;
+  give(client: string): void;
+  /** Places taken now. */
+  readonly taken: number;
+}
+
+export function connectionSlots(max: number, perClientMax: number): ConnectionSlots {
+  const perClient = new Map<string, number>();
+  let taken = 0;
+  return {
+    refusal(client) {
+      if (taken >= max) return 'too many connections: retry later';
+      if ((perClient.get(client) ?? 0) >= perClientMax)
+        return 'too many connections from this client: retry later';
+      return undefined;
+    },
+    take(client) {
+      taken++;
+      perClient.set(client, (perClient.get(client) ?? 0) + 1);
+    },
+    give(client) {
+      const held = perClient.get(client);
+      if (held === undefined) return;
+      taken--;
+      if (held > 1) perClient.set(client, held - 1);
+      else perClient.delete(client);
+    },
+    get taken() {
+      return taken;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { connectionBudget } from './connection-budget.js';
+import { connectionBudget, connectionSlots } from './connection-budget.js';
 import { type BufferStats, bufferStats, type Subscription } from './subscription.js';
 import type { SubscriptionObserver, Transport } from './subscription-observer.js';
 
@@ -37,9 +37,10 @@ export async function createSubscriptionHub(options: HubOptions) {
     heartbeatMs = 15_000,
     liveBatchMs = 30,
   } = options;
-  // Each subscription with the client it counts against (clientOf), and their counts.
+  // Each subscription with the client it counts against (clientOf). The places are shared
+  // with the Durable Streams' live reads (they take theirs through `slots`).
   const subscriptions = new Map<Subscription, string>();
-  const perClient = new Map<string, number>();
+  const slots = connectionSlots(maxConnections, maxConnectionsPerClient);
   // Kept current by the commits themselves, so that accepting a client needs no await (and
   // no commit can slip between reading the head and subscribing).
   let head = await store.head();
@@ -92,25 +93,20 @@ export async function createSubscriptionHub(options: HubOptions) {
       return closing;
     },
     /** Why another subscription from `client` would be refused, or undefined. */
-    refusal(client: string): string | undefined {
-      if (subscriptions.size >= maxConnections) return 'too many connections: retry later';
-      if ((perClient.get(client) ?? 0) >= maxConnectionsPerClient)
-        return 'too many connections from this client: retry later';
-      return undefined;
-    },
+    refusal: (client: string): string | undefined => slots.refusal(client),
+    /** The places every live reader takes, subscriptions and Durable Streams live reads. */
+    slots,
     /** Feeds a subscription from the next commit on; call `start()` on it afterwards. */
     add(subscription: Subscription, client: string): void {
       if (subscriptions.has(subscription)) return;
       subscriptions.set(subscription, client);
-      perClient.set(client, (perClient.get(client) ?? 0) + 1);
+      slots.take(client);
     },
     delete(subscription: Subscription): void {
       const client = subscriptions.get(subscription);
       if (client === undefined) return;
       subscriptions.delete(subscription);
-      const left = (perClient.get(client) ?? 1) - 1;
-      if (left > 0) perClient.set(client, left);
-      else perClient.delete(client);
+      slots.give(client);
     },
     /** Every open subscription, over both transports. */
     stats: (): BufferStats => bufferStats(subscriptions.keys()),
@@ -137,8 +133,8 @@ export async function createSubscriptionHub(options: HubOptions) {
       for (const subscription of subscriptions.keys()) {
         subscription.close(CloseCode.goingAway, 'server shutting down');
       }
+      for (const client of subscriptions.values()) slots.give(client);
       subscriptions.clear();
-      perClient.clear();
     },
   };
 }

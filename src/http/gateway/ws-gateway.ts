@@ -8,6 +8,7 @@ import type { ServerFrame } from '../../protocol/frames.js';
 import { parseSubscription } from '../../protocol/subscription-request.js';
 import { WEBSOCKET_PATH } from '../../protocol/subscription-url.js';
 import { clientOf } from '../client-address.js';
+import { requestIdFrom } from '../request-id.js';
 import {
   bearerToken,
   hostAllowed,
@@ -25,6 +26,7 @@ import {
   type Subscription,
 } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
+import type { UpgradeRefusalObserver, UpgradeRefusalReason } from './upgrade-refusal.js';
 import { wsEncoder } from './ws-encoder.js';
 
 export interface GatewayOptions {
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   limits?: Partial<FlowLimits>;
   /** Dead peers: a ping this often; no pong by the next one ends the connection. */
   pingMs?: number;
+  /** Told of each upgrade refused before a subscription exists (metrics, logs). */
+  onRefused?: UpgradeRefusalObserver;
 }
 
 /** The most a client may send in one message: it has nothing to say beyond its URL. */
@@ -47,7 +51,7 @@ const MAX_CLIENT_MESSAGE = 4 * 1024;
  * whatever is in the log reaches every subscriber; nothing is broadcast by hand.
  */
 export function createGateway(options: GatewayOptions) {
-  const { store, policy, knownTypes, hub, pingMs = 30_000 } = options;
+  const { store, policy, knownTypes, hub, pingMs = 30_000, onRefused } = options;
   const limits: FlowLimits = { ...DEFAULT_LIMITS, ...options.limits };
   // No compression: it costs tens of KiB per connection and CPU on every frame.
   const server = new WebSocketServer({
@@ -69,9 +73,31 @@ export function createGateway(options: GatewayOptions) {
     }
   }, pingMs).unref();
 
-  function refuse(socket: Duplex, status: number, message: string): void {
+  // An upgrade that is no valid handshake (method, Upgrade, Sec-WebSocket-Key or -Version):
+  // answered here rather than by ws, so that it is told like every other refusal.
+  server.on('wsClientError', (error: Error, socket: Duplex, request: IncomingMessage) => {
+    const status = request.method === 'GET' ? 400 : 405;
+    refuse(
+      socket,
+      request,
+      'handshake',
+      status,
+      status === 400 ? 'Bad Request' : 'Method Not Allowed',
+      error.message,
+    );
+  });
+
+  function refuse(
+    socket: Duplex,
+    request: IncomingMessage,
+    reason: UpgradeRefusalReason,
+    status: number,
+    statusText: string,
+    message = statusText,
+  ): void {
+    const requestId = refused(request, reason, status);
     socket.end(
-      `HTTP/1.1 ${status} ${message}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`,
+      `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${message}`,
     );
   }
 
@@ -80,27 +106,47 @@ export function createGateway(options: GatewayOptions) {
     socket.close(code, closeReason(message));
   }
 
+  /** A refusal after the upgrade: the error frame, then the close (SPEC). */
+  function turnAway(
+    socket: WebSocket,
+    request: IncomingMessage,
+    reason: UpgradeRefusalReason,
+    code: number,
+    message: string,
+  ): void {
+    refused(request, reason, code);
+    fail(socket, code, message);
+  }
+
+  function refused(request: IncomingMessage, reason: UpgradeRefusalReason, status: number) {
+    const id = request.headers['x-request-id'];
+    const requestId = requestIdFrom(typeof id === 'string' ? id : undefined);
+    onRefused?.({ reason, status, requestId });
+    return requestId;
+  }
+
   function accept(socket: WebSocket, request: IncomingMessage): void {
     const url = new URL(request.url ?? WEBSOCKET_PATH, 'http://localhost');
     const { host, origin, authorization } = request.headers;
     if (!tokenMatches(url.searchParams.get('token') ?? bearerToken(authorization), policy)) {
-      fail(socket, CloseCode.unauthorized, 'missing or wrong token');
+      turnAway(socket, request, 'unauthorized', CloseCode.unauthorized, 'missing or wrong token');
       return;
     }
     if (!originAllowed(origin, host, policy)) {
-      fail(socket, CloseCode.forbiddenOrigin, `origin ${origin} is not allowed`);
+      const message = `origin ${origin} is not allowed`;
+      turnAway(socket, request, 'origin', CloseCode.forbiddenOrigin, message);
       return;
     }
     const client = clientOf(request.socket.remoteAddress);
     const refusal = hub.refusal(client);
     if (refusal !== undefined) {
-      fail(socket, CloseCode.tooManyConnections, refusal);
+      turnAway(socket, request, 'too-many-connections', CloseCode.tooManyConnections, refusal);
       return;
     }
     const parsed = parseSubscription(url.searchParams, knownTypes);
     if (!parsed.ok) {
       const detail = parsed.issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-      fail(socket, CloseCode.badParameters, detail);
+      turnAway(socket, request, 'bad-parameters', CloseCode.badParameters, detail);
       return;
     }
     const sink: Sink = {
@@ -139,11 +185,11 @@ export function createGateway(options: GatewayOptions) {
     /** Handles an HTTP upgrade request on `/ws`; refuses a foreign Host before upgrading. */
     handleUpgrade(request: IncomingMessage, socket: Duplex, upgradeHead: Buffer): void {
       if (closing) {
-        refuse(socket, 503, 'Service Unavailable');
+        refuse(socket, request, 'shutting-down', 503, 'Service Unavailable');
         return;
       }
       if (!hostAllowed(request.headers.host, policy)) {
-        refuse(socket, 403, 'Forbidden');
+        refuse(socket, request, 'host', 403, 'Forbidden');
         return;
       }
       server.handleUpgrade(request, socket, upgradeHead, (ws) => {

@@ -317,6 +317,7 @@ const streamHeaders = {
   'Stream-Up-To-Date': 'true when the answer reaches the tail',
   ETag: 'the chunk; If-None-Match answers 304',
   'Cache-Control': 'complete chunks are immutable',
+  'Stream-Closed': "true when the answer reaches the end of a closed stream (a deleted session's)",
 };
 
 /** GET and HEAD, and 405 for every write, of one Durable Stream. */
@@ -347,7 +348,8 @@ function durableStream(path: string, name: string, messages: z.ZodType): Operati
       204: { description: 'long-poll: nothing new before the timeout', headers: streamHeaders },
       304: { description: 'If-None-Match matched the chunk' },
     },
-    problems: [400, 404],
+    // 429: a live read past the connection limits (in all, or for this client).
+    problems: [400, 404, 429],
   };
   const head: Operation = {
     method: 'head',
@@ -355,7 +357,13 @@ function durableStream(path: string, name: string, messages: z.ZodType): Operati
     tag: 'streams',
     summary: `The tail of ${name}`,
     answers: {
-      200: { description: 'no body', headers: { 'Stream-Next-Offset': 'the tail' } },
+      200: {
+        description: 'no body',
+        headers: {
+          'Stream-Next-Offset': 'the tail',
+          'Stream-Closed': 'true when the stream is closed',
+        },
+      },
     },
     problems: [404],
   };
@@ -441,7 +449,7 @@ const otherRoutes: Operation[] = [
       },
     },
     answers: { 101: { description: 'Switching Protocols: the subscription' } },
-    problems: [],
+    problems: [426],
   },
   {
     method: 'get',

@@ -19,9 +19,6 @@ export async function logTail(
     get closing() {
       return feed.closing;
     },
-    get waiting() {
-      return feed.waiting;
-    },
     heard: (position) => feed.heard(position),
     wait: (position, ms, abort) => feed.wait(position, ms, abort),
     close() {

@@ -1,8 +1,16 @@
 import { problem } from '../problem.js';
 import { nextCursor } from './cursor.js';
-import { formatOffset, parseOffset, type ReadStart } from './offsets.js';
-import { isTextual, readBody, sseControlEvent, sseDataEvent } from './stream-body.js';
-import { type Chunk, readChunk, type StreamSource } from './stream-source.js';
+import type { LiveMode, LivePlace } from './live-places.js';
+import { formatOffset, parseOffset } from './offsets.js';
+import { sseRead } from './sse-read.js';
+import { readBody } from './stream-body.js';
+import {
+  type Chunk,
+  readChunk,
+  type StreamEnd,
+  type StreamSource,
+  streamEnd,
+} from './stream-source.js';
 
 export interface LiveOptions {
   /** How long a long-poll waits for data before answering 204. */
@@ -11,39 +19,50 @@ export interface LiveOptions {
   sseMs: number;
   /** `private` when a token guards the streams: a shared cache must not serve them to others. */
   cacheScope: 'public' | 'private';
+  /** A chunk's messages hold at most this many bytes, but for a single larger one (stream-source.ts). */
+  maxChunkBytes: number;
 }
 
 export const DEFAULT_LIVE: LiveOptions = {
   longPollMs: 20_000,
   sseMs: 60_000,
   cacheScope: 'public',
+  maxChunkBytes: 1024 * 1024,
 };
 
 const OFFSET = 'stream-next-offset';
 const UP_TO_DATE = 'stream-up-to-date';
 const CURSOR = 'stream-cursor';
+const CLOSED = 'stream-closed';
 
-/** `HEAD`: the tail and the content type, never cached (§5.5). */
+/** `HEAD`: the tail, whether the stream is closed, and the content type; never cached (§5.5). */
 export async function headStream(source: StreamSource): Promise<Response> {
-  const head = await source.head();
+  const end = await streamEnd(source);
   return new Response(null, {
     status: 200,
     headers: {
       'content-type': source.contentType,
-      [OFFSET]: formatOffset(head),
+      [OFFSET]: formatOffset(end.head),
       'cache-control': 'no-store',
+      ...(end.closed ? { [CLOSED]: 'true' } : {}),
     },
   });
 }
 
+/** Takes a live read's place (the connection budget), or says why there is none. */
+export type EnterLive = (mode: LiveMode) => LivePlace | { refusal: string };
+
 /**
  * `GET` on a stream (Durable Streams §5.6–5.8): catch-up by chunks, `live=long-poll`, or
- * `live=sse`. Read-only: the data comes from `source`, live reads wake on its tail signal.
+ * `live=sse`. Read-only: the data comes from `source`, live reads wake on its tail signal and
+ * hold a place from `enter` until they end (429 when there is none). A closed stream says so
+ * where a reader reaches its end (`Stream-Closed`), and a live read there ends at once.
  */
 export async function readStream(
   request: Request,
   source: StreamSource,
   options: LiveOptions,
+  enter?: EnterLive,
 ): Promise<Response> {
   const params = new URL(request.url).searchParams;
   const lives = params.getAll('live');
@@ -57,56 +76,77 @@ export async function readStream(
   }
   const start = parseOffset(offsets);
   if (start !== 'now' && 'problem' in start) return badParameter('offset', start.problem);
-  const head = await source.head();
-  if (start !== 'now' && start.after > head) {
+  const end = await streamEnd(source);
+  if (start !== 'now' && start.after > end.logHead) {
     return badParameter('offset', 'offset is beyond the tail of this stream');
   }
+  // `now` is the tail; an offset given before a stream closed may lie past where it closed.
+  const from = start === 'now' ? end.head : start.after;
+  if (live === undefined) return catchUp(request, source, from, start === 'now', end, options);
+  const place = enter?.(live) ?? { leave() {} };
+  if ('refusal' in place) {
+    return problem(429, 'too-many-connections', place.refusal, {}, { 'retry-after': '1' });
+  }
   const cursor = params.get('cursor') ?? undefined;
-  if (live === 'sse') return sse(request, source, start, head, cursor, options);
-  if (live === 'long-poll') return longPoll(request, source, start, head, cursor, options);
-  return catchUp(request, source, start, head, options);
+  if (live === 'sse') return sseRead(request, source, from, end, cursor, options, place);
+  try {
+    return await longPoll(request, source, from, end, cursor, options);
+  } finally {
+    place.leave();
+  }
 }
 
 async function catchUp(
   request: Request,
   source: StreamSource,
-  start: ReadStart,
-  head: number,
+  from: number,
+  now: boolean,
+  end: StreamEnd,
   options: LiveOptions,
 ): Promise<Response> {
-  if (start === 'now') {
-    // §8: an empty body of the stream's type and the tail; no ETag, never cached.
+  if (now || (end.closed && from >= end.head)) {
+    // §8: an empty body of the stream's type and the tail; no ETag, never cached. At the end
+    // of a closed stream, the EOF of §5.6: Stream-Closed.
     return new Response(readBody(source.contentType, []), {
       status: 200,
       headers: {
         'content-type': source.contentType,
-        [OFFSET]: formatOffset(head),
+        [OFFSET]: formatOffset(Math.max(from, end.head)),
         [UP_TO_DATE]: 'true',
         'cache-control': 'no-store',
+        ...(end.closed ? { [CLOSED]: 'true' } : {}),
       },
     });
   }
-  const chunk = await readChunk(source, start.after, head);
-  return chunkResponse(request, source, start.after, chunk, options, {});
+  const chunk = await readChunk(source, from, end.head, options.maxChunkBytes);
+  return chunkResponse(request, source, from, chunk, end.closed, options, {});
 }
 
+/**
+ * A chunk's answer. One that reaches the end of a closed stream says so (`Stream-Closed`)
+ * and, like every complete chunk, never changes: closing is for good.
+ */
 function chunkResponse(
   request: Request,
   source: StreamSource,
   after: number,
   chunk: Chunk,
+  closed: boolean,
   options: LiveOptions,
   extra: Record<string, string>,
 ): Response {
+  const final = closed && chunk.upToDate;
   const etag = `"${source.tag}:${formatOffset(after)}:${formatOffset(chunk.end)}"`;
   const headers: Record<string, string> = {
     [OFFSET]: formatOffset(chunk.end),
     etag,
     // A complete chunk never changes: cached for good. The tail is revalidated (ETag → 304).
-    'cache-control': chunk.complete
-      ? `${options.cacheScope}, max-age=31536000, immutable`
-      : 'no-cache',
+    'cache-control':
+      chunk.complete || (final && chunk.messages.length > 0)
+        ? `${options.cacheScope}, max-age=31536000, immutable`
+        : 'no-cache',
     ...(chunk.upToDate ? { [UP_TO_DATE]: 'true' } : {}),
+    ...(final ? { [CLOSED]: 'true' } : {}),
     ...extra,
   };
   if (matches(request.headers.get('if-none-match'), etag)) {
@@ -121,114 +161,40 @@ function chunkResponse(
 async function longPoll(
   request: Request,
   source: StreamSource,
-  start: ReadStart,
-  head: number,
+  from: number,
+  firstEnd: StreamEnd,
   cursor: string | undefined,
   options: LiveOptions,
 ): Promise<Response> {
-  const from = start === 'now' ? head : start.after;
   const deadline = Date.now() + options.longPollMs;
+  let end = firstEnd;
   let after = from;
   for (;;) {
-    if (after < head) {
-      const chunk = await readChunk(source, after, head);
+    if (after < end.head) {
+      const chunk = await readChunk(source, after, end.head, options.maxChunkBytes);
       if (chunk.messages.length > 0) {
         // What this offset holds up to the chunk's end, the range skipped included.
-        return chunkResponse(request, source, from, chunk, options, {
+        return chunkResponse(request, source, from, chunk, end.closed, options, {
           [CURSOR]: nextCursor(cursor),
         });
       }
       after = chunk.end;
     }
+    // §5.7: at the end of a closed stream, no wait: 204 with Stream-Closed at once.
+    if (end.closed) break;
     const left = deadline - Date.now();
-    if (left <= 0 || !(await source.tail.wait(head, left, request.signal))) break;
-    head = Math.max(head, await source.head());
+    if (left <= 0 || !(await source.tail.wait(end.head, left, request.signal))) break;
+    const next = await streamEnd(source);
+    end = { ...next, head: Math.max(end.head, next.head) };
   }
   return new Response(null, {
     status: 204,
     headers: {
-      [OFFSET]: formatOffset(Math.max(after, head)),
+      [OFFSET]: formatOffset(Math.max(after, end.head)),
       [UP_TO_DATE]: 'true',
-      [CURSOR]: nextCursor(cursor),
+      // A closed stream is polled no more: no cursor (§5.7 lets it be left out).
+      ...(end.closed ? { [CLOSED]: 'true' } : { [CURSOR]: nextCursor(cursor) }),
       'cache-control': 'no-store',
-    },
-  });
-}
-
-/**
- * Server-Sent Events: a `data` event per chunk, each followed by its `control` event, then
- * live. The body is pulled: a chunk is read only when the client has taken the last one, so
- * a slow client holds at most one chunk and the socket's buffer, however far behind it is.
- */
-function sse(
-  request: Request,
-  source: StreamSource,
-  start: ReadStart,
-  firstHead: number,
-  cursor: string | undefined,
-  options: LiveOptions,
-): Response {
-  const { contentType } = source;
-  const stop = new AbortController();
-  const abort = () => stop.abort();
-  request.signal.addEventListener('abort', abort);
-  const endsAt = Date.now() + options.sseMs;
-  let head = firstHead;
-  let after = start === 'now' ? head : start.after;
-  let sentControl = false;
-  const control = (upToDate: boolean) => {
-    sentControl = true;
-    return Buffer.from(
-      sseControlEvent({
-        streamNextOffset: formatOffset(after),
-        streamCursor: nextCursor(cursor),
-        ...(upToDate ? { upToDate: true } : {}),
-      }),
-    );
-  };
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    request.signal.removeEventListener('abort', abort);
-    controller.close();
-  };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull: async (controller) => {
-        for (;;) {
-          if (stop.signal.aborted) return finish(controller);
-          if (after < head) {
-            const chunk = await readChunk(source, after, head);
-            after = chunk.end;
-            if (chunk.messages.length > 0) {
-              controller.enqueue(Buffer.from(sseDataEvent(contentType, chunk.messages)));
-            } else if (sentControl) {
-              // Live, and the commits were none of this stream's: nothing to tell yet.
-              continue;
-            }
-            controller.enqueue(control(chunk.upToDate));
-            return;
-          }
-          if (!sentControl) {
-            controller.enqueue(control(true));
-            return;
-          }
-          const left = endsAt - Date.now();
-          if (left <= 0 || !(await source.tail.wait(head, left, stop.signal))) {
-            return finish(controller);
-          }
-          head = Math.max(head, await source.head());
-        }
-      },
-      cancel: abort,
-    },
-    { highWaterMark: 0 },
-  );
-  return new Response(body, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      ...(isTextual(contentType) ? {} : { 'stream-sse-data-encoding': 'base64' }),
     },
   });
 }

@@ -37,10 +37,13 @@ export function sseDataEvent(contentType: string, messages: readonly StreamMessa
   return `event: data\n${lines.map(dataField).join('')}\n`;
 }
 
+/** §5.8: every control event has the next offset; an open stream's, a cursor. */
 export interface Control {
   streamNextOffset: string;
-  streamCursor: string;
+  streamCursor?: string;
   upToDate?: true;
+  /** The stream is closed and everything up to its end was sent: EOF. */
+  streamClosed?: true;
 }
 
 export function sseControlEvent(control: Control): string {

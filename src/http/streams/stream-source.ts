@@ -21,6 +21,27 @@ export interface StreamSource {
   read(after: number, upTo: number, limit?: number): Promise<StreamMessage[]>;
   /** Wakes live reads when the tail moves. */
   readonly tail: TailSignal;
+  /**
+   * Once the stream is closed (Durable Streams §4.1: no message can follow), the position of
+   * its last message; undefined while it is open. A stream without it never closes.
+   */
+  closedAt?(): Promise<number | undefined>;
+}
+
+/** Where a stream ends now: its tail, and whether it is closed there for good. */
+export interface StreamEnd {
+  /** The log's head: no offset past it was ever given. */
+  logHead: number;
+  /** The stream's tail: the log's head, or the position it closed at. */
+  head: number;
+  closed: boolean;
+}
+
+export async function streamEnd(source: StreamSource): Promise<StreamEnd> {
+  const [logHead, closedAt] = await Promise.all([source.head(), source.closedAt?.()]);
+  return closedAt === undefined
+    ? { logHead, head: logHead, closed: false }
+    : { logHead, head: Math.min(closedAt, logHead), closed: true };
 }
 
 export interface Chunk {
@@ -36,9 +57,15 @@ export interface Chunk {
  * The chunk a read after `after` answers, given the tail `head`: the messages up to the next
  * position boundary, so that a CDN caches each complete chunk once and forever. A stream that
  * holds few of the log's positions skips the ranges where it has nothing: its chunk ends on
- * the boundary after its next message, which is as fixed once written.
+ * the boundary after its next message, which is as fixed once written. Past `maxBytes`, the
+ * chunk ends earlier, at a point as fixed (`byteCut`).
  */
-export async function readChunk(source: StreamSource, after: number, head: number): Promise<Chunk> {
+export async function readChunk(
+  source: StreamSource,
+  after: number,
+  head: number,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<Chunk> {
   let end = Math.min(head, boundaryAfter(after));
   let messages = after < end ? await source.read(after, end) : [];
   if (messages.length === 0 && end < head) {
@@ -49,9 +76,45 @@ export async function readChunk(source: StreamSource, after: number, head: numbe
       messages = await source.read(after, end);
     }
   }
+  const cut = byteCut(messages, after, maxBytes);
+  if (cut !== undefined) {
+    end = cut;
+    messages = messages.filter((message) => message.position <= cut);
+  }
   // A chunk reaching the tail is not cached even on a boundary: it says Stream-Up-To-Date.
   const upToDate = end >= head;
-  return { messages, end, complete: messages.length > 0 && !upToDate && isBoundary(end), upToDate };
+  const fixed = isBoundary(end) || cut !== undefined;
+  return { messages, end, complete: messages.length > 0 && !upToDate && fixed, upToDate };
+}
+
+/**
+ * Where a chunk whose messages hold more than `maxBytes` ends instead: the largest multiple
+ * of 100 whose messages fit, else of 10, else of 1 (but never before the first message, which
+ * goes alone when it is larger than the bound). The first message that does not fit is below
+ * the head, and what is below the head never changes: every reader from `after` gets the same
+ * cut, today or in a year, so the chunk is as cacheable as one ending on a boundary.
+ */
+export function byteCut(
+  messages: readonly StreamMessage[],
+  after: number,
+  maxBytes: number,
+): number | undefined {
+  let bytes = 1; // `[`, then each message and its `,` or `]`
+  const over = messages.find((message) => {
+    bytes += byteLength(message.body) + 1;
+    return bytes > maxBytes;
+  });
+  const [first] = messages;
+  if (over === undefined || first === undefined) return undefined;
+  for (const step of [100, 10, 1]) {
+    const cut = Math.floor((over.position - 1) / step) * step;
+    if (cut > after && cut >= first.position) return cut;
+  }
+  return first.position;
+}
+
+function byteLength(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }
 
 function isBoundary(position: number): boolean {

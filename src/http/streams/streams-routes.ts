@@ -2,9 +2,10 @@ import { type Context, Hono } from 'hono';
 import type { AnyEvent } from '../../events/envelope.js';
 import type { EventStore } from '../../events/store.js';
 import { problem } from '../problem.js';
+import type { LivePlaces } from './live-places.js';
 import { logEventsSource, sessionEventsSource } from './log-sources.js';
 import { DEFAULT_LIVE, headStream, type LiveOptions, readStream } from './read-stream.js';
-import { sessionsTableSource } from './sessions-changes.js';
+import { sessionRowMemo, sessionsTableSource } from './sessions-changes.js';
 import { streamHeaders } from './stream-headers.js';
 import type { StreamSource } from './stream-source.js';
 import type { TailSignal } from './tail-signal.js';
@@ -13,6 +14,10 @@ export interface StreamsOptions {
   store: Pick<EventStore<AnyEvent>, 'logId' | 'head' | 'read' | 'readJson' | 'readStream'>;
   tail: TailSignal;
   live?: Partial<LiveOptions>;
+  /** Where live reads take their places (the connection budget); default: no limit. */
+  places?: LivePlaces;
+  /** Who a request counts against for the per-client limit (clientOf its address). */
+  clientKey?: (c: Context) => string;
 }
 
 /** Where each stream is, under `/streams`: the log, a session's events, the sessions table. */
@@ -28,7 +33,7 @@ export const STREAM_ROUTES = {
  * answers a deleted stream, 404, so a client holding old offsets starts over rather than
  * reading them against this log.
  */
-export function streamsRoutes({ store, tail, live }: StreamsOptions): Hono {
+export function streamsRoutes({ store, tail, live, places, clientKey }: StreamsOptions): Hono {
   const options: LiveOptions = { ...DEFAULT_LIVE, ...live };
   const app = new Hono();
   app.use(streamHeaders());
@@ -41,7 +46,10 @@ export function streamsRoutes({ store, tail, live }: StreamsOptions): Hono {
       if (source === undefined) return problem(404, 'not-found', 'no such stream');
       // Hono answers HEAD with the GET route: the method tells them apart.
       if (c.req.method === 'HEAD') return headStream(source);
-      return readStream(c.req.raw, source, options);
+      const client = clientKey?.(c) ?? 'local';
+      return readStream(c.req.raw, source, options, (mode) =>
+        places === undefined ? { leave() {} } : places.enter(client, mode),
+      );
     };
   const readOnly = () =>
     problem(405, 'method-not-allowed', 'these streams are read-only', {}, { allow: 'GET, HEAD' });
@@ -50,9 +58,11 @@ export function streamsRoutes({ store, tail, live }: StreamsOptions): Hono {
     STREAM_ROUTES.events,
     serve(async () => logEventsSource(store, tail)),
   );
+  // The rows chunks of the sessions table reached, for all its readers.
+  const sessionRows = sessionRowMemo();
   app.get(
     STREAM_ROUTES.sessions,
-    serve(async () => sessionsTableSource(store, tail)),
+    serve(async () => sessionsTableSource(store, tail, sessionRows)),
   );
   app.get(
     STREAM_ROUTES.sessionEvents,

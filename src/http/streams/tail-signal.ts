@@ -7,8 +7,6 @@ export interface TailSignal {
   /** True once a commit past `position` is heard; false at the timeout, an abort or close. */
   wait(position: number, ms: number, abort?: AbortSignal): Promise<boolean>;
   readonly closing: boolean;
-  /** Live reads waiting for a commit now (long-polls, and event streams between commits). */
-  readonly waiting: number;
 }
 
 export interface TailFeed extends TailSignal {
@@ -25,9 +23,6 @@ export function tailSignal(): TailFeed {
   return {
     get closing() {
       return closing;
-    },
-    get waiting() {
-      return waiters.size;
     },
     heard(position) {
       if (position <= heard) return;
