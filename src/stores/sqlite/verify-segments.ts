@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
-import { TREE_BLOCK, type Segment, type SegmentReport } from './verify-segment.js';
 import { startWorker } from './start-worker.js';
+import { type Segment, type SegmentReport, TREE_BLOCK } from './verify-segment.js';
 
 /** What the segments found together: the chain over 1..head and the tree's fresh root. */
 export interface SegmentsReport {

@@ -9,9 +9,9 @@ import { reportTree, type TreeReport } from '../verify-tree.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { sqliteEventHashes } from './event-hashes.js';
 import { SqliteTree } from './merkle-tree.js';
+import { ProgressReader } from './progress-reader.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
-import { ProgressReader } from './progress-reader.js';
 import { hasTreeTable, verifyChain } from './verify-chain.js';
 import {
   checkSegments,
