@@ -13,10 +13,12 @@ export const TREE_BLOCK = 2 ** 16;
 /** Rows per read: one statement per page, no cursor left open between them. */
 const PAGE = 10_000;
 
-/** A run of the log, positions (after, upTo]; `after` is a multiple of TREE_BLOCK. */
+/** A run of the log, positions (after, upTo]; `after` is a multiple of `block`. */
 export interface Segment {
   after: number;
   upTo: number;
+  /** Leaves per block of its tree: TREE_BLOCK (tests take a small one). */
+  block: number;
 }
 
 /** What one segment holds: its part of the chain, and its part of the tree. */
@@ -37,7 +39,7 @@ export interface SegmentReport extends Segment {
  * text column that is not text (a row written behind sessionlog's back) gets NULL: json_quote
  * refuses a BLOB.
  */
-const CONTENT = `CASE WHEN typeof(id) = 'text' AND typeof(stream) = 'text' AND typeof(type) = 'text'
+export const HASHED_CONTENT = `CASE WHEN typeof(id) = 'text' AND typeof(stream) = 'text' AND typeof(type) = 'text'
   AND typeof(time) = 'text'
   THEN '{"data":' || data || ',"id":' || json_quote(id) || ',"meta":' || meta
     || ',"position":' || position || ',"stream":' || json_quote(stream)
@@ -55,7 +57,7 @@ export function checkSegment(
   segment: Segment,
   reached: (position: number) => void = () => {},
 ): SegmentReport {
-  const { after, upTo } = segment;
+  const { after, upTo, block } = segment;
   const previous =
     after === 0
       ? GENESIS_HASH
@@ -68,7 +70,7 @@ export function checkSegment(
   );
   const withContent = db
     .prepare(
-      `SELECT position, hash, ${CONTENT} FROM events
+      `SELECT position, hash, ${HASHED_CONTENT} FROM events
        WHERE position > ? AND position <= ? ORDER BY position LIMIT ${PAGE}`,
     )
     .raw(true);
@@ -78,7 +80,7 @@ export function checkSegment(
        WHERE position > ? AND position <= ? ORDER BY position LIMIT ${PAGE}`,
     )
     .raw(true);
-  const blocks = new Blocks();
+  const blocks = new Blocks(block);
   let leaves = 0;
   let unreadable: string | undefined;
   for (let from = after; ; ) {
@@ -121,21 +123,27 @@ export function checkSegment(
   return {
     after,
     upTo,
+    block,
     chain: { events, head, ...(broken === undefined ? {} : { broken }) },
     leaves,
     tree: unreadable === undefined ? { edge: blocks.edge() } : { unreadable },
   };
 }
 
-/** A segment's leaves in blocks of TREE_BLOCK: each full block one node of the whole tree. */
+/** A segment's leaves in blocks: each full block one node of the whole tree. */
 class Blocks {
+  readonly #size: number;
   readonly #done: EdgeNode[] = [];
   #block = new FreshRoot();
+
+  constructor(size: number) {
+    this.#size = size;
+  }
 
   add(hash: string, checked: boolean): void {
     if (checked) this.#block.addChecked(hash);
     else this.#block.add([hash]);
-    if (this.#block.size === TREE_BLOCK) {
+    if (this.#block.size === this.#size) {
       this.#done.push(...this.#block.edge());
       this.#block = new FreshRoot();
     }

@@ -36,12 +36,12 @@ export function defaultSegments(): number {
  * Positions 1..head in `count` runs of whole tree blocks (the last ends at the head), so that
  * each segment's blocks are nodes of the whole tree.
  */
-export function planSegments(head: number, count: number): Segment[] {
-  const blocks = Math.ceil(head / TREE_BLOCK);
-  const per = Math.max(1, Math.ceil(blocks / count)) * TREE_BLOCK;
+export function planSegments(head: number, count: number, block = TREE_BLOCK): Segment[] {
+  const blocks = Math.ceil(head / block);
+  const per = Math.max(1, Math.ceil(blocks / count)) * block;
   const segments: Segment[] = [];
   for (let after = 0; after < head; after += per) {
-    segments.push({ after, upTo: Math.min(head, after + per) });
+    segments.push({ after, upTo: Math.min(head, after + per), block });
   }
   return segments;
 }
@@ -53,8 +53,13 @@ export function planSegments(head: number, count: number): Segment[] {
  * fails fails the whole check, naming its positions, and the others are stopped: nothing
  * waits on a thread that is gone.
  */
-export function checkSegments(file: string, head: number, count: number): SegmentChecks {
-  const segments = planSegments(head, count);
+export function checkSegments(
+  file: string,
+  head: number,
+  count: number,
+  block = TREE_BLOCK,
+): SegmentChecks {
+  const segments = planSegments(head, count, block);
   const reached = segments.map(({ after }) => {
     const cell = new BigInt64Array(new SharedArrayBuffer(8));
     cell[0] = BigInt(after);
