@@ -3,13 +3,14 @@
  * (ndjson-parallel.ts), on its own read-only connection, and posts each range's bytes back.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { sessionEventTypes } from '../../events/schemas.js';
 import { openDatabase } from './database.js';
 import type { NdjsonRange } from './ndjson-parallel.js';
 import { SqliteEventReader } from './reader.js';
 
 const db = openDatabase((workerData as { file: string }).file, { readonly: true });
-const reader = new SqliteEventReader(db, sessionEventTypes);
+// No event types: the caller made sure none needs upcasting (SQLite makes every line), and
+// the schemas' code is not loaded into each thread.
+const reader = new SqliteEventReader(db, {});
 parentPort?.on('message', ({ index, after, upTo, types, streams }: NdjsonRange) => {
   const pages = [...(reader.ndjson({ after, upTo, types, streams }) ?? [])];
   const bytes = pages.length === 1 ? (pages[0] as Buffer) : Buffer.concat(pages);

@@ -58,7 +58,7 @@ export async function verifySqliteLog(
     // the tree is then computed over the rows as they are, in one pass.
     const belowOne = db.prepare('SELECT 1 FROM events WHERE position <= 0 LIMIT 1').get();
     const fresh = belowOne === undefined ? segments.tree : undefined;
-    const tree = compareTree(db, head, fresh ?? freshRootInOnePass(db));
+    const tree = compareTree(db, head, () => fresh ?? freshRootInOnePass(db));
     db.exec('COMMIT');
     const bad = reportChain(chain, out);
     bad.push(...reportTree(tree, out));
@@ -105,7 +105,7 @@ export async function verifySqliteLog(
 
 /** The stored tree's size and root at the head against the root of the events' hashes. */
 export function verifyTree(db: SqliteDatabase, reader: SqliteEventReader): TreeReport {
-  return compareTree(db, reader.head(), freshRootInOnePass(db));
+  return compareTree(db, reader.head(), () => freshRootInOnePass(db));
 }
 
 /**
@@ -131,14 +131,16 @@ function freshRootInOnePass(db: SqliteDatabase): { fresh: Buffer } | { unreadabl
   return { fresh: fresh.root() };
 }
 
+/** The stored tree at `head` against the root `compute` gives (not asked when there is none). */
 function compareTree(
   db: SqliteDatabase,
   head: number,
-  computed: { fresh: Buffer } | { unreadable: string },
+  compute: () => { fresh: Buffer } | { unreadable: string },
 ): TreeReport {
   if (!hasTreeTable(db)) {
     return Number(readMeta(db, 'schemaVersion')) >= 2 ? { kind: 'missing' } : { kind: 'not-kept' };
   }
+  const computed = compute();
   if ('unreadable' in computed) return { kind: 'unreadable', reason: computed.unreadable };
   const tree = new SqliteTree(db);
   const size = tree.size();
