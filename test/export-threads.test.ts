@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { sessionEventTypes } from '../src/events/schemas.js';
+import { type SessionEvent, sessionEventTypes } from '../src/events/schemas.js';
 import { parallelNdjson } from '../src/stores/sqlite/ndjson-parallel.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
 import { useLogFile } from './support/temp-dir.js';
+
+const run = promisify(execFile);
 
 async function collect(pages: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<string> {
   const all: Buffer[] = [];
@@ -44,6 +49,36 @@ describe('the export made by worker threads', () => {
       expect(one.length).toBeGreaterThan(0);
     }
     db.close();
+  });
+
+  it('is what the built CLI exports of a log long enough for threads, byte for byte', async () => {
+    // 45,000 events: more than two ranges of 20,000, so the CLI's threads make them.
+    const log = openSessionlog({ db: logFile(), durability: 'normal' });
+    const events: SessionEvent[] = [
+      { type: 'SessionStarted', data: { cwd: '/w', hostname: 'h', platform: 'linux' } },
+      ...Array.from(
+        { length: 99 },
+        (_, i): SessionEvent => ({
+          type: 'FileChanged',
+          data: { change: 'modified', path: `src/${i}.ts`, kind: 'file' },
+        }),
+      ),
+    ];
+    for (let i = 0; i < 450; i++) {
+      await log.store.append(`session-${i}`, events, { expectedVersion: 'no-stream' });
+    }
+    await log.close();
+    const db = new Database(logFile(), { readonly: true });
+    const one = await collect(
+      new SqliteEventReader(db, sessionEventTypes).ndjson({ after: 0, upTo: 45_000 }) ?? [],
+    );
+    db.close();
+    const cli = fileURLToPath(new URL('../bin/sessionlog.js', import.meta.url));
+    const { stdout } = await run(process.execPath, [cli, 'events', '--db', logFile()], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(stdout.split('\n')).toHaveLength(45_001);
+    expect(stdout).toBe(one);
   });
 
   it('fails, naming the thread, when a thread cannot read the log', async () => {
