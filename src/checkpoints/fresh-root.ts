@@ -1,22 +1,83 @@
-import { TreeFrontier } from './merkle-frontier.js';
+import { hash } from 'node:crypto';
 import { eventLeafHash } from './merkle-hash.js';
+import { foldRange } from './merkle-nodes.js';
+
+/** A complete subtree on the right edge: its level (2^level leaves) and its hash, as hex. */
+export interface EdgeNode {
+  level: number;
+  hash: string;
+}
 
 /**
  * The root of the tree over events' hex chain hashes computed from scratch, in O(log n)
- * memory: what `verify` compares a stored tree with. Feed it the hashes in position order.
+ * memory: what `verify` compares a stored tree with. Feed it the hashes in position order,
+ * or (from several threads) the complete subtrees others computed, left to right.
+ *
+ * The same RFC 9162 hashes as merkle-hash.ts, made for a million leaves: one-shot
+ * `crypto.hash` into hex over two reused buffers (a Hash object per node cost three times
+ * the digest; a Buffer digest, four times a hex one, on Node 20), and the edge kept as hex.
  */
 export class FreshRoot {
-  readonly #frontier = new TreeFrontier(0, []);
+  readonly #edge: EdgeNode[] = [];
+  #size = 0;
+  /** 0x00 ‖ leaf, and 0x01 ‖ left ‖ right: RFC 9162's prefixes. */
+  readonly #leaf = Buffer.alloc(33, 0);
+  readonly #node = Buffer.alloc(65, 1);
 
   get size(): number {
-    return this.#frontier.size;
+    return this.#size;
   }
 
+  /** Adds leaves by their events' hashes; throws on one that is not 64 lowercase hex digits. */
   add(hexHashes: readonly string[]): void {
-    this.#frontier.append(hexHashes.map(eventLeafHash));
+    for (const hex of hexHashes) {
+      if (!EVENT_HASH.test(hex)) eventLeafHash(hex); // throws, saying what is wrong
+      this.addChecked(hex);
+    }
+  }
+
+  /**
+   * Adds one leaf whose hash is known to be 64 lowercase hex digits (the chain recomputed
+   * it): `add` without the test, which costs about as much as the leaf's digest.
+   */
+  addChecked(hex: string): void {
+    this.#leaf.write(hex, 1, 'hex');
+    this.#push(0, hash('sha256', this.#leaf, 'hex'));
+  }
+
+  /**
+   * Adds a complete subtree of 2^level leaves that another FreshRoot computed. It must start
+   * where this tree ends, at a multiple of its own width (what `edge()` of a run of leaves
+   * starting at such a multiple gives): then it is a node of the whole tree.
+   */
+  addSubtree({ level, hash: hex }: EdgeNode): void {
+    if (this.#size % 2 ** level !== 0) {
+      throw new Error(`a subtree of 2^${level} leaves cannot start at leaf ${this.#size}`);
+    }
+    this.#push(level, hex);
+  }
+
+  /** The complete subtrees so far, largest (leftmost) first. */
+  edge(): EdgeNode[] {
+    return this.#edge.map((node) => ({ ...node }));
   }
 
   root(): Buffer {
-    return this.#frontier.root();
+    return foldRange(this.#edge.map((node) => Buffer.from(node.hash, 'hex')));
+  }
+
+  #push(level: number, hex: string): void {
+    let node = { level, hash: hex };
+    // Equal levels on top of the edge are two halves of a now complete parent.
+    for (let left = this.#edge.at(-1); left?.level === node.level; left = this.#edge.at(-1)) {
+      this.#edge.pop();
+      this.#node.write(left.hash, 1, 'hex');
+      this.#node.write(node.hash, 33, 'hex');
+      node = { level: node.level + 1, hash: hash('sha256', this.#node, 'hex') };
+    }
+    this.#edge.push(node);
+    this.#size += 2 ** level;
   }
 }
+
+const EVENT_HASH = /^[0-9a-f]{64}$/;

@@ -69,7 +69,7 @@ as it is without one.
             progress.end();
             out.error(line);
           },
-          reached: (done, total) => progress.update(done, total),
+          reached: (done, total, label) => progress.update(done, total, label),
         },
         saved === undefined ? undefined : checkAgainstCheckpoint(saved),
       );

@@ -1,5 +1,5 @@
 import type { EventRow } from './event-row.js';
-import { chainHashOf, GENESIS_HASH } from './hash.js';
+import { chainHashOf, chainHashOfContent, GENESIS_HASH } from './hash.js';
 
 /** What verify found of the log itself, in either store. */
 export interface ChainReport {
@@ -18,6 +18,12 @@ export interface ChainReport {
   keysBeyondHead?: number;
 }
 
+/** Where a chain check starts: after this position, whose stored hash the next one chains from. */
+export interface ChainStart {
+  position: number;
+  hash: string;
+}
+
 /**
  * The hash chain checked one stored row at a time, in position order: positions 1, 2, 3, …
  * with no gap, and each hash recomputed from the content and the previous hash. Stops at the
@@ -27,34 +33,72 @@ export interface ChainReport {
  * when the event was appended (the stores write that text and keep it as is), so the stored
  * text is not parsed and written again; a stored text that differs from the hashed one in
  * any byte (even one that parses to the same value) is a break.
+ *
+ * A check may start mid-log (`start`: a segment, checked beside the others in another
+ * thread): it chains from the stored hash before it, which the segment before checks.
  */
 export class ChainCheck {
-  #previous = GENESIS_HASH;
+  #previous: string;
+  readonly #start: number;
   /** Rows checked and found intact. */
   events = 0;
   /** The last position seen (where a break was found, once broken). */
-  head = 0;
+  head: number;
   broken: { position: number; reason: string } | undefined;
+
+  constructor(start: ChainStart = { position: 0, hash: GENESIS_HASH }) {
+    this.#previous = start.hash;
+    this.#start = start.position;
+    this.head = start.position;
+  }
 
   /** Checks the next row; false once the chain is broken (read no further). */
   next(row: EventRow): boolean {
-    const expected = this.events + 1;
-    this.head = row.position;
-    if (row.position !== expected) {
+    return (
+      this.inOrder(row.position) &&
+      this.#matches(row.hash, chainHashOf(this.#previous, row, row.data, row.meta))
+    );
+  }
+
+  /**
+   * Accepts the next row when the content text the database assembled for it (what
+   * `chainHashOf` hashes) gives its stored hash: two strings read per event instead of eight.
+   * False decides nothing: the caller checks the row with `next`, which has the verdict.
+   */
+  acceptContent(position: number, hash: string, content: string): boolean {
+    if (position !== this.#start + this.events + 1) return false;
+    if (chainHashOfContent(this.#previous, content) !== hash) return false;
+    this.head = position;
+    this.#previous = hash;
+    this.events++;
+    return true;
+  }
+
+  /**
+   * Whether the next row read, at `position`, is the one expected; else the chain is broken
+   * there (the position before it is missing). Also what a segment says of the row after
+   * its end.
+   */
+  inOrder(position: number): boolean {
+    const expected = this.#start + this.events + 1;
+    this.head = position;
+    if (position === expected) return true;
+    this.broken = {
+      position: expected,
+      reason: `position ${expected} is missing (next is ${position})`,
+    };
+    return false;
+  }
+
+  #matches(stored: string, computed: string): boolean {
+    if (computed !== stored) {
       this.broken = {
-        position: expected,
-        reason: `position ${expected} is missing (next is ${row.position})`,
-      };
-      return false;
-    }
-    if (chainHashOf(this.#previous, row, row.data, row.meta) !== row.hash) {
-      this.broken = {
-        position: row.position,
+        position: this.head,
         reason: 'hash does not match the content and the previous hash',
       };
       return false;
     }
-    this.#previous = row.hash;
+    this.#previous = stored;
     this.events++;
     return true;
   }

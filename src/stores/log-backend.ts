@@ -14,7 +14,7 @@ export interface ReportOutput {
   log(line: string): void;
   error(line: string): void;
   /** Where a long check says how far it got: `done` events of `total`. */
-  reached?(done: number, total: number): void;
+  reached?(done: number, total: number, label?: string): void;
 }
 
 /** An event's position and its chain hash: all a check of the Merkle tree reads of it. */

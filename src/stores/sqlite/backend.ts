@@ -101,7 +101,7 @@ export function sqliteBackend(file: string): LogBackend {
       const { db, reader } = openReadOnly();
       return {
         read: async (options) => reader.read(options),
-        ndjson: (options) => ndjsonPages(reader, options),
+        ndjson: (options) => ndjsonPages(reader, options, file),
         head: async () => reader.head(),
         close: async () => {
           db.close();

@@ -1,17 +1,13 @@
-import type { ChainCheck, ChainReport } from '../../events/chain-check.js';
+import type { ChainReport } from '../../events/chain-check.js';
 import { APPEND_ONLY_TRIGGERS, isAppendOnlyTrigger, type SqliteDatabase } from './database.js';
-import type { SqliteEventReader } from './reader.js';
+import type { SegmentsReport } from './verify-segments.js';
 
 /**
- * The chain `check` has followed, finished over the rows it has not seen yet (positions run
- * 1, 2, 3, … without a gap, each hash recomputed; it stops at the first break: every later
- * hash depends on it), with the append-only triggers and idempotency keys beyond the end.
+ * The chain as the segments checked it (positions run 1, 2, 3, … without a gap, each hash
+ * recomputed; it stops at the first break: every later hash depends on it), with the
+ * append-only triggers and idempotency keys beyond the end.
  */
-export function verifyChain(
-  db: SqliteDatabase,
-  reader: SqliteEventReader,
-  check: ChainCheck,
-): ChainReport {
+export function verifyChain(db: SqliteDatabase, check: SegmentsReport['chain']): ChainReport {
   const present = new Map(
     (
       db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").all() as {
@@ -30,9 +26,6 @@ export function verifyChain(
     return sql !== undefined && !isAppendOnlyTrigger(name, sql);
   });
   const triggers = { missingTriggers, alteredTriggers };
-  if (check.broken === undefined) {
-    for (const row of reader.rows({ after: check.head })) if (!check.next(row)) break;
-  }
   const { events, head, broken } = check;
   if (broken !== undefined) return { events, head, ...triggers, broken };
   const keyed = db.prepare('SELECT max(position) FROM idempotency_keys').pluck().get() as

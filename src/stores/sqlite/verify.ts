@@ -1,19 +1,24 @@
 import { existsSync } from 'node:fs';
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { rootPlan } from '../../checkpoints/merkle-plans.js';
-import { ChainCheck } from '../../events/chain-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
-import { ChainCheckingReader } from './chain-checking-reader.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { sqliteEventHashes } from './event-hashes.js';
 import { SqliteTree } from './merkle-tree.js';
+import { ProgressReader } from './progress-reader.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { hasTreeTable, verifyChain } from './verify-chain.js';
+import {
+  checkSegments,
+  defaultSegments,
+  type SegmentChecks,
+  type SegmentsReport,
+} from './verify-segments.js';
 
 /**
  * `verify` on a log file, opened read-only: the chain, the triggers, the end, and each
@@ -23,33 +28,38 @@ export async function verifySqliteLog(
   file: string,
   out: ReportOutput,
   also?: LogCheck,
+  options: { segments?: number } = {},
 ): Promise<number> {
   if (!existsSync(file)) {
     out.error(`sessionlog verify: no log at ${file}`);
     return 2;
   }
   const db = openDatabase(file, { readonly: true });
+  let checks: SegmentChecks | undefined;
   try {
-    const check = new ChainCheck();
-    const head = new SqliteEventReader(db, sessionEventTypes).head();
-    const progress = out.reached && ((position: number) => out.reached?.(position, head));
-    // The fold reads every row once: the chain is checked on the way (one pass, not two).
-    const reader = new ChainCheckingReader(db, sessionEventTypes, check, progress);
-    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const { name, version } = sessionsProjection;
     const logId = readMeta(db, 'logId') ?? '';
     out.log(`log ${file} (logId ${logId})`);
-    // One read transaction: the chain and the projections are checked at the same head.
-    const { chain, tree, mismatches, checkpoint, snapshots } = db.transaction(() => {
-      const found = projections.verify();
-      return {
-        chain: verifyChain(db, reader, check),
-        tree: verifyTree(db, reader),
-        mismatches: found,
-        checkpoint: projections.checkpoint(name),
-        snapshots: projections.snapshotStats(name),
-      };
-    })();
+    // One read snapshot for everything this thread reads; the threads that check the chain
+    // and the tree read positions 1..head, which no later commit changes.
+    db.exec('BEGIN');
+    const head = new SqliteEventReader(db, sessionEventTypes).head();
+    checks = checkSegments(file, head, options.segments ?? defaultSegments());
+    const reader = new ProgressReader(db, sessionEventTypes, (position) =>
+      out.reached?.(position, head),
+    );
+    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+    const { name, version } = sessionsProjection;
+    const mismatches = projections.verify();
+    const checkpoint = projections.checkpoint(name);
+    const snapshots = projections.snapshotStats(name);
+    const segments = await whileWaiting(checks, head, out);
+    const chain = verifyChain(db, segments.chain);
+    // Rows at positions the chain does not expect (a gap, a position below 1) are leaves too:
+    // the tree is then computed over the rows as they are, in one pass.
+    const belowOne = db.prepare('SELECT 1 FROM events WHERE position <= 0 LIMIT 1').get();
+    const fresh = belowOne === undefined ? segments.tree : undefined;
+    const tree = compareTree(db, head, () => fresh ?? freshRootInOnePass(db));
+    db.exec('COMMIT');
     const bad = reportChain(chain, out);
     bad.push(...reportTree(tree, out));
     const inTable = mismatches.filter((m) => m.in === 'table');
@@ -88,15 +98,21 @@ export async function verifySqliteLog(
     }
     return conclude(bad, out);
   } finally {
+    checks?.stop();
     db.close();
   }
 }
 
 /** The stored tree's size and root at the head against the root of the events' hashes. */
 export function verifyTree(db: SqliteDatabase, reader: SqliteEventReader): TreeReport {
-  if (!hasTreeTable(db)) {
-    return Number(readMeta(db, 'schemaVersion')) >= 2 ? { kind: 'missing' } : { kind: 'not-kept' };
-  }
+  return compareTree(db, reader.head(), () => freshRootInOnePass(db));
+}
+
+/**
+ * The root of every stored event's hash, in position order, in this thread: what the
+ * segments give when the rows are exactly positions 1..head, and rebuild's check.
+ */
+function freshRootInOnePass(db: SqliteDatabase): { fresh: Buffer } | { unreadable: string } {
   const fresh = new FreshRoot();
   const hashes = db.prepare('SELECT hash FROM events ORDER BY position').pluck();
   let page: string[] = [];
@@ -110,13 +126,45 @@ export function verifyTree(db: SqliteDatabase, reader: SqliteEventReader): TreeR
     }
     fresh.add(page);
   } catch (error) {
-    return { kind: 'unreadable', reason: (error as Error).message };
+    return { unreadable: (error as Error).message };
   }
+  return { fresh: fresh.root() };
+}
+
+/** The stored tree at `head` against the root `compute` gives (not asked when there is none). */
+function compareTree(
+  db: SqliteDatabase,
+  head: number,
+  compute: () => { fresh: Buffer } | { unreadable: string },
+): TreeReport {
+  if (!hasTreeTable(db)) {
+    return Number(readMeta(db, 'schemaVersion')) >= 2 ? { kind: 'missing' } : { kind: 'not-kept' };
+  }
+  const computed = compute();
+  if ('unreadable' in computed) return { kind: 'unreadable', reason: computed.unreadable };
   const tree = new SqliteTree(db);
   const size = tree.size();
-  const head = reader.head();
-  const checked = { kind: 'checked' as const, size, head, fresh: fresh.root() };
+  const checked = { kind: 'checked' as const, size, head, fresh: computed.fresh };
   if (size !== head) return checked;
   const plan = rootPlan(head);
   return { ...checked, stored: plan.finish(tree.readNodes(plan.keys)) };
+}
+
+/**
+ * The segments' report, once the fold is done; meanwhile the progress line follows them (the
+ * fold showed positions; now the hashes checked).
+ */
+async function whileWaiting(
+  checks: SegmentChecks,
+  head: number,
+  out: ReportOutput,
+): Promise<SegmentsReport> {
+  const { reached } = out;
+  if (reached === undefined) return checks.report;
+  const timer = setInterval(() => reached(checks.done(), head, 'hashes checked'), 250);
+  try {
+    return await checks.report;
+  } finally {
+    clearInterval(timer);
+  }
 }
