@@ -7,6 +7,7 @@ import { EVENT_STREAM_PATH } from '../protocol/subscription-url.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
 import { clientOf } from './client-address.js';
+import { compression } from './compression.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
@@ -79,6 +80,9 @@ export function createApp({
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
     });
   }
+  // The JSON API and the dashboard's files, compressed when the client asks; event streams,
+  // WebSockets and /streams never (compression.ts says why).
+  for (const path of ['/', '/assets/*', '/api/*']) app.use(path, compression());
   app.get('/', (c) => dashboard(c));
   app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));
