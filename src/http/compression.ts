@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream';
+import type { ReadableWritablePair } from 'node:stream/web';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 import type { MiddlewareHandler } from 'hono';
 
