@@ -9,7 +9,7 @@ import { type ServerChild, startSessionlogChild } from './server-children.js';
 export interface Return {
   /** From the line restored (and the page told it is online) to Live at the new head, ms. */
   liveMs: number;
-  /** Every state the indicator went through, from the cut to Live. */
+  /** Every state the indicator went through, from before the cut to Live, with when it began. */
   states: string[];
   /** How long writing the missed events took (offline, through the store). */
   extendMs: number;
@@ -39,11 +39,11 @@ export async function timeReturn(
     await page.locator('.connection[data-state="live"]').waitFor({ timeout: 60_000 });
     await page.evaluate(`(() => {
       const stateNow = () => document.querySelector('.connection')?.getAttribute('data-state') ?? '';
-      const states = [stateNow()];
+      const states = [{ state: stateNow(), at: performance.now() }];
       window.__states = states;
       new MutationObserver(() => {
         const state = stateNow();
-        if (states.at(-1) !== state) states.push(state);
+        if (states.at(-1).state !== state) states.push({ state, at: performance.now() });
       }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
     })()`);
 
@@ -59,10 +59,14 @@ export async function timeReturn(
 
     proxy.restore();
     const back = performance.now();
-    await page.evaluate('window.dispatchEvent(new Event("online"))');
+    const online = (await page.evaluate(
+      '(() => { const at = performance.now(); window.dispatchEvent(new Event("online")); return at; })()',
+    )) as number;
     await liveAt(page, head, 120_000);
     const liveMs = performance.now() - back;
-    const states = (await page.evaluate('window.__states')) as string[];
+    const seen = (await page.evaluate('window.__states')) as { state: string; at: number }[];
+    // Each state with when it began, from the page's "online" (ms; before it: negative).
+    const states = seen.map(({ state, at }) => `${state} ${Math.round(at - online)}`);
     await checkTable(page, server.url);
     return { liveMs, states, extendMs };
   } finally {
