@@ -27,9 +27,11 @@ export interface Return {
 export async function timeReturn(
   browser: Browser,
   file: string,
-  { missed, round }: { missed: number; round: number },
+  { missed, round, cpuProfileDir }: { missed: number; round: number; cpuProfileDir?: string },
 ): Promise<Return> {
-  let server: ServerChild | undefined = await startServer(file);
+  const startServer = () =>
+    startSessionlogChild({ db: file, durability: 'normal', watch: false, cpuProfileDir });
+  let server: ServerChild | undefined = await startServer();
   let port = Number(new URL(server.url).port);
   const proxy = await cuttableProxy(() => port);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -54,7 +56,7 @@ export async function timeReturn(
     const extending = performance.now();
     const head = await extendLog(file, { events: missed, sessions: 1000, prefix: `away-${round}` });
     const extendMs = performance.now() - extending;
-    server = await startServer(file);
+    server = await startServer();
     port = Number(new URL(server.url).port);
 
     proxy.restore();
@@ -74,10 +76,6 @@ export async function timeReturn(
     await proxy.close();
     await server?.stop();
   }
-}
-
-function startServer(file: string): Promise<ServerChild> {
-  return startSessionlogChild({ db: file, durability: 'normal', watch: false });
 }
 
 type Page = Awaited<ReturnType<Awaited<ReturnType<Browser['newContext']>>['newPage']>>;

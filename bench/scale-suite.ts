@@ -170,7 +170,11 @@ async function returnFigures(dir: string, config: BenchConfig): Promise<ReportLi
     const notes: string[] = [];
     for (let round = 0; round < config.scaleReturnRounds; round++) {
       progress(`scale: a client back after ${config.scaleMissed.toLocaleString('en-US')} events`);
-      const back = await timeReturn(chromium.browser, file, { missed: config.scaleMissed, round });
+      const back = await timeReturn(chromium.browser, file, {
+        missed: config.scaleMissed,
+        round,
+        cpuProfileDir: config.cpuProfileDir,
+      });
       samples.push(back.liveMs);
       notes.push(
         `${back.states.join(' → ')} (missed events written in ${(back.extendMs / 1000).toFixed(1)} s)`,
