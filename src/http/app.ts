@@ -74,15 +74,15 @@ export function createApp({
   app.use(requestId());
   app.use(requestLog({ logger, metrics }));
   app.use(guard(policy));
+  // The JSON API and the dashboard's files, compressed when the client asks; event streams,
+  // WebSockets and /streams never (compression.ts says why).
+  app.use(compression());
   if (metrics !== undefined) {
     app.get(METRICS_PATH, async (c) => {
       const { body, contentType } = await metrics.text();
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
     });
   }
-  // The JSON API and the dashboard's files, compressed when the client asks; event streams,
-  // WebSockets and /streams never (compression.ts says why).
-  for (const path of ['/', '/assets/*', '/api/*']) app.use(path, compression());
   app.get('/', (c) => dashboard(c));
   app.get('/assets/*', (c) => dashboard(c));
   app.route('/api/health', healthRoute(log));

@@ -12,6 +12,12 @@ import type { MiddlewareHandler } from 'hono';
 const COMPRESSIBLE =
   /^(?:application\/(?:json|problem\+json)|text\/(?:html|css|javascript)|image\/svg\+xml)(?:;|$)/i;
 
+/**
+ * Where: the API and the dashboard's page and files. Not `/streams`, whose catch-up bytes
+ * Durable Streams clients compare and whose live modes must flow, nor `/metrics`.
+ */
+const COMPRESSED_PATHS = /^\/(?:$|assets\/|api\/)/;
+
 /** Below this a compressed answer is hardly smaller, and not worth the CPU. */
 const THRESHOLD = 1024;
 
@@ -33,8 +39,9 @@ const COMPRESSORS: Record<Encoding, () => Duplex> = {
 };
 
 /**
- * Compresses an answer with br or gzip when the request's Accept-Encoding allows one and the
- * answer is of a compressible type (above). The body goes through the compressor as a stream,
+ * Compresses an answer under COMPRESSED_PATHS with br or gzip when the request's
+ * Accept-Encoding allows one and the answer is of a compressible type (above), its body
+ * through the compressor as a stream,
  * with its back-pressure: the streamed sessions table stays streamed, one chunk at a time.
  * Leaves alone what is encoded already, partial or empty answers, HEAD, and answers marked
  * `no-transform`.
@@ -42,6 +49,7 @@ const COMPRESSORS: Record<Encoding, () => Duplex> = {
 export function compression(): MiddlewareHandler {
   return async (c, next) => {
     await next();
+    if (!COMPRESSED_PATHS.test(c.req.path)) return;
     const { res } = c;
     const type = res.headers.get('content-type') ?? '';
     if (!COMPRESSIBLE.test(type)) return;
