@@ -48,8 +48,10 @@ export interface DashboardOpen {
   liveMs: number;
   /** Bytes over the wire (CDP encodedDataLength: headers and bodies, every request). */
   bytes: number;
-  /** What each request was, and its bytes over the wire. */
-  requests: { url: string; bytes: number }[];
+  /** Response bodies once decoded (what the bytes would be without compression). */
+  decodedBytes: number;
+  /** Each request, its bytes over the wire, and when it began and ended (ms from the first). */
+  requests: { url: string; bytes: number; startMs: number; endMs: number }[];
   /** After a full collection (CDP Performance.getMetrics). */
   jsHeapBytes: number;
   /** DOM nodes, CDP's count (text nodes included), and elements alone. */
@@ -75,11 +77,27 @@ export async function openDashboard(
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
     await cdp.send('Performance.enable');
-    const urls = new Map<string, string>();
-    const requests: { url: string; bytes: number }[] = [];
-    cdp.on('Network.requestWillBeSent', (event) => urls.set(event.requestId, event.request.url));
+    const sent = new Map<string, { url: string; at: number }>();
+    const requests: DashboardOpen['requests'] = [];
+    let decodedBytes = 0;
+    // CDP timestamps are seconds on a clock of their own: the document's request is time 0.
+    let zero: number | undefined;
+    cdp.on('Network.requestWillBeSent', (event) => {
+      zero ??= event.timestamp;
+      sent.set(event.requestId, { url: event.request.url, at: event.timestamp });
+    });
+    cdp.on('Network.dataReceived', (event) => {
+      decodedBytes += event.dataLength;
+    });
     cdp.on('Network.loadingFinished', (event) => {
-      requests.push({ url: urls.get(event.requestId) ?? '?', bytes: event.encodedDataLength });
+      const request = sent.get(event.requestId);
+      const since = (at: number) => (at - (zero ?? at)) * 1000;
+      requests.push({
+        url: request?.url ?? '?',
+        bytes: event.encodedDataLength,
+        startMs: since(request?.at ?? event.timestamp),
+        endMs: since(event.timestamp),
+      });
     });
     const started = performance.now();
     await page.goto(url, { waitUntil: 'commit' });
@@ -89,6 +107,7 @@ export async function openDashboard(
     const liveMs = performance.now() - started;
     const bytes = requests.reduce((sum, request) => sum + request.bytes, 0);
     const opened = [...requests];
+    const decodedAtOpen = decodedBytes;
 
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -103,6 +122,7 @@ export async function openDashboard(
       firstRowsMs,
       liveMs,
       bytes,
+      decodedBytes: decodedAtOpen,
       requests: opened,
       jsHeapBytes: metric('JSHeapUsedSize'),
       domNodes: metric('Nodes'),

@@ -96,8 +96,9 @@ async function dashboardFigures(log: ScaleLog, config: BenchConfig): Promise<Rep
       figure('dashboard: bytes to its first screen', (o) => o.bytes / MB, 'MB', 1),
       {
         kind: 'note',
-        text: `first open's ${first.requests.length} requests: ${[...byKind].map(([kind, bytes]) => `${kind} ${(bytes / 1000).toFixed(0)} kB`).join(', ')}`,
+        text: `first open's ${first.requests.length} requests: ${[...byKind].map(([kind, bytes]) => `${kind} ${(bytes / 1000).toFixed(0)} kB`).join(', ')}; ${(first.decodedBytes / MB).toFixed(2)} MB once decoded`,
       },
+      { kind: 'note', text: `where the first open's time went: ${timeline(first)}` },
       figure('dashboard: JS heap after open (after GC)', (o) => o.jsHeapBytes / MB, 'MB', 40),
       figure('dashboard: DOM nodes (CDP, text included)', (o) => o.domNodes, 'nodes', 3000),
       { kind: 'note', text: `elements alone: ${summarize(opens.map((o) => o.elements)).median}` },
@@ -198,6 +199,21 @@ async function returnFigures(dir: string, config: BenchConfig): Promise<ReportLi
   } finally {
     await chromium.close();
   }
+}
+
+/** The open's requests in the order they began: the page, the bundle, then the reads. */
+function timeline(open: DashboardOpen): string {
+  const spans = open.requests
+    .filter(({ url }) => !new URL(url).pathname.startsWith('/api/sessions'))
+    .map(
+      ({ url, startMs, endMs }) =>
+        `${new URL(url).pathname} ${startMs.toFixed(0)}–${endMs.toFixed(0)}`,
+    );
+  const reads = open.requests.filter(({ url }) => new URL(url).pathname === '/api/sessions');
+  const first = Math.min(...reads.map((r) => r.startMs));
+  const last = Math.max(...reads.map((r) => r.endMs));
+  const each = summarize(reads.map((r) => r.endMs - r.startMs)).median;
+  return `${spans.join(', ')} ms; ${reads.length} reads of /api/sessions ${first.toFixed(0)}–${last.toFixed(0)} ms (median ${each.toFixed(0)} ms each, one after another); first rows drawn at ${open.firstRowsMs.toFixed(0)} ms`;
 }
 
 /** A process's CPU time so far, user and system, all threads (Linux /proc), ms. */
