@@ -44,6 +44,16 @@ export interface BenchConfig {
   auditorTarget: number;
   /** import, in events/s (issue 15). */
   importTarget: number;
+  /** Scale (issue 15): ordinary sessions of the big log, and the busy session's file changes. */
+  scaleSessions: number;
+  scaleBusyChanges: number;
+  /** First visits of the dashboard on it, each measured; the server's RSS after all of them. */
+  scaleOpens: number;
+  /** Reads of the whole table per encoding. */
+  scaleTableReads: number;
+  /** Events a returning client missed, and how many such returns are timed. */
+  scaleMissed: number;
+  scaleReturnRounds: number;
   /** BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles there. */
   cpuProfileDir: string | undefined;
 }
@@ -76,6 +86,12 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     auditorRounds: 3,
     auditorTarget: 500_000,
     importTarget: 200_000,
+    scaleSessions: quick ? 10_000 : 100_000,
+    scaleBusyChanges: quick ? 10_000 : 100_000,
+    scaleOpens: quick ? 3 : 10,
+    scaleTableReads: 3,
+    scaleMissed: quick ? 100_000 : 1_000_000,
+    scaleReturnRounds: quick ? 1 : 3,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
   };
 }

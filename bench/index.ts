@@ -28,6 +28,10 @@
  *      the export (events --db), and import of that export into a new file; and on
  *      PostgreSQL, import, export and verify. They run this checkout's build (npm run build
  *      first); BENCH_AUDITOR_CLI=path/to/bin/sessionlog.js times another build's CLI.
+ *  12. Issue 15's targets on its big log (scale-suite.ts: 100,001 sessions, 1,090,001 events):
+ *      the dashboard in Chromium (first sessions drawn, bytes, heap and DOM, the busy
+ *      session's newest event, server RSS over 10 opens), the whole table plain and
+ *      compressed, and a client back after missing 1,000,000 events (npm run build first).
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
  * shares an event loop with the load generator or with each other.
@@ -55,6 +59,7 @@ import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport } from './report.js';
+import { scaleSuite } from './scale-suite.js';
 import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
 import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
@@ -93,6 +98,7 @@ await withTempDir(async (dir) => {
     ...(await verifyCheckpointSuite(log, config)),
     ...(await checkpointSuite(log, config)),
     ...(await auditorSuite(dir, log, config)),
+    ...(await scaleSuite(dir, config)),
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(0);
   console.log(`${header(dir, config)}\n\n${formatReport(lines)}\n\nbench took ${seconds} s`);

@@ -1,5 +1,5 @@
 /**
- * `tsx bench/only.ts http fanout pg replay sessions-read …`: some suites of `npm run bench`, by name, for working
+ * `tsx bench/only.ts http fanout pg replay sessions-read scale …`: some suites of `npm run bench`, by name, for working
  * on one figure without waiting for all of them.
  */
 import { appendSuite } from './append-suite.js';
@@ -15,6 +15,7 @@ import { pgSuite } from './pg-suite.js';
 import { rebuildSuite } from './rebuild-suite.js';
 import { replaySuite } from './replay-suite.js';
 import { formatReport, type ReportLine } from './report.js';
+import { scaleSuite } from './scale-suite.js';
 import { sessionsReadSuite } from './sessions-read-suite.js';
 import { withTempDir } from './temp-dir.js';
 import { verifyCheckpointSuite } from './verify-checkpoint-suite.js';
@@ -31,6 +32,7 @@ await withTempDir(async (dir) => {
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));
   if (wanted.has('sessions-read')) lines.push(...(await sessionsReadSuite(dir, config)));
+  if (wanted.has('scale')) lines.push(...(await scaleSuite(dir, config)));
   const bigLog = ['rebuild', 'replay', 'as-of', 'checkpoint', 'verify-checkpoint', 'auditor'];
   if (bigLog.some((name) => wanted.has(name))) {
     const log = await buildBigLog(dir, config);

@@ -7,6 +7,7 @@ import { EVENT_STREAM_PATH, WEBSOCKET_PATH } from '../protocol/subscription-url.
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { type CheckpointDeps, checkpointRoutes } from './checkpoint-routes.js';
 import { clientOf } from './client-address.js';
+import { compression } from './compression.js';
 import { cwdPolicy } from './cwd-policy.js';
 import { placeholderPage } from './dashboard.js';
 import { eventsRoutes } from './events-routes.js';
@@ -81,6 +82,9 @@ export function createApp({
   app.use(requestId());
   app.use(requestLog({ logger, metrics }));
   app.use(guard(policy));
+  // The JSON API and the dashboard's files, compressed when the client asks; event streams,
+  // WebSockets and /streams never (compression.ts says why).
+  app.use(compression());
   if (metrics !== undefined) {
     app.get(METRICS_PATH, async (c) => {
       const { body, contentType } = await metrics.text();

@@ -209,6 +209,10 @@ export class Subscription {
         // A short page means nothing else matched up to `upTo`: the cursor may jump there.
         this.#cursor = texts.length < limits.events ? upTo : (last?.position ?? upTo);
         this.#watermark();
+        // The reads are synchronous and a loopback socket never congests: without a turn of
+        // the event loop between pages, one client replaying a million events would hold
+        // every other request (and its own close) until the end of its replay.
+        if (this.#cursor < this.#head) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (!this.#closed && !this.#live && this.#cursor >= this.#head) {
         this.#live = true;

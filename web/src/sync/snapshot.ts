@@ -30,9 +30,9 @@ export const ENDED_PAGE = 50;
 
 /**
  * Reads a snapshot over HTTP: `GET /api/health` for the log id, then every page of
- * `status=active` and the first of `status=ended`. The log id first: if the server changes
- * logs meanwhile, the socket then asks with the old id and the server answers with a reset,
- * never a silent mix of two logs.
+ * `status=active` and, beside them, the first of `status=ended`. The log id first: if the
+ * server changes logs meanwhile, the socket then asks with the old id and the server answers
+ * with a reset, never a silent mix of two logs.
  *
  * Each page answers at its own position. The tail starts at the smallest, so that no row
  * misses an event after its read; the events between that and the row's own read are
@@ -41,8 +41,14 @@ export const ENDED_PAGE = 50;
  */
 export async function loadSnapshot(read: ReadJson): Promise<Snapshot> {
   const { logId } = await read<{ logId: string }>('/api/health');
-  const ended = await read<SessionsPage>(`/api/sessions?status=ended&limit=${ENDED_PAGE}`);
-  const pages = [ended];
+  // Asked for beside the active pages, not before them: the active pages follow each other's
+  // cursors, and on a long history (10,000 active: ten pages) every round trip delays the
+  // first screen.
+  const endedRead = read<SessionsPage>(`/api/sessions?status=ended&limit=${ENDED_PAGE}`);
+  // Its failure is the snapshot's: handled here so that one of an active page's, thrown
+  // first, does not leave this one unhandled.
+  endedRead.catch(() => {});
+  const pages: SessionsPage[] = [];
   for (let cursor: string | undefined; ; ) {
     const query = `status=active&limit=${ACTIVE_PAGE}${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
     const page = await read<SessionsPage>(`/api/sessions?${query}`);
@@ -50,6 +56,8 @@ export async function loadSnapshot(read: ReadJson): Promise<Snapshot> {
     cursor = page.next;
     if (cursor === undefined) break;
   }
+  const ended = await endedRead;
+  pages.push(ended);
   const rows = new Map<string, Session>();
   for (const { sessions } of pages) {
     for (const session of sessions) {
