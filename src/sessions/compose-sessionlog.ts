@@ -32,7 +32,7 @@ export function composeSessionlog(parts: {
           : { sessions: await sessions.asOfPage(asOf, wanted), position: asOf };
       return { sessions: rows.slice(0, query.limit), position, more: rows.length > query.limit };
     },
-    scanSessions: (status) => sessions.scan(status),
+    scanSessions: (statuses) => sessions.scan(statuses),
     getSession: (id) => sessions.get(id),
     sessionsPosition: () => sessions.position(),
     async activeSessions() {

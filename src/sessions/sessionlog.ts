@@ -31,8 +31,11 @@ export interface Sessionlog {
   pageSessions(
     query: SessionsPageQuery & { asOf?: number },
   ): Promise<{ sessions: SessionState[]; position: number; more: boolean }>;
-  /** What `listSessions` answers without `asOf`, a chunk at a time (large tables). */
-  scanSessions(status?: SessionStatus): Promise<SessionsScan>;
+  /**
+   * What `listSessions` answers without `asOf`, a chunk at a time (large tables); with
+   * `statuses`, the sessions in any of them.
+   */
+  scanSessions(statuses?: readonly SessionStatus[]): Promise<SessionsScan>;
   /** One session (deleted ones too: they answer 410) and the position it reflects. */
   getSession(id: string): Promise<{ session: SessionState | undefined; position: number }>;
   /** The position the sessions table reflects. */

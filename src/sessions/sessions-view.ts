@@ -23,8 +23,11 @@ export interface SessionsView {
   current(id: string): SessionState | null | Promise<SessionState | null>;
   /** The sessions not deleted, newest first, and the position they reflect, read together. */
   list(status?: SessionStatus): Promise<{ sessions: SessionState[]; position: number }>;
-  /** What `list` answers, without holding it all in memory. */
-  scan(status?: SessionStatus): Promise<SessionsScan>;
+  /**
+   * What `list` answers, without holding it all in memory; with `statuses`, the rows whose
+   * status is one of them (`active`: pending and in progress, in one snapshot).
+   */
+  scan(statuses?: readonly SessionStatus[]): Promise<SessionsScan>;
   /** A page and the position it reflects, read together. */
   page(query: SessionsPageQuery): Promise<{ sessions: SessionState[]; position: number }>;
   /** The same list as it was right after `position`. */

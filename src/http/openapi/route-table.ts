@@ -106,7 +106,8 @@ const sessionRoutes: Operation[] = [
     query: {
       status: {
         schema: z.enum(['pending', 'in_progress', 'completed', 'failed', 'active', 'ended']),
-        description: '`active` and `ended` with limit only',
+        description:
+          '`active`: pending or in_progress; `ended`: completed or failed (a page, or without `limit` the whole group)',
       },
       asOf: { schema: integer(0), description: 'the table right after this position (≤ head)' },
       limit: { schema: integer(1, SESSIONS_PAGE.max), description: 'a page of this many rows' },

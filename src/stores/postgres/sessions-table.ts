@@ -74,7 +74,7 @@ CREATE TABLE IF NOT EXISTS ${projection.name}_history (
 `;
 
 const LIST = `SELECT ${SELECT} FROM sessions
-  WHERE ${quote(columnOf(omitted))} IS NULL AND ($1::text IS NULL OR ${quote(columnOf(filter))} = $1)
+  WHERE ${quote(columnOf(omitted))} IS NULL AND ($1::text[] IS NULL OR ${quote(columnOf(filter))} = ANY($1))
   ORDER BY ${ORDER}`;
 
 /**
@@ -191,7 +191,7 @@ export class PgSessions implements SessionsView {
       this.#pool,
       `SELECT coalesce((SELECT json_agg(s) FROM (${LIST}) s), '[]') AS sessions,
         coalesce((SELECT position FROM projection_checkpoints WHERE name = 'sessions'), 0) AS position`,
-      [status ?? null],
+      [status === undefined ? null : [status]],
     );
     const [row] = rows;
     return { sessions: row?.sessions ?? [], position: row?.position ?? 0 };
@@ -221,7 +221,7 @@ export class PgSessions implements SessionsView {
    * client of its own: the checkpoint and every chunk come from one snapshot, and the table
    * is never all in memory.
    */
-  async scan(status?: SessionStatus): Promise<SessionsScan> {
+  async scan(statuses?: readonly SessionStatus[]): Promise<SessionsScan> {
     const client = await this.#pool.connect().catch((error: unknown) => {
       throw unavailableIfConnection(error);
     });
@@ -238,7 +238,7 @@ export class PgSessions implements SessionsView {
       );
       position = rows[0]?.position ?? 0;
       await queryOrUnavailable(client, `DECLARE scan NO SCROLL CURSOR FOR ${LIST}`, [
-        status ?? null,
+        statuses ?? null,
       ]);
     } catch (error) {
       await release(error);

@@ -68,10 +68,11 @@ export function openSessionlog({
         sessions: sessions.list(status === undefined ? {} : { status }),
         position: checkpoint(),
       }),
-      scan: async (status) => {
-        if (file !== ':memory:') return scanSqliteTable(file, sessionsProjection, status);
+      scan: async (statuses) => {
+        if (file !== ':memory:') return scanSqliteTable(file, sessionsProjection, statuses);
         // No other connection sees an in-memory database; such a log is small.
-        const { sessions: rows, position } = await view.list(status);
+        const { sessions: all, position } = await view.list();
+        const rows = statuses === undefined ? all : all.filter((s) => statuses.includes(s.status));
         return {
           position,
           chunks: (async function* () {

@@ -51,11 +51,15 @@ export function createIndex(db: SqliteDatabase, projection: AnyProjection, table
 }
 
 /** What `list` answers, as SQL: `filtered` adds a `?` for the filter field's value. */
-export function listSql(projection: AnyProjection, table: string, filtered: boolean): string {
+/** What `list` answers, as SQL: `filterValues` placeholders for the filter (none: every row). */
+export function listSql(projection: AnyProjection, table: string, filterValues: number): string {
   const { omitted, filter, order } = projection.table.list;
   const selected = selectList(projection.table.columns as readonly Column<unknown>[]);
   const where = [`${quote(columnOf(projection, omitted))} IS NULL`];
-  if (filtered && filter !== undefined) where.push(`${quote(columnOf(projection, filter))} = ?`);
+  if (filterValues > 0 && filter !== undefined) {
+    const placeholders = Array.from({ length: filterValues }, () => '?').join(', ');
+    where.push(`${quote(columnOf(projection, filter))} IN (${placeholders})`);
+  }
   return `SELECT ${selected} FROM ${table} WHERE ${where.join(' AND ')}
     ORDER BY ${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')}`;
 }
@@ -128,9 +132,8 @@ export function bindTable<P extends AnyProjection>(
     ON CONFLICT (${quote(key.column)}) DO UPDATE SET
     ${changing.map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ')}`);
   const rows = db.prepare(`SELECT ${selected} FROM ${table} ORDER BY ${quote(key.column)}`);
-  const listAll = db.prepare(listSql(projection, table, false));
-  const listFiltered =
-    filter === undefined ? listAll : db.prepare(listSql(projection, table, true));
+  const listAll = db.prepare(listSql(projection, table, 0));
+  const listFiltered = filter === undefined ? listAll : db.prepare(listSql(projection, table, 1));
   // One statement per shape of query (cursor or not, how many filter values, search or not).
   const pages = new Map<string, Statement>();
   const bound = {

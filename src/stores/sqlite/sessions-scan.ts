@@ -17,7 +17,7 @@ const CHUNK = 500;
 export function scanSqliteTable(
   file: string,
   projection: AnyProjection,
-  filterValue: unknown,
+  filterValues: readonly unknown[] = [],
 ): SessionsScan {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   let rows: IterableIterator<unknown>;
@@ -29,9 +29,8 @@ export function scanSqliteTable(
       (db.prepare('SELECT position FROM projections WHERE name = ?').pluck().get(projection.name) as
         | number
         | undefined) ?? 0;
-    const filtered = filterValue !== undefined;
-    const statement = db.prepare(listSql(projection, projection.name, filtered));
-    rows = filtered ? statement.iterate(filterValue) : statement.iterate();
+    const statement = db.prepare(listSql(projection, projection.name, filterValues.length));
+    rows = statement.iterate(...filterValues);
   } catch (error) {
     db.close();
     throw error;
