@@ -46,6 +46,14 @@ export interface BenchConfig {
   importTarget: number;
   /** BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles there. */
   cpuProfileDir: string | undefined;
+  /**
+   * The cpu suite (cpu-suite.ts): interleaved rounds of server CPU per POST (each as long as
+   * `cpuRoundMs`, after an `httpWarmupMs` warm-up per server), and of fan-out runs (each
+   * `fanoutMs` at `fanoutRate` to `fanoutClients`) per server.
+   */
+  cpuRounds: number;
+  cpuRoundMs: number;
+  cpuFanoutRounds: number;
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -77,5 +85,8 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     auditorTarget: 500_000,
     importTarget: 200_000,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
+    cpuRounds: quick ? 2 : 5,
+    cpuRoundMs: quick ? 1000 : 3000,
+    cpuFanoutRounds: quick ? 1 : 3,
   };
 }
