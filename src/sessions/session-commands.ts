@@ -47,9 +47,14 @@ export function sessionCommands({
     options: CommandOptions,
   ): Promise<CommandResult> {
     const { idempotencyKey, expectedVersion, meta } = options;
+    // Only a keyed command is ever compared with another: without a key, no digest is made.
     const fingerprint =
-      options.fingerprint ??
-      sha256Hex(canonicalJson({ command, session: command.type === 'startSession' ? null : id }));
+      idempotencyKey === undefined
+        ? undefined
+        : (options.fingerprint ??
+          sha256Hex(
+            canonicalJson({ command, session: command.type === 'startSession' ? null : id }),
+          ));
     if (idempotencyKey !== undefined) {
       // Checked before deciding: a repeated "end" must answer as the first one did, not 409.
       const earlier = await store.findIdempotencyKey(idempotencyKey);
