@@ -20,6 +20,8 @@ export interface ProcessStats {
    * (getrusage of the process: the main thread, libuv's pool, V8's GC and compiler threads).
    */
   cpuMicros: number;
+  /** Of it, the time in the kernel (system calls: the network, the disk). */
+  cpuSystemMicros: number;
 }
 
 /** Sends a message to the bench; a child started without IPC has nobody to tell. */
@@ -48,8 +50,15 @@ export function serveStats(close: () => Promise<void>): void {
       const { rss, heapUsed, external } = process.memoryUsage();
       const busy = performance.eventLoopUtilization(mark).utilization;
       const { user, system } = process.cpuUsage(cpuMark);
-      const cpuMicros = user + system;
-      tell({ type: 'stats', rss, heapUsed, external, busy, cpuMicros } satisfies ProcessStats);
+      tell({
+        type: 'stats',
+        rss,
+        heapUsed,
+        external,
+        busy,
+        cpuMicros: user + system,
+        cpuSystemMicros: system,
+      } satisfies ProcessStats);
     }
   });
   process.once('disconnect', () => {

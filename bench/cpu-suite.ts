@@ -112,6 +112,10 @@ function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): Rep
     ratio('req/s sessionlog / bare Hono', rate('observed'), rate('bare')),
     {
       kind: 'note',
+      text: `in the kernel (median share of the CPU): sessionlog ${percent(summarize(loads.observed.map((l) => l.cpuSystemShare)).median)}, bare ${percent(summarize(loads.bare.map((l) => l.cpuSystemShare)).median)}`,
+    },
+    {
+      kind: 'note',
       text: `failed requests (must be 0): observed ${failed('observed')}, unobserved ${failed('unobserved')}, bare ${failed('bare')}; event loop busy (median): ${busy('observed')}, ${busy('unobserved')}, ${busy('bare')}`,
     },
   ];
@@ -166,6 +170,10 @@ function fanoutReport(runs: Record<FanoutServer, Delivery[]>, config: BenchConfi
       name: 'POST → delivery p99 (no logs, no metrics)',
       summary: summarize(p99('unobserved')),
       unit: 'ms',
+    },
+    {
+      kind: 'note',
+      text: `in the kernel (median share of the CPU, the writes to ${count(config.fanoutClients)} sockets above all): observed ${percent(summarize(runs.observed.map((r) => r.cpuSystemMicros / Math.max(1, r.cpuMicros.deliverFrom))).median)}`,
     },
     {
       kind: 'note',

@@ -44,6 +44,8 @@ export interface Delivery {
   events: number;
   /** CPU time each node spent in the measured stretch (all threads), µs. */
   cpuMicros: { postTo: number; deliverFrom: number };
+  /** Of the delivering node's, the time in the kernel, µs. */
+  cpuSystemMicros: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export async function measureDelivery(run: DeliveryRun): Promise<Delivery> {
       expected: posted.sent.length * run.clients,
       busy: { postTo: postTo.busy, deliverFrom: deliverFrom.busy, clients: clientsBusy },
       cpuMicros: { postTo: postTo.cpuMicros, deliverFrom: deliverFrom.cpuMicros },
+      cpuSystemMicros: deliverFrom.cpuSystemMicros,
     };
   } finally {
     await stopCrowds(crowds);

@@ -11,6 +11,8 @@ export interface Load {
   rate: number;
   /** The server's CPU time (all threads) per answer, µs. */
   cpuPerRequest: number;
+  /** The share of it spent in the kernel (0–1). */
+  cpuSystemShare: number;
   latencyP99: number;
   /** How busy the server's event loop was: near 1, the server (not autocannon) was the limit. */
   busy: number;
@@ -29,10 +31,11 @@ export async function load(server: ServerChild, body: string, config: BenchConfi
     connections: config.httpConnections,
     duration: ms / 1000,
   });
-  const { busy, cpuMicros } = await server.stats();
+  const { busy, cpuMicros, cpuSystemMicros } = await server.stats();
   return {
     rate: result['2xx'] / result.duration,
     cpuPerRequest: cpuMicros / Math.max(1, result['2xx'] + result.non2xx),
+    cpuSystemShare: cpuSystemMicros / Math.max(1, cpuMicros),
     latencyP99: result.latency.p99,
     busy,
     non2xx: result.non2xx,
