@@ -14,10 +14,10 @@
  *      Hono route that parses the same body, as req/s and their ratio.
  *   5. POST → delivery latency of SessionStarted on 1,000 WebSocket clients at 200
  *      creations/s (p50, p90, p99, max over all deliveries).
- *   6. The server's memory per idle WebSocket at 10,000 connections.
  *  5b. CPU (cpu-suite.ts): the server process's CPU time (all threads) per durable POST and per
  *      event delivered to one WebSocket client, with the bare Hono route beside it, and with
  *      logging and metrics on against off (issues 17 and 18), in interleaved rounds.
+ *   6. The server's memory per idle WebSocket at 10,000 connections.
  *   7. PostgreSQL beside SQLite (pg-suite.ts): appends/s through the store, and POST → delivery
  *      latency on 100 WebSocket clients, across two nodes of one PostgreSQL log (POST to A,
  *      clients on B) as on one node. Skipped, saying why, when PostgreSQL is unreachable
