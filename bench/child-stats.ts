@@ -15,6 +15,13 @@ export interface ProcessStats {
   external: number;
   /** Share of the time since the last `mark` the event loop was busy (0–1): 1 = saturated. */
   busy: number;
+  /**
+   * CPU time (user + system) the process spent since the last `mark`, in µs: all its threads
+   * (getrusage of the process: the main thread, libuv's pool, V8's GC and compiler threads).
+   */
+  cpuMicros: number;
+  /** Of it, the time in the kernel (system calls: the network, the disk). */
+  cpuSystemMicros: number;
 }
 
 /** Sends a message to the bench; a child started without IPC has nobody to tell. */
@@ -29,9 +36,11 @@ export function tell(message: object): void {
  */
 export function serveStats(close: () => Promise<void>): void {
   let mark: EventLoopUtilization = performance.eventLoopUtilization();
+  let cpuMark = process.cpuUsage();
   process.on('message', (message: StatsRequest) => {
     if (message.type === 'mark') {
       mark = performance.eventLoopUtilization();
+      cpuMark = process.cpuUsage();
     } else if (message.type === 'stats') {
       if (message.gc) {
         // Twice: the first collection can leave objects with finalizers for the second.
@@ -40,7 +49,16 @@ export function serveStats(close: () => Promise<void>): void {
       }
       const { rss, heapUsed, external } = process.memoryUsage();
       const busy = performance.eventLoopUtilization(mark).utilization;
-      tell({ type: 'stats', rss, heapUsed, external, busy } satisfies ProcessStats);
+      const { user, system } = process.cpuUsage(cpuMark);
+      tell({
+        type: 'stats',
+        rss,
+        heapUsed,
+        external,
+        busy,
+        cpuMicros: user + system,
+        cpuSystemMicros: system,
+      } satisfies ProcessStats);
     }
   });
   process.once('disconnect', () => {

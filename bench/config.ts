@@ -56,6 +56,14 @@ export interface BenchConfig {
   scaleReturnRounds: number;
   /** BENCH_CPU_PROF=dir: the sessionlog server children write V8 CPU profiles there. */
   cpuProfileDir: string | undefined;
+  /**
+   * The cpu suite (cpu-suite.ts): interleaved rounds of server CPU per POST (each as long as
+   * `cpuRoundMs`, after an `httpWarmupMs` warm-up per server), and of fan-out runs (each
+   * `fanoutMs` at `fanoutRate` to `fanoutClients`) per server.
+   */
+  cpuRounds: number;
+  cpuRoundMs: number;
+  cpuFanoutRounds: number;
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -93,5 +101,8 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleMissed: quick ? 100_000 : 1_000_000,
     scaleReturnRounds: quick ? 1 : 3,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
+    cpuRounds: quick ? 2 : 5,
+    cpuRoundMs: quick ? 1000 : 3000,
+    cpuFanoutRounds: quick ? 1 : 3,
   };
 }

@@ -40,6 +40,12 @@ export interface Delivery {
   dropped: number;
   /** Event-loop busy share during the measured stretch: the POSTed node, the delivering node. */
   busy: { postTo: number; deliverFrom: number; clients: number[] };
+  /** Events of any type the clients received in the measured stretch, all clients together. */
+  events: number;
+  /** CPU time each node spent in the measured stretch (all threads), µs. */
+  cpuMicros: { postTo: number; deliverFrom: number };
+  /** Of the delivering node's, the time in the kernel, µs. */
+  cpuSystemMicros: number;
 }
 
 /**
@@ -67,6 +73,8 @@ export async function measureDelivery(run: DeliveryRun): Promise<Delivery> {
       posted,
       expected: posted.sent.length * run.clients,
       busy: { postTo: postTo.busy, deliverFrom: deliverFrom.busy, clients: clientsBusy },
+      cpuMicros: { postTo: postTo.cpuMicros, deliverFrom: deliverFrom.cpuMicros },
+      cpuSystemMicros: deliverFrom.cpuSystemMicros,
     };
   } finally {
     await stopCrowds(crowds);
@@ -85,6 +93,7 @@ async function gather(crowds: readonly Crowd[], posted: PostedSessions) {
   return {
     histogram,
     matched: sum((reply) => reply.matched),
+    events: sum((reply) => reply.events),
     disorder: sum((reply) => reply.disorder),
     dropped: sum((reply) => reply.droppedByServer),
     clientsBusy: replies.map((reply) => reply.busy),

@@ -6,9 +6,13 @@ import { type ServerChild, startBareHonoChild, startSessionlogChild } from './se
 import { pairedRatios, summarize } from './stats.js';
 import { sessionsCwd } from './temp-dir.js';
 
-interface Load {
+export interface Load {
   /** 2xx answers per second: a request that failed is no throughput. */
   rate: number;
+  /** The server's CPU time (all threads) per answer, µs. */
+  cpuPerRequest: number;
+  /** The share of it spent in the kernel (0–1). */
+  cpuSystemShare: number;
   latencyP99: number;
   /** How busy the server's event loop was: near 1, the server (not autocannon) was the limit. */
   busy: number;
@@ -17,7 +21,7 @@ interface Load {
 }
 
 /** One autocannon run against `server`: `connections` keep-alive clients POSTing `body`. */
-async function load(server: ServerChild, body: string, config: BenchConfig, ms: number) {
+export async function load(server: ServerChild, body: string, config: BenchConfig, ms: number) {
   server.mark();
   const result = await autocannon({
     url: `${server.url}/api/sessions`,
@@ -27,9 +31,11 @@ async function load(server: ServerChild, body: string, config: BenchConfig, ms: 
     connections: config.httpConnections,
     duration: ms / 1000,
   });
-  const { busy } = await server.stats();
+  const { busy, cpuMicros, cpuSystemMicros } = await server.stats();
   return {
     rate: result['2xx'] / result.duration,
+    cpuPerRequest: cpuMicros / Math.max(1, result['2xx'] + result.non2xx),
+    cpuSystemShare: cpuSystemMicros / Math.max(1, cpuMicros),
     latencyP99: result.latency.p99,
     busy,
     non2xx: result.non2xx,

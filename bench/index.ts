@@ -14,6 +14,9 @@
  *      Hono route that parses the same body, as req/s and their ratio.
  *   5. POST → delivery latency of SessionStarted on 1,000 WebSocket clients at 200
  *      creations/s (p50, p90, p99, max over all deliveries).
+ *  5b. CPU (cpu-suite.ts): the server process's CPU time (all threads) per durable POST and per
+ *      event delivered to one WebSocket client, with the bare Hono route beside it, and with
+ *      logging and metrics on against off (issues 17 and 18), in interleaved rounds.
  *   6. The server's memory per idle WebSocket at 10,000 connections.
  *   7. PostgreSQL beside SQLite (pg-suite.ts): appends/s through the store, and POST → delivery
  *      latency on 100 WebSocket clients, across two nodes of one PostgreSQL log (POST to A,
@@ -52,6 +55,7 @@ import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { checkpointSuite } from './checkpoint-suite.js';
 import { type BenchConfig, benchConfig } from './config.js';
+import { cpuSuite } from './cpu-suite.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
 import { idleMemorySuite } from './idle-memory-suite.js';
@@ -84,6 +88,7 @@ await withTempDir(async (dir) => {
     ...(await appendSuite(dir, config)),
     ...(await httpSuite(dir, config)),
     ...(await fanoutSuite(dir, config)),
+    ...(await cpuSuite(dir, config)),
     ...(await idleMemorySuite(dir, config)),
     ...(await watcherSuite(dir, config)),
     ...(await pgSuite(dir, config)),

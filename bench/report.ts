@@ -15,7 +15,14 @@ export type ReportLine =
       target?: number;
       ceiling?: boolean;
     }
-  | { kind: 'ratio'; name: string; ratio: number; perRound?: Summary; target?: number }
+  | {
+      kind: 'ratio';
+      name: string;
+      ratio: number;
+      perRound?: Summary;
+      target?: number;
+      ceiling?: boolean;
+    }
   | { kind: 'note'; text: string };
 
 /** What the bench is doing, on stderr, so that stdout holds only the report. */
@@ -48,7 +55,8 @@ function formatLine(line: ReportLine): string {
       return `${`  ${line.name}`.padEnd(NAME)}${formatNumber(median).padStart(MEDIAN)}${range.padStart(RANGE)}  ${line.unit}${check}`;
     }
     case 'ratio': {
-      const check = line.target === undefined ? '' : ` ${targetCheck(line.ratio, line.target)}`;
+      const check =
+        line.target === undefined ? '' : ` ${targetCheck(line.ratio, line.target, line.ceiling)}`;
       const rounds =
         line.perRound === undefined
           ? ''

@@ -30,6 +30,8 @@ export type ClientsMessage =
       histogram: HistogramData;
       /** SessionStarted events received, and of them those of a timed POST. */
       deliveries: number;
+      /** Events of any type received since `reset` (a server's deliveries to this crowd). */
+      events: number;
       matched: number;
       /** Events at or below a position the client already had: duplicates or disorder. */
       disorder: number;
@@ -48,6 +50,7 @@ interface Client {
 const clients: Client[] = [];
 let arrivals = new Map<string, number[]>();
 let deliveries = 0;
+let received = 0;
 let disorder = 0;
 let droppedByServer = 0;
 let closing = false;
@@ -55,6 +58,7 @@ let mark = performance.eventLoopUtilization();
 
 function onEvents(client: Client, events: readonly Envelope<AnyEvent>[]): void {
   const now = performance.timeOrigin + performance.now();
+  received += events.length;
   for (const event of events) {
     if (event.position <= client.last) disorder++;
     client.last = event.position;
@@ -98,6 +102,7 @@ function latencies(sent: readonly [string, number][]): ClientsMessage {
     type: 'latencies',
     histogram: histogram.data(),
     deliveries,
+    events: received,
     matched,
     disorder,
     droppedByServer,
@@ -140,7 +145,7 @@ process.on('message', async (message: ClientsRequest) => {
     }
     case 'reset':
       arrivals = new Map();
-      deliveries = disorder = droppedByServer = 0;
+      deliveries = received = disorder = droppedByServer = 0;
       mark = performance.eventLoopUtilization();
       tell({ type: 'progress', deliveries } satisfies ClientsMessage);
       break;

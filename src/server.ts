@@ -73,6 +73,11 @@ export interface ServerOptions {
    * `createLogger({ level: 'silent' })` for none).
    */
   logger?: Logger;
+  /**
+   * For the bench alone (bench/cpu-suite.ts measures what metrics cost): false collects no
+   * metrics and serves no `GET /metrics`. Default true; `serve` has no flag for it.
+   */
+  collectMetrics?: boolean;
 }
 
 /**
@@ -94,14 +99,14 @@ export async function runServer(options: ServerOptions) {
   if (problem !== undefined) throw new Error(problem);
   const logger = options.logger ?? createLogger({ secrets: token === undefined ? [] : [token] });
   // One registry per server: tests run several servers in one process.
-  const metrics = new Metrics();
+  const metrics = options.collectMetrics === false ? undefined : new Metrics();
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
     const backend = openLog(db);
     const served = await backend.serve({
       durability,
-      onCommit: metrics.onCommit,
+      ...(metrics === undefined ? {} : { onCommit: metrics.onCommit }),
       logger,
       ...(options.postgres === undefined ? {} : { postgres: options.postgres }),
     });
@@ -173,7 +178,7 @@ export async function runServer(options: ServerOptions) {
       onError: (error) => logger.warn({ err: error }, 'file watching failed'),
     });
     const watched = watching;
-    metrics.attach({
+    metrics?.attach({
       head: () => opened.store.head(),
       projectionPosition: () => opened.sessionsPosition(),
       subscriptions: () => ({

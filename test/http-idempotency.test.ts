@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useApp } from './support/http-app.js';
 
 const key = (k: string) => ({ 'idempotency-key': k });
@@ -18,6 +18,16 @@ describe('Idempotency-Key on the sessions API', () => {
     expect(await again.json()).toEqual(await first.json());
     expect(await log.store.head()).toBe(head);
     expect((await log.store.read())[0]?.meta.idempotencyKey).toBe('create-1');
+  });
+
+  it('looks a repeated key up once, and a new one once before its append (issue 18)', async () => {
+    const { send, workDir, log } = openApp();
+    const lookups = vi.spyOn(log.store, 'findIdempotencyKey');
+    await send('POST', '/api/sessions', { cwd: workDir }, key('once'));
+    expect(lookups).toHaveBeenCalledTimes(1);
+    const again = await send('POST', '/api/sessions', { cwd: workDir }, key('once'));
+    expect(again.status).toBe(201);
+    expect(lookups).toHaveBeenCalledTimes(2);
   });
 
   it('treats a body with its keys in another order as the same request', async () => {

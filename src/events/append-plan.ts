@@ -11,7 +11,8 @@ export interface PendingAppend {
   events: readonly NewEvent<AnyEvent>[];
   expectedVersion: ExpectedVersion;
   idempotencyKey: string | undefined;
-  fingerprint: string;
+  /** Set with `idempotencyKey`, and only then: nothing else compares appends. */
+  fingerprint: string | undefined;
   redecide: AppendOptions['redecide'];
   resolve(result: AppendResult<AnyEvent>): void;
   reject(error: unknown): void;
@@ -29,9 +30,16 @@ export function planAppend(
 ): Omit<PendingAppend, 'resolve' | 'reject'> {
   const parsed = validateAppend(stream, events, options, registry);
   const { expectedVersion = 'any', idempotencyKey, redecide } = options;
-  // Meta (request ids) differs between a request and its retry; the content does not.
-  const content = parsed.map(({ type, data }) => ({ type, data }));
-  const fingerprint = options.fingerprint ?? sha256Hex(canonicalJson({ stream, events: content }));
+  // Made for a keyed append only (a SHA-256 of canonical JSON per append is no small part of
+  // a durable write). Meta (request ids) differs between a request and its retry; the content
+  // does not.
+  const fingerprint =
+    idempotencyKey === undefined
+      ? undefined
+      : (options.fingerprint ??
+        sha256Hex(
+          canonicalJson({ stream, events: parsed.map(({ type, data }) => ({ type, data })) }),
+        ));
   return { stream, events: parsed, expectedVersion, idempotencyKey, fingerprint, redecide };
 }
 

@@ -61,10 +61,13 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
     const body = await jsonBody(c, StartBody);
     const options = commandOptions(c, body);
     // A repeat of a known key is answered from the log (or refused, 422) before the checks
-    // below: a retry is not a new creation, and its directory may be gone by now.
-    const repeat =
-      options.idempotencyKey !== undefined &&
-      (await log.store.findIdempotencyKey(options.idempotencyKey)) !== undefined;
+    // below: a retry is not a new creation, and its directory may be gone by now. What the
+    // lookup found goes to the command, which would otherwise look the key up again.
+    const earlier =
+      options.idempotencyKey === undefined
+        ? undefined
+        : ((await log.store.findIdempotencyKey(options.idempotencyKey)) ?? null);
+    const repeat = earlier !== undefined && earlier !== null;
     if (!repeat) {
       const decision = createRate.take(clientKey(c));
       if (!decision.allowed) throw tooManyCreations(decision.retryAfterSeconds);
@@ -77,7 +80,7 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
         ...rest,
         cwd: repeat ? given : await cwd.resolve(given),
       },
-      options,
+      earlier === undefined ? options : { ...options, idempotencyRecord: earlier },
     );
     c.set('written', position);
     c.header('Location', `/api/sessions/${encodeURIComponent(session.id)}`);

@@ -9,21 +9,24 @@ import type { Metrics } from './metrics.js';
 /**
  * Listens to the log's commits: counts events by type and `WatchFailed` by reason, and logs
  * each watcher failure. Label children are kept, so a commit costs a map lookup per event.
+ * Without metrics (the bench's server that measures their cost), it only logs.
  */
-export function commitCounter(metrics: Metrics, logger: Logger) {
+export function commitCounter(metrics: Metrics | undefined, logger: Logger) {
   const byType = new Map<string, { inc(n?: number): void }>();
   return (events: readonly Envelope<AnyEvent>[]): void => {
     for (const event of events) {
-      let counter = byType.get(event.type);
-      if (counter === undefined) {
-        counter = metrics.eventsAppended.labels({ type: event.type });
-        byType.set(event.type, counter);
+      if (metrics !== undefined) {
+        let counter = byType.get(event.type);
+        if (counter === undefined) {
+          counter = metrics.eventsAppended.labels({ type: event.type });
+          byType.set(event.type, counter);
+        }
+        counter.inc();
       }
-      counter.inc();
       if (event.type === 'WatchFailed') {
         const error = String((event.data as { error?: unknown }).error ?? '');
         const reason = watchFailureReason(error);
-        metrics.watchFailed.inc({ reason });
+        metrics?.watchFailed.inc({ reason });
         logger.warn(
           { session: event.stream, position: event.position, reason, error },
           'watcher failure',
@@ -34,20 +37,23 @@ export function commitCounter(metrics: Metrics, logger: Logger) {
 }
 
 /** The gateway's observer: metrics for all it tells, a log line for slow consumers closed. */
-export function subscriptionObserver(metrics: Metrics, logger: Logger): SubscriptionObserver {
+export function subscriptionObserver(
+  metrics: Metrics | undefined,
+  logger: Logger,
+): SubscriptionObserver {
   return {
     opened(transport, resumed) {
-      if (resumed) metrics.subscriptionsResumed.inc({ transport });
+      if (resumed) metrics?.subscriptionsResumed.inc({ transport });
       logger.debug({ transport, resumed }, 'subscription opened');
     },
     replayed(transport, events) {
-      metrics.eventsReplayed.inc({ transport }, events);
+      metrics?.eventsReplayed.inc({ transport }, events);
     },
     reset(transport, kind) {
-      metrics.resets.inc({ transport, reason: kind });
+      metrics?.resets.inc({ transport, reason: kind });
     },
     slowConsumerClosed(transport, buffered) {
-      metrics.slowConsumerCloses.inc({ transport });
+      metrics?.slowConsumerCloses.inc({ transport });
       logger.warn({ transport, buffered, code: 4408 }, 'slow consumer closed');
     },
     readFailed(transport, error) {

@@ -1,6 +1,6 @@
 import { IdempotencyKeyReusedError, VersionConflictError } from '../events/errors.js';
 import { canonicalJson, sha256Hex } from '../events/hash.js';
-import type { AppendResult, EventStore } from '../events/store.js';
+import type { AppendResult, EventStore, IdempotencyRecord } from '../events/store.js';
 import { uuidv7 } from '../events/uuid-v7.js';
 import { decide, type SessionCommand } from './decide.js';
 import { evolve, type SessionState } from './session.js';
@@ -12,6 +12,12 @@ export interface CommandOptions {
   /** Tells requests under one idempotency key apart; defaults to a digest of the command. */
   fingerprint?: string;
   meta?: { requestId?: string; actor?: string };
+  /**
+   * What a lookup of `idempotencyKey` found just before (null: nothing), when the caller had
+   * to make one already: the command does not look again. The append checks the key in its
+   * own transaction whatever this says, so a key taken in between is still caught there.
+   */
+  idempotencyRecord?: IdempotencyRecord | null;
 }
 
 export interface CommandResult {
@@ -47,12 +53,20 @@ export function sessionCommands({
     options: CommandOptions,
   ): Promise<CommandResult> {
     const { idempotencyKey, expectedVersion, meta } = options;
+    // Only a keyed command is ever compared with another: without a key, no digest is made.
     const fingerprint =
-      options.fingerprint ??
-      sha256Hex(canonicalJson({ command, session: command.type === 'startSession' ? null : id }));
+      idempotencyKey === undefined
+        ? undefined
+        : (options.fingerprint ??
+          sha256Hex(
+            canonicalJson({ command, session: command.type === 'startSession' ? null : id }),
+          ));
     if (idempotencyKey !== undefined) {
       // Checked before deciding: a repeated "end" must answer as the first one did, not 409.
-      const earlier = await store.findIdempotencyKey(idempotencyKey);
+      const earlier =
+        options.idempotencyRecord === undefined
+          ? await store.findIdempotencyKey(idempotencyKey)
+          : (options.idempotencyRecord ?? undefined);
       if (earlier !== undefined) {
         if (earlier.fingerprint !== fingerprint)
           throw new IdempotencyKeyReusedError(idempotencyKey);

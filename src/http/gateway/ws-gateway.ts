@@ -27,7 +27,7 @@ import {
 } from './subscription.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 import type { UpgradeRefusalObserver, UpgradeRefusalReason } from './upgrade-refusal.js';
-import { wsEncoder } from './ws-encoder.js';
+import { sharedWireFrame, wsEncoder } from './ws-encoder.js';
 
 export interface GatewayOptions {
   store: EventStore<AnyEvent>;
@@ -125,7 +125,7 @@ export function createGateway(options: GatewayOptions) {
     return requestId;
   }
 
-  function accept(socket: WebSocket, request: IncomingMessage): void {
+  function accept(socket: WebSocket, request: IncomingMessage, raw: Duplex): void {
     const url = new URL(request.url ?? WEBSOCKET_PATH, 'http://localhost');
     const { host, origin, authorization } = request.headers;
     if (!tokenMatches(url.searchParams.get('token') ?? bearerToken(authorization), policy)) {
@@ -155,7 +155,13 @@ export function createGateway(options: GatewayOptions) {
       },
       send: (frame, done) => {
         // A closing socket takes nothing more; its close event ends the subscription.
-        if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false }, done);
+        if (socket.readyState !== WebSocket.OPEN) return;
+        // A commit's frame, framed once for all clients, goes straight onto the socket ws
+        // writes to: ws writes each message at once, in order (no compression, no Blobs, so
+        // it never queues), so frames from both paths reach the client in the order sent.
+        const wire = sharedWireFrame(frame);
+        if (wire === undefined) socket.send(frame, { binary: false }, done);
+        else raw.write(wire, done);
       },
       close: (code, reason) => socket.close(code, reason),
     };
@@ -194,7 +200,7 @@ export function createGateway(options: GatewayOptions) {
       }
       server.handleUpgrade(request, socket, upgradeHead, (ws) => {
         ws.on('error', () => ws.terminate());
-        accept(ws, request);
+        accept(ws, request, socket);
       });
     },
 

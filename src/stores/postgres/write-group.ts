@@ -100,7 +100,14 @@ export async function writeGroup(
     versions.set(stream, result.version);
     if (idempotencyKey !== undefined) {
       const { firstPosition, position, version } = result;
-      const row = { key: idempotencyKey, fingerprint, stream, position, version };
+      // A keyed append always has its fingerprint (planAppend).
+      const row = {
+        key: idempotencyKey,
+        fingerprint: fingerprint as string,
+        stream,
+        position,
+        version,
+      };
       known.set(idempotencyKey, { ...row, first_position: firstPosition });
       newKeys.push({ ...row, first_position: firstPosition });
     }

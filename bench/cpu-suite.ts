@@ -1,0 +1,194 @@
+import type { BenchConfig } from './config.js';
+import { cpuPerDelivery, type FanoutServer, fanoutRounds } from './cpu-fanout.js';
+import { type PostServer, postRounds } from './cpu-post.js';
+import type { Delivery } from './delivery.js';
+import type { Load } from './http-suite.js';
+import { percent, type ReportLine } from './report.js';
+import { pairedRatios, summarize } from './stats.js';
+
+/** Issue 18's targets: server CPU per durable POST, µs, and as a multiple of the bare route. */
+const POST_CPU_TARGET_US = 100;
+const POST_CPU_RATIO_TARGET = 3;
+/** Issue 17: metrics and logging cost at most 5 % (CPU per unit, throughput). */
+const OBSERVING_COST = 0.05;
+/** Issue 18: POST → delivery p99 to 1,000 clients, ms. */
+const P99_TARGET_MS = 50;
+/** A p99 past this says the server could not keep up with the run at all. */
+const BEHIND_MS = 1000;
+
+/**
+ * What the server process spends (CPU time of all its threads, which a noisy machine blurs far
+ * less than throughput) per unit of work, beside baselines measured in the same run:
+ *
+ *   - per durable `POST /api/sessions` (50 connections, autocannon), against a bare Hono route
+ *     parsing the same body;
+ *   - per event delivered to one WebSocket client (1,000 clients, 200 creations/s), with the
+ *     POST → delivery latency of those runs;
+ *   - both with logging (pino at info, into a file) and metrics (prom-client) as `serve` has
+ *     them, against the same server with logging silent and no metrics collected.
+ *
+ * Medians of interleaved rounds; ratios of the medians, with their per-round range.
+ */
+export async function cpuSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
+  const posts = await postRounds(dir, config);
+  const deliveries = await fanoutRounds(dir, config);
+  return [...postReport(posts, config), ...fanoutReport(deliveries, config)];
+}
+
+function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): ReportLine[] {
+  const cpu = (key: PostServer) => loads[key].map((l) => l.cpuPerRequest);
+  const rate = (key: PostServer) => loads[key].map((l) => l.rate);
+  const ratio = (
+    name: string,
+    top: number[],
+    bottom: number[],
+    target?: number,
+    ceiling?: boolean,
+  ): ReportLine => ({
+    kind: 'ratio',
+    name,
+    ratio: summarize(top).median / summarize(bottom).median,
+    perRound: summarize(pairedRatios(top, bottom)),
+    ...(target === undefined ? {} : { target, ceiling: ceiling ?? false }),
+  });
+  const failed = (key: PostServer) =>
+    loads[key].reduce((sum, l) => sum + l.non2xx + l.errors, 0).toLocaleString('en-US');
+  const busy = (key: PostServer) => percent(summarize(loads[key].map((l) => l.busy)).median);
+  return [
+    {
+      kind: 'section',
+      title: `CPU: server process CPU (all threads) per POST /api/sessions, ${config.httpConnections} connections (autocannon), ${config.cpuRounds} interleaved rounds of ${config.cpuRoundMs / 1000} s`,
+    },
+    {
+      kind: 'figure',
+      name: 'sessionlog (logs + metrics)',
+      summary: summarize(cpu('observed')),
+      unit: 'µs/req',
+      target: POST_CPU_TARGET_US,
+      ceiling: true,
+    },
+    {
+      kind: 'figure',
+      name: 'sessionlog, logging silent, no metrics',
+      summary: summarize(cpu('unobserved')),
+      unit: 'µs/req',
+    },
+    {
+      kind: 'figure',
+      name: 'bare Hono route (same body)',
+      summary: summarize(cpu('bare')),
+      unit: 'µs/req',
+    },
+    ratio('CPU sessionlog / bare Hono', cpu('observed'), cpu('bare'), POST_CPU_RATIO_TARGET, true),
+    ratio(
+      'CPU logs + metrics on / off',
+      cpu('observed'),
+      cpu('unobserved'),
+      1 + OBSERVING_COST,
+      true,
+    ),
+    {
+      kind: 'figure',
+      name: 'throughput, logs + metrics',
+      summary: summarize(rate('observed')),
+      unit: 'req/s',
+    },
+    {
+      kind: 'figure',
+      name: 'throughput, no logs, no metrics',
+      summary: summarize(rate('unobserved')),
+      unit: 'req/s',
+    },
+    {
+      kind: 'figure',
+      name: 'throughput, bare Hono',
+      summary: summarize(rate('bare')),
+      unit: 'req/s',
+    },
+    ratio(
+      'req/s logs + metrics on / off',
+      rate('observed'),
+      rate('unobserved'),
+      1 - OBSERVING_COST,
+    ),
+    ratio('req/s sessionlog / bare Hono', rate('observed'), rate('bare')),
+    {
+      kind: 'note',
+      text: `in the kernel (median share of the CPU): sessionlog ${percent(summarize(loads.observed.map((l) => l.cpuSystemShare)).median)}, bare ${percent(summarize(loads.bare.map((l) => l.cpuSystemShare)).median)}`,
+    },
+    {
+      kind: 'note',
+      text: `failed requests (must be 0): observed ${failed('observed')}, unobserved ${failed('unobserved')}, bare ${failed('bare')}; event loop busy (median): ${busy('observed')}, ${busy('unobserved')}, ${busy('bare')}`,
+    },
+  ];
+}
+
+function fanoutReport(runs: Record<FanoutServer, Delivery[]>, config: BenchConfig): ReportLine[] {
+  const cpu = (key: FanoutServer) => runs[key].map(cpuPerDelivery);
+  const p99 = (key: FanoutServer) => runs[key].map((run) => run.histogram.percentile(0.99));
+  const count = (n: number) => n.toLocaleString('en-US');
+  const behind = (key: FanoutServer) => p99(key).filter((ms) => ms > BEHIND_MS).length;
+  const checks = (key: FanoutServer) => {
+    const missing = runs[key].reduce((sum, run) => sum + run.expected - run.matched, 0);
+    const disorder = runs[key].reduce((sum, run) => sum + run.disorder, 0);
+    const dropped = runs[key].reduce((sum, run) => sum + run.dropped, 0);
+    const failed = runs[key].reduce((sum, run) => sum + run.posted.failed, 0);
+    return `${key}: ${count(missing)} missing, ${disorder} out of order or doubled, ${dropped} dropped, ${failed} POSTs failed`;
+  };
+  return [
+    {
+      kind: 'section',
+      title: `CPU: server process CPU per event delivered to one WebSocket client, ${count(config.fanoutClients)} clients in ${config.fanoutProcesses} processes, ${config.fanoutRate} creations/s, ${config.cpuFanoutRounds} interleaved rounds of ${config.fanoutMs / 1000} s`,
+    },
+    {
+      kind: 'figure',
+      name: 'sessionlog (logs + metrics)',
+      summary: summarize(cpu('observed')),
+      unit: 'µs/delivery',
+    },
+    {
+      kind: 'figure',
+      name: 'sessionlog, logging silent, no metrics',
+      summary: summarize(cpu('unobserved')),
+      unit: 'µs/delivery',
+    },
+    {
+      kind: 'ratio',
+      name: 'CPU logs + metrics on / off',
+      ratio: summarize(cpu('observed')).median / summarize(cpu('unobserved')).median,
+      perRound: summarize(pairedRatios(cpu('observed'), cpu('unobserved'))),
+      target: 1 + OBSERVING_COST,
+      ceiling: true,
+    },
+    {
+      kind: 'figure',
+      name: 'POST → delivery p99 (logs + metrics)',
+      summary: summarize(p99('observed')),
+      unit: 'ms',
+      target: P99_TARGET_MS,
+      ceiling: true,
+    },
+    {
+      kind: 'figure',
+      name: 'POST → delivery p99 (no logs, no metrics)',
+      summary: summarize(p99('unobserved')),
+      unit: 'ms',
+    },
+    {
+      kind: 'note',
+      text: `rounds in which the server fell behind (p99 over ${BEHIND_MS / 1000} s: slow clients are caught up from the log one by one, which costs far more per delivery, so such a round measures the machine more than the code): observed ${behind('observed')} of ${runs.observed.length}, unobserved ${behind('unobserved')} of ${runs.unobserved.length}`,
+    },
+    {
+      kind: 'note',
+      text: `in the kernel (median share of the CPU, the writes to ${count(config.fanoutClients)} sockets above all): observed ${percent(summarize(runs.observed.map((r) => r.cpuSystemMicros / Math.max(1, r.cpuMicros.deliverFrom))).median)}`,
+    },
+    {
+      kind: 'note',
+      text: `every client gets every event once, in order (all must be 0): ${checks('observed')}; ${checks('unobserved')}`,
+    },
+    {
+      kind: 'note',
+      text: `server event loop busy (median): observed ${percent(summarize(runs.observed.map((r) => r.busy.deliverFrom)).median)}, unobserved ${percent(summarize(runs.unobserved.map((r) => r.busy.deliverFrom)).median)}; throughput is the fixed creation rate (${config.fanoutRate}/s sent: observed ${summarize(runs.observed.map((r) => r.posted.rate)).median.toFixed(1)}, unobserved ${summarize(runs.unobserved.map((r) => r.posted.rate)).median.toFixed(1)})`,
+    },
+  ];
+}
