@@ -67,9 +67,12 @@ export function subscriptionObserver(
  * (at info: a client retrying past the connection limit is the clients' doing, not the
  * server's trouble). The line names the request, never its URL or headers (the token).
  */
-export function upgradeRefusalObserver(metrics: Metrics, logger: Logger): UpgradeRefusalObserver {
+export function upgradeRefusalObserver(
+  metrics: Metrics | undefined,
+  logger: Logger,
+): UpgradeRefusalObserver {
   return ({ reason, status, requestId }) => {
-    metrics.wsUpgradesRefused.inc({ reason });
+    metrics?.wsUpgradesRefused.inc({ reason });
     logger.info({ requestId, route: WEBSOCKET_PATH, status, reason }, 'websocket refused');
   };
 }
