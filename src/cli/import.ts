@@ -43,7 +43,7 @@ is not recognised by the new one.
     async function* batches(): ImportBatches {
       let batch: ImportLine[] = [];
       for await (const { text, line, bytesRead } of ndjsonLines(input)) {
-        batch.push({ row: check.next(text, line).row, line });
+        batch.push({ ...check.next(text, line), line });
         if (batch.length === BATCH) {
           yield batch;
           batch = [];
@@ -53,13 +53,8 @@ is not recognised by the new one.
       }
       if (batch.length > 0) yield batch;
     }
-    const building = (done: number, total: number) =>
-      progress.update(done, total, 'building the sessions table: position');
     try {
-      const { events, rows, snapshots, logId, ms } = await backend.importEvents(
-        batches(),
-        building,
-      );
+      const { events, rows, snapshots, logId, ms } = await backend.importEvents(batches());
       progress.end();
       const made = rows === undefined ? '' : `, ${rows} sessions, ${snapshots} snapshots`;
       const rate = events / (ms / 1000);

@@ -108,6 +108,8 @@ export interface RebuildReport {
 /** A checked event of an import, and the line of the export it came from. */
 export interface ImportLine {
   row: EventRow;
+  /** The event as the projections fold it (data parsed, at the schema version it was written at). */
+  envelope: Envelope<AnyEvent>;
   line: number;
 }
 
@@ -155,10 +157,7 @@ export interface LogBackend {
    * and builds its projections and its Merkle tree; a refusal (a bad line, a log that is not
    * empty) leaves the log as it was.
    */
-  importEvents(
-    batches: ImportBatches,
-    progress?: (done: number, total: number) => void,
-  ): Promise<ImportReport>;
+  importEvents(batches: ImportBatches): Promise<ImportReport>;
   /**
    * Checks the log and everything derived from it, and `also` on the same log; returns the
    * exit code (0: all agree).

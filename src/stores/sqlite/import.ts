@@ -1,28 +1,28 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { TreeFrontier } from '../../checkpoints/merkle-frontier.js';
+import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
+import type { FoldAsWritten } from '../../projections/fold-as-written.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { lockLogFile } from './lock.js';
 import { contentsOf, notALogError } from './log-mark.js';
-import { extendSqliteTree } from './merkle-tree.js';
+import { SqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 
 /**
  * `import` into a log file: the events go into a new log in a file beside the target, the
- * projections are built there as `rebuild` builds them, and only a complete log takes the
+ * projections and the Merkle tree are built there as the events are written (the same rows,
+ * snapshots and nodes as `rebuild` makes), and only a complete log takes the
  * target's place (a rename): a refused or interrupted import leaves the target as it was, and
  * removes what it made. The target must be absent, an empty file, or a log without events.
  */
-export async function importSqlite(
-  file: string,
-  batches: ImportBatches,
-  progress?: (done: number, total: number) => void,
-): Promise<ImportReport> {
+export async function importSqlite(file: string, batches: ImportBatches): Promise<ImportReport> {
   if (file === ':memory:') throw new Error('import needs a log file, not :memory:');
   const existed = existsSync(file);
   // A log served meanwhile would lose its writes to the rename: hold its lock. A new path
@@ -41,13 +41,17 @@ export async function importSqlite(
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
     const started = performance.now();
-    const events = await insertEvents(db, batches);
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const built = projections.rebuild(sessionsProjection.name, progress);
+    const sessions = projections.foldAsWritten(sessionsProjection.name);
+    const events = await loadEvents(db, batches, sessions);
+    // The last stops' snapshots and the table, in one transaction.
+    const built = db.transaction(() => {
+      const fold = sessions.finish(events);
+      projections.install(fold);
+      return fold;
+    })();
     projections.close();
-    // The Merkle tree over the imported hashes, as an append would have kept it.
-    extendSqliteTree(db);
     const logId = readMeta(db, 'logId') as string;
     db.pragma('journal_mode = WAL');
     db.close();
@@ -61,8 +65,8 @@ export async function importSqlite(
     syncFile(dirname(file));
     return {
       events,
-      rows: built.rows,
-      snapshots: built.snapshots,
+      rows: built.rows.size,
+      snapshots: sessions.stops,
       logId,
       ms: performance.now() - started,
     };
@@ -82,13 +86,20 @@ export async function importSqlite(
 
 /**
  * Inserts every checked event, a transaction per batch (the file is private: a failure
- * deletes it). A duplicate id, which the check cannot see without holding every id, is
- * refused by the table's UNIQUE constraint and named by its line.
+ * deletes it), and with each batch the Merkle tree's new nodes and the projection's fold:
+ * the events are never read back. A duplicate id, which the check cannot see without
+ * holding every id, is refused by the table's UNIQUE constraint and named by its line.
  */
-async function insertEvents(db: SqliteDatabase, batches: ImportBatches): Promise<number> {
+async function loadEvents(
+  db: SqliteDatabase,
+  batches: ImportBatches,
+  sessions: FoldAsWritten,
+): Promise<number> {
   const insert =
     db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const tree = new SqliteTree(db);
+  const frontier = new TreeFrontier(0, []);
   let count = 0;
   const write = db.transaction((batch: readonly ImportLine[]) => {
     for (const { row, line } of batch) {
@@ -111,6 +122,10 @@ async function insertEvents(db: SqliteDatabase, batches: ImportBatches): Promise
         throw error;
       }
     }
+    // Leaf i is position i + 1: the check let no gap through.
+    tree.write(frontier.append(batch.map(({ row }) => eventLeafHash(row.hash))));
+    // Snapshots read the hash at their position: this batch's rows are in already.
+    sessions.apply(batch.map(({ envelope }) => envelope));
   });
   for await (const batch of batches) {
     write(batch);
