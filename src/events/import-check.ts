@@ -13,7 +13,8 @@ export class ImportRefused extends Error {
   constructor(
     readonly line: number | undefined,
     readonly position: number | undefined,
-    reason: string,
+    /** Why, without where (the message says both). */
+    readonly reason: string,
   ) {
     const at = [
       ...(line === undefined ? [] : [`line ${line}`]),

@@ -1,4 +1,5 @@
 import type { LogTree } from '../checkpoints/log-tree.js';
+import type { StoredNode } from '../checkpoints/merkle-nodes.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import type { EventRow } from '../events/event-row.js';
 import type { OnCommit } from '../events/group-commit.js';
@@ -113,8 +114,15 @@ export interface ImportLine {
   line: number;
 }
 
+/** Checked events of an import, in order, and the Merkle tree's nodes they complete. */
+export interface ImportBatch {
+  lines: readonly ImportLine[];
+  /** Every node of the log's tree that these events complete (src/checkpoints/merkle-frontier.ts). */
+  nodes: readonly StoredNode[];
+}
+
 /** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
-export type ImportBatches = AsyncIterable<readonly ImportLine[]>;
+export type ImportBatches = AsyncIterable<ImportBatch>;
 
 /** What `import` made: the events, the projections (SQLite: rows and snapshots), the new log's id. */
 export interface ImportReport {

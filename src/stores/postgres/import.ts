@@ -73,7 +73,7 @@ export async function importPostgres(url: string, batches: ImportBatches): Promi
 async function insertEvents(client: pg.PoolClient, batches: ImportBatches) {
   let events = 0;
   let last: { position: number; hash: string } | undefined;
-  for await (const batch of batches) {
+  for await (const { lines: batch } of batches) {
     const columns = [
       'position',
       'id',

@@ -1,13 +1,11 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { TreeFrontier } from '../../checkpoints/merkle-frontier.js';
-import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import type { FoldAsWritten } from '../../projections/fold-as-written.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
+import type { ImportBatch, ImportBatches, ImportReport } from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { lockLogFile } from './lock.js';
 import { contentsOf, notALogError } from './log-mark.js';
@@ -44,7 +42,16 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
     const sessions = projections.foldAsWritten(sessionsProjection.name);
+    // An index built once over the loaded table is a sort; kept during the load it is a
+    // B-tree insert per event. The UNIQUE ones stay: they refuse a duplicate id as it comes.
+    const indexes = db
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+      )
+      .all() as { name: string; sql: string }[];
+    for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
     const events = await loadEvents(db, batches, sessions);
+    for (const { sql } of indexes) db.exec(sql);
     // The last stops' snapshots and the table, in one transaction.
     const built = db.transaction(() => {
       const fold = sessions.finish(events);
@@ -99,10 +106,9 @@ async function loadEvents(
     db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const tree = new SqliteTree(db);
-  const frontier = new TreeFrontier(0, []);
   let count = 0;
-  const write = db.transaction((batch: readonly ImportLine[]) => {
-    for (const { row, line } of batch) {
+  const write = db.transaction(({ lines, nodes }: ImportBatch) => {
+    for (const { row, line } of lines) {
       try {
         insert.run(
           row.position,
@@ -122,14 +128,13 @@ async function loadEvents(
         throw error;
       }
     }
-    // Leaf i is position i + 1: the check let no gap through.
-    tree.write(frontier.append(batch.map(({ row }) => eventLeafHash(row.hash))));
+    tree.write(nodes);
     // Snapshots read the hash at their position: this batch's rows are in already.
-    sessions.apply(batch.map(({ envelope }) => envelope));
+    sessions.apply(lines.map(({ envelope }) => envelope));
   });
   for await (const batch of batches) {
     write(batch);
-    count += batch.length;
+    count += batch.lines.length;
   }
   return count;
 }
