@@ -5,9 +5,6 @@
  * batches before. See import-check-thread.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { TreeFrontier } from '../checkpoints/merkle-frontier.js';
-import { eventLeafHash } from '../checkpoints/merkle-hash.js';
-import type { StoredNode } from '../checkpoints/merkle-nodes.js';
 import { ImportCheck, ImportRefused } from '../events/import-check.js';
 import { sessionEventTypes } from '../events/schemas.js';
 import type {
@@ -16,6 +13,7 @@ import type {
   NodeColumns,
   ToChecker,
 } from './import-check-messages.js';
+import { ImportTree } from './import-tree.js';
 import { ndjsonLines } from './ndjson-reader.js';
 
 /** Events per batch: the unit the main thread writes in one transaction. */
@@ -71,21 +69,6 @@ const cut = (columns: CheckedColumns, n: number): CheckedColumns => ({
   line: columns.line.slice(0, n),
 });
 
-/** The nodes as columns, their hashes in one buffer (moved to the main thread, not copied). */
-function nodeColumns(nodes: readonly StoredNode[]): NodeColumns {
-  const columns = {
-    level: new Uint8Array(nodes.length),
-    index: new Float64Array(nodes.length),
-    hash: new Uint8Array(nodes.length * 32),
-  };
-  nodes.forEach((node, i) => {
-    columns.level[i] = node.level;
-    columns.index[i] = node.index;
-    columns.hash.set(node.hash, i * 32);
-  });
-  return columns;
-}
-
 async function post(message: FromChecker): Promise<void> {
   if (message.type === 'batch') {
     while (posted - taken >= AHEAD) await changed();
@@ -97,7 +80,7 @@ async function post(message: FromChecker): Promise<void> {
 
 async function run(): Promise<void> {
   const check = new ImportCheck(sessionEventTypes);
-  const tree = new TreeFrontier(0, []);
+  const tree = new ImportTree();
   let columns = empty();
   let n = 0;
   let bytes = 0;
@@ -105,7 +88,7 @@ async function run(): Promise<void> {
   const batch = (checked: CheckedColumns): FromChecker => ({
     type: 'batch',
     columns: checked,
-    nodes: nodeColumns(tree.append(checked.hash.map(eventLeafHash))),
+    nodes: tree.append(checked.hash),
     head: check.head,
     bytesRead: bytes,
   });
