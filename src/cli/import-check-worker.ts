@@ -7,12 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ImportCheck, ImportRefused } from '../events/import-check.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import type {
-  CheckedColumns,
-  FromChecker,
-  NodeColumns,
-  ToChecker,
-} from './import-check-messages.js';
+import type { CheckedColumns, FromChecker, ToChecker } from './import-check-messages.js';
 import { ImportTree } from './import-tree.js';
 import { ndjsonLines } from './ndjson-reader.js';
 

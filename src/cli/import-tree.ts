@@ -43,7 +43,9 @@ export class ImportTree {
       this.#size += 1;
     }
     const hashes = Buffer.alloc(hexes.length * 32);
-    hexes.forEach((hex, i) => hashes.write(hex, i * 32, 'hex'));
+    hexes.forEach((hex, i) => {
+      hashes.write(hex, i * 32, 'hex');
+    });
     return {
       level: Uint8Array.from(levels),
       index: Float64Array.from(indexes),
