@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { StoredNode } from '../../checkpoints/merkle-nodes.js';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import type { FoldAsWritten } from '../../projections/fold-as-written.js';
@@ -9,7 +10,6 @@ import type { ImportBatch, ImportBatches, ImportReport } from '../log-backend.js
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { lockLogFile } from './lock.js';
 import { contentsOf, notALogError } from './log-mark.js';
-import { SqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 
@@ -105,7 +105,7 @@ async function loadEvents(
   const insert =
     db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-  const tree = new SqliteTree(db);
+  const writeNodes = nodeWriter(db);
   let count = 0;
   const write = db.transaction(({ lines, nodes }: ImportBatch) => {
     for (const { row, line } of lines) {
@@ -128,7 +128,7 @@ async function loadEvents(
         throw error;
       }
     }
-    tree.write(nodes);
+    writeNodes(nodes);
     // Snapshots read the hash at their position: this batch's rows are in already.
     sessions.apply(lines.map(({ envelope }) => envelope));
   });
@@ -137,6 +137,26 @@ async function loadEvents(
     count += batch.lines.length;
   }
   return count;
+}
+
+/** Tree nodes per INSERT: one statement run per node cost three times the insert itself. */
+const NODES_PER_INSERT = 64;
+
+/** Writes tree nodes into `merkle_nodes` (MERKLE_DDL), many rows per statement. */
+function nodeWriter(db: SqliteDatabase): (nodes: readonly StoredNode[]) => void {
+  const insert = (rows: number) =>
+    db.prepare(
+      `INSERT INTO merkle_nodes (level, idx, hash) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
+    );
+  const many = insert(NODES_PER_INSERT);
+  const one = insert(1);
+  return (nodes) => {
+    let i = 0;
+    for (; i + NODES_PER_INSERT <= nodes.length; i += NODES_PER_INSERT) {
+      many.run(nodes.slice(i, i + NODES_PER_INSERT).flatMap((n) => [n.level, n.index, n.hash]));
+    }
+    for (const node of nodes.slice(i)) one.run(node.level, node.index, node.hash);
+  };
 }
 
 /** Refuses a target that is another program's database or a log that holds events. */
