@@ -153,6 +153,20 @@ describeEachBackend('sessionlog import', (target) => {
       /line 6: not an event envelope: no hash/,
     ],
     [
+      'an envelope with a field more',
+      (events) =>
+        `${events.map((e, i) => JSON.stringify(i === 1 ? { ...e, note: 'x' } : e)).join('\n')}\n`,
+      /line 2: not an event envelope: unknown field note/,
+    ],
+    [
+      'an envelope with a field misnamed (what is missing is named first)',
+      (_, lines) => {
+        lines[2] = (lines[2] as string).replace('"stream":', '"streem":');
+        return `${lines.join('\n')}\n`;
+      },
+      /line 3: not an event envelope: no stream;/,
+    ],
+    [
       'an unknown event type',
       (events) => rechained(events.map((e, i) => (i === 2 ? { ...e, type: 'SessionPaused' } : e))),
       /line 3, position 3: unknown event type "SessionPaused"/,
