@@ -11,10 +11,18 @@ const INSERT = `INSERT INTO events (position, id, stream, version, type, time, d
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[]) AS r(position, id, stream, version, type, time, data, meta, hash)`;
 
+/** The events table's indexes that no constraint owns, and the statements that make them. */
+const SECONDARY_INDEXES = `SELECT quote_ident(n.nspname) || '.' || quote_ident(i.relname) AS name,
+    pg_get_indexdef(i.oid) AS sql
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+  WHERE t.relname = 'events' AND n.nspname = current_schema()
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`;
+
 /**
  * `import` into a PostgreSQL log, in one transaction: the log's tables (made if the schema has
- * none), the events, the head, and the sessions table and its history folded as `rebuild`
- * folds them. A refusal rolls all of it back, so the schema is left as it was; the
+ * none), the events, the head, the Merkle tree, and the sessions table and its history, each
+ * batch written as an append writes it. A refusal rolls all of it back, so the schema is left as it was; the
  * append-only triggers are in force throughout (the import only inserts).
  */
 export async function importPostgres(url: string, batches: ImportBatches): Promise<ImportReport> {
@@ -42,7 +50,14 @@ export async function importPostgres(url: string, batches: ImportBatches): Promi
         `${database.label} is not empty: it holds ${found} events (import fills only an empty log)`,
       );
     }
+    // An index built once over the loaded table is a sort; kept during the load it is a
+    // B-tree insert per event. Dropped and made again in this transaction (a reader of the
+    // events waits for the import instead of seeing an empty log); the indexes of the
+    // UNIQUE constraints stay, to refuse a duplicate as it comes.
+    const { rows: indexes } = await client.query<{ name: string; sql: string }>(SECONDARY_INDEXES);
+    for (const { name } of indexes) await client.query(`DROP INDEX ${name}`);
     const { events, last } = await insertEvents(client, batches, new PgSessions(database.pool));
+    for (const { sql } of indexes) await client.query(sql);
     await client.query('UPDATE log_head SET position = $1, hash = $2', [
       last?.position ?? 0,
       last?.hash ?? '0'.repeat(64),
