@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -320,5 +320,22 @@ describe('sessionlog import into a file', () => {
     const target = join(dir(), 'target.db');
     expect((await runCli('import', '--db', target, '--from', from)).code).toBe(0);
     expect((await runCli('events', '--db', target)).data).toBe(exported);
+  });
+
+  it('stops at a refused line without waiting for the rest of an input that goes on', async () => {
+    // A writer that never ends (a terminal, a program still printing): the refusal of the
+    // first line is the answer, and the input is closed, as it was when one thread read it.
+    const input = new PassThrough();
+    input.write('{"position":1,\n');
+    const target = join(dir(), 'target.db');
+    const code = await main(['import', '--db', target], {
+      log: () => {},
+      error: () => {},
+      data: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      input,
+    });
+    expect(code).toBe(1);
+    expect(input.destroyed).toBe(true);
+    expect(existsSync(target)).toBe(false);
   });
 });

@@ -57,6 +57,7 @@ export async function* checkedInThread(
   });
   let stopped = false;
   // The input is read ahead of the check by at most WINDOW bytes.
+  let read = false;
   const pump = async () => {
     let sent = 0;
     for await (const chunk of input) {
@@ -65,7 +66,9 @@ export async function* checkedInThread(
       send({ type: 'chunk', bytes });
       sent += bytes.length;
       while (sent - bytesRead > WINDOW && !stopped && failure === undefined) await changed();
+      if (stopped) return;
     }
+    read = true;
     send({ type: 'end' });
   };
   const pumping = pump().catch((error: unknown) => {
@@ -91,6 +94,9 @@ export async function* checkedInThread(
     stopped = true;
     wake();
     await worker.terminate();
+    // Stopped before the input's end (a refusal): it is closed now, as a loop over it closes
+    // it on a break, instead of once a chunk comes that may never come (a terminal).
+    if (!read) (input as { destroy?: () => void }).destroy?.();
     await pumping;
   }
 }
