@@ -22,6 +22,7 @@ if (port === null) throw new Error('import-check-worker runs as a worker thread'
 const chunks: (Uint8Array | null)[] = [];
 let posted = 0;
 let taken = 0;
+// One waiter at a time: reading the input and posting a batch happen in one loop, in turn.
 let wake: (() => void) | undefined;
 port.on('message', (message: ToChecker) => {
   if (message.type === 'chunk') chunks.push(message.bytes);
