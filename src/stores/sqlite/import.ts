@@ -35,8 +35,11 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
   try {
     if (existed) checkEmptyTarget(file);
     db = openDatabase(temp, { durability: 'normal' });
-    // The file is private until it is renamed, and is fsynced before: no journal needed.
-    db.pragma('journal_mode = OFF');
+    // The file is private until it is renamed, and is fsynced before: no journal file needed.
+    // Not OFF: better-sqlite3's defensive mode ignores that without a word, and the load went
+    // through the WAL, every page written twice. MEMORY keeps what a rollback needs in memory.
+    const mode = db.pragma('journal_mode = MEMORY', { simple: true });
+    if (mode !== 'memory') throw new Error(`the import's file stayed in journal mode ${mode}`);
     db.pragma('synchronous = OFF');
     const started = performance.now();
     const reader = new SqliteEventReader(db, sessionEventTypes);
