@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { chainHash, GENESIS_HASH } from '../src/events/hash.js';
 import { isPostgresUrl } from '../src/stores/open-log.js';
+import { openPgSessionlog } from '../src/stores/postgres/open-postgres.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { describeEachBackend } from './support/backends.js';
 import { runCli } from './support/cli.js';
-import { PG_URL } from './support/postgres.js';
+import { PG_URL, usePgSchemas } from './support/postgres.js';
 import { useTempDir } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
 import { appendUncheckedSqlite } from './support/unchecked-append.js';
@@ -93,9 +94,54 @@ async function targetState(db: string): Promise<string> {
   }
 }
 
-describeEachBackend('sessionlog import', (target) => {
+/** Each index on the log's tables and how it is made (the schema's name taken out). */
+async function indexesOf(db: string): Promise<string[]> {
+  if (!isPostgresUrl(db)) {
+    const file = new Database(db, { readonly: true });
+    try {
+      return file
+        .prepare(
+          "SELECT name || ': ' || coalesce(sql, '') AS text FROM sqlite_master WHERE type = 'index' ORDER BY name",
+        )
+        .pluck()
+        .all() as string[];
+    } finally {
+      file.close();
+    }
+  }
+  const schema = new URL(db).searchParams.get('schema') as string;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ text: string }>(
+      `SELECT indexname || ': ' || replace(indexdef, $1 || '.', '') AS text FROM pg_indexes
+       WHERE schemaname = $1 ORDER BY indexname`,
+      [schema],
+    );
+    return rows.map((row) => row.text);
+  } finally {
+    await client.end();
+  }
+}
+
+describeEachBackend('sessionlog import', (target, backend) => {
   const dir = useTempDir();
   const source = () => join(dir(), 'source.db');
+  const pgSchemas = usePgSchemas();
+
+  it('leaves the indexes a log is made with (the import builds some after the load)', async () => {
+    const exported = await exportedLog(source());
+    expect((await runImport(target(), exported)).code).toBe(0);
+    // A log the store made on the same backend, for its indexes.
+    let made = source();
+    if (backend.name === 'PostgreSQL') {
+      made = pgSchemas();
+      await (await openPgSessionlog({ url: made, durability: 'normal' })).close();
+    }
+    const expected = await indexesOf(made);
+    expect(expected.some((index) => index.startsWith('events_by_stream: '))).toBe(true);
+    expect(await indexesOf(target())).toEqual(expected);
+  });
 
   it('restores an export byte for byte: the same events, a chain verify accepts, the same sessions table', async () => {
     const exported = await exportedLog(source());
@@ -151,6 +197,20 @@ describeEachBackend('sessionlog import', (target) => {
         return `${events.map((e, i) => JSON.stringify(i === 5 ? rest : e)).join('\n')}\n`;
       },
       /line 6: not an event envelope: no hash/,
+    ],
+    [
+      'an envelope with a field more',
+      (events) =>
+        `${events.map((e, i) => JSON.stringify(i === 1 ? { ...e, note: 'x' } : e)).join('\n')}\n`,
+      /line 2: not an event envelope: unknown field note/,
+    ],
+    [
+      'an envelope with a field misnamed (what is missing is named first)',
+      (_, lines) => {
+        lines[2] = (lines[2] as string).replace('"stream":', '"streem":');
+        return `${lines.join('\n')}\n`;
+      },
+      /line 3: not an event envelope: no stream;/,
     ],
     [
       'an unknown event type',
@@ -260,5 +320,22 @@ describe('sessionlog import into a file', () => {
     const target = join(dir(), 'target.db');
     expect((await runCli('import', '--db', target, '--from', from)).code).toBe(0);
     expect((await runCli('events', '--db', target)).data).toBe(exported);
+  });
+
+  it('stops at a refused line without waiting for the rest of an input that goes on', async () => {
+    // A writer that never ends (a terminal, a program still printing): the refusal of the
+    // first line is the answer, and the input is closed, as it was when one thread read it.
+    const input = new PassThrough();
+    input.write('{"position":1,\n');
+    const target = join(dir(), 'target.db');
+    const code = await main(['import', '--db', target], {
+      log: () => {},
+      error: () => {},
+      data: new Writable({ write: (_chunk, _encoding, done) => done() }),
+      input,
+    });
+    expect(code).toBe(1);
+    expect(input.destroyed).toBe(true);
+    expect(existsSync(target)).toBe(false);
   });
 });

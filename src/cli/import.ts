@@ -1,14 +1,10 @@
 import { createReadStream, statSync } from 'node:fs';
-import { ImportCheck, ImportRefused } from '../events/import-check.js';
-import { sessionEventTypes } from '../events/schemas.js';
-import type { ImportBatches, ImportLine } from '../stores/log-backend.js';
+import { ImportRefused } from '../events/import-check.js';
+import type { ImportBatches } from '../stores/log-backend.js';
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom, dbOption } from './args.js';
-import { ndjsonLines } from './ndjson-reader.js';
+import { checkedInThread } from './import-check-thread.js';
 import { progressOn } from './progress.js';
-
-/** Events per write: large enough that a transaction's cost vanishes, small enough to hold. */
-const BATCH = 10_000;
 
 /** `sessionlog import`: an export (`sessionlog events`) into an empty log, chain checked. */
 export const importCommand: Command = {
@@ -35,31 +31,21 @@ is not recognised by the new one.
   options: { ...dbOption, from: { type: 'string', short: 'f' } },
   async run(values, out) {
     const from = values.from as string | undefined;
-    const input = from === undefined ? (out.input ?? process.stdin) : createReadStream(from);
+    const input =
+      from === undefined
+        ? (out.input ?? process.stdin)
+        : createReadStream(from, { highWaterMark: 1 << 20 });
     const size = from === undefined ? 0 : statSync(from).size;
     const backend = openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
-    const check = new ImportCheck(sessionEventTypes);
     async function* batches(): ImportBatches {
-      let batch: ImportLine[] = [];
-      for await (const { text, line, bytesRead } of ndjsonLines(input)) {
-        batch.push({ row: check.next(text, line).row, line });
-        if (batch.length === BATCH) {
-          yield batch;
-          batch = [];
-          const estimate = size > 0 ? Math.round((check.head * size) / bytesRead) : 0;
-          progress.update(check.head, estimate);
-        }
+      for await (const { lines, nodes, head, bytesRead } of checkedInThread(input)) {
+        yield { lines, nodes };
+        progress.update(head, size > 0 ? Math.round((head * size) / bytesRead) : 0);
       }
-      if (batch.length > 0) yield batch;
     }
-    const building = (done: number, total: number) =>
-      progress.update(done, total, 'building the sessions table: position');
     try {
-      const { events, rows, snapshots, logId, ms } = await backend.importEvents(
-        batches(),
-        building,
-      );
+      const { events, rows, snapshots, logId, ms } = await backend.importEvents(batches());
       progress.end();
       const made = rows === undefined ? '' : `, ${rows} sessions, ${snapshots} snapshots`;
       const rate = events / (ms / 1000);

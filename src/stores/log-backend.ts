@@ -1,4 +1,5 @@
 import type { LogTree } from '../checkpoints/log-tree.js';
+import type { StoredNode } from '../checkpoints/merkle-nodes.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import type { EventRow } from '../events/event-row.js';
 import type { OnCommit } from '../events/group-commit.js';
@@ -108,11 +109,20 @@ export interface RebuildReport {
 /** A checked event of an import, and the line of the export it came from. */
 export interface ImportLine {
   row: EventRow;
+  /** The event as the projections fold it (data parsed, at the schema version it was written at). */
+  envelope: Envelope<AnyEvent>;
   line: number;
 }
 
+/** Checked events of an import, in order, and the Merkle tree's nodes they complete. */
+export interface ImportBatch {
+  lines: readonly ImportLine[];
+  /** Every node of the log's tree that these events complete (src/checkpoints/merkle-frontier.ts). */
+  nodes: readonly StoredNode[];
+}
+
 /** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
-export type ImportBatches = AsyncIterable<readonly ImportLine[]>;
+export type ImportBatches = AsyncIterable<ImportBatch>;
 
 /** What `import` made: the events, the projections (SQLite: rows and snapshots), the new log's id. */
 export interface ImportReport {
@@ -155,10 +165,7 @@ export interface LogBackend {
    * and builds its projections and its Merkle tree; a refusal (a bad line, a log that is not
    * empty) leaves the log as it was.
    */
-  importEvents(
-    batches: ImportBatches,
-    progress?: (done: number, total: number) => void,
-  ): Promise<ImportReport>;
+  importEvents(batches: ImportBatches): Promise<ImportReport>;
   /**
    * Checks the log and everything derived from it, and `also` on the same log; returns the
    * exit code (0: all agree).

@@ -1,10 +1,8 @@
 import type pg from 'pg';
 import { ImportRefused } from '../../events/import-check.js';
-import { sessionEventTypes } from '../../events/schemas.js';
 import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
-import { connectPostgres, migrateIn, type PgDatabase, unreachable } from './database.js';
-import { extendPgTree } from './merkle-tree.js';
-import { PgEventReader } from './reader.js';
+import { connectPostgres, migrateIn, unreachable } from './database.js';
+import { insertNodes, nodeColumns } from './merkle-tree.js';
 import { PgSessions } from './sessions-table.js';
 
 // Each column as an array parameter: one statement inserts a whole batch.
@@ -13,10 +11,18 @@ const INSERT = `INSERT INTO events (position, id, stream, version, type, time, d
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[]) AS r(position, id, stream, version, type, time, data, meta, hash)`;
 
+/** The events table's indexes that no constraint owns, and the statements that make them. */
+const SECONDARY_INDEXES = `SELECT quote_ident(n.nspname) || '.' || quote_ident(i.relname) AS name,
+    pg_get_indexdef(i.oid) AS sql
+  FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+  WHERE t.relname = 'events' AND n.nspname = current_schema()
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)`;
+
 /**
  * `import` into a PostgreSQL log, in one transaction: the log's tables (made if the schema has
- * none), the events, the head, and the sessions table and its history folded as `rebuild`
- * folds them. A refusal rolls all of it back, so the schema is left as it was; the
+ * none), the events, the head, the Merkle tree, and the sessions table and its history, each
+ * batch written as an append writes it. A refusal rolls all of it back, so the schema is left as it was; the
  * append-only triggers are in force throughout (the import only inserts).
  */
 export async function importPostgres(url: string, batches: ImportBatches): Promise<ImportReport> {
@@ -44,14 +50,18 @@ export async function importPostgres(url: string, batches: ImportBatches): Promi
         `${database.label} is not empty: it holds ${found} events (import fills only an empty log)`,
       );
     }
-    const { events, last } = await insertEvents(client, batches);
+    // An index built once over the loaded table is a sort; kept during the load it is a
+    // B-tree insert per event. Dropped and made again in this transaction (a reader of the
+    // events waits for the import instead of seeing an empty log); the indexes of the
+    // UNIQUE constraints stay, to refuse a duplicate as it comes.
+    const { rows: indexes } = await client.query<{ name: string; sql: string }>(SECONDARY_INDEXES);
+    for (const { name } of indexes) await client.query(`DROP INDEX ${name}`);
+    const { events, last } = await insertEvents(client, batches, new PgSessions(database.pool));
+    for (const { sql } of indexes) await client.query(sql);
     await client.query('UPDATE log_head SET position = $1, hash = $2', [
       last?.position ?? 0,
       last?.hash ?? '0'.repeat(64),
     ]);
-    await buildSessions(database, client, last?.position ?? 0);
-    // The Merkle tree over the imported hashes, in the same transaction.
-    await extendPgTree(database, client);
     const logId = (
       await client.query<{ value: string }>("SELECT value FROM meta WHERE key = 'logId'")
     ).rows[0]?.value as string;
@@ -67,36 +77,50 @@ export async function importPostgres(url: string, batches: ImportBatches): Promi
 }
 
 /**
- * Inserts every checked event, a statement per batch, inside the caller's transaction. A
- * duplicate id (the check holds no ids) is refused by the table and named by its line.
+ * Inserts every checked event, a statement per batch, inside the caller's transaction, and
+ * with each batch the Merkle tree's nodes it completes and the sessions table's rows and
+ * history as an append writes them: the events are never read back. A duplicate id (the
+ * check holds no ids) is refused by the table and named by its line.
  */
-async function insertEvents(client: pg.PoolClient, batches: ImportBatches) {
+async function insertEvents(client: pg.PoolClient, batches: ImportBatches, sessions: PgSessions) {
   let events = 0;
   let last: { position: number; hash: string } | undefined;
-  for await (const batch of batches) {
-    const columns = [
-      'position',
-      'id',
-      'stream',
-      'version',
-      'type',
-      'time',
-      'data',
-      'meta',
-      'hash',
-    ] as const;
-    const params = columns.map((column) => batch.map(({ row }) => row[column]));
+  // Emptied first, as rebuild does: the table must be the fold of these events alone.
+  await client.query('DELETE FROM sessions; DELETE FROM sessions_history');
+  for await (const { lines, nodes } of batches) {
+    const params = COLUMNS.map((column) => lines.map(({ row }) => row[column]));
     try {
       await client.query(INSERT, params);
     } catch (error) {
-      throw duplicateId(error, batch) ?? error;
+      throw duplicateId(error, lines) ?? error;
     }
-    events += batch.length;
-    const end = batch.at(-1)?.row;
-    if (end !== undefined) last = { position: end.position, hash: end.hash };
+    await client.query(insertNodes(1, 2, 3), nodeColumns(nodes));
+    const end = lines.at(-1)?.row;
+    if (end === undefined) continue;
+    await sessions.apply(
+      client,
+      lines.map(({ envelope }) => envelope),
+      end.position,
+    );
+    events += lines.length;
+    last = { position: end.position, hash: end.hash };
   }
+  // An empty log has a sessions table at position 0, as a new log has.
+  if (last === undefined) await sessions.apply(client, [], 0);
   return { events, last };
 }
+
+const COLUMNS = [
+  'position',
+  'id',
+  'stream',
+  'version',
+  'type',
+  'time',
+  'data',
+  'meta',
+  'hash',
+] as const;
 
 function duplicateId(error: unknown, batch: readonly ImportLine[]): ImportRefused | undefined {
   const { code, detail } = error as { code?: string; detail?: string };
@@ -109,21 +133,4 @@ function duplicateId(error: unknown, batch: readonly ImportLine[]): ImportRefuse
   return at === undefined
     ? new ImportRefused(undefined, undefined, `id ${id} appears twice`)
     : new ImportRefused(at.line, at.row.position, `id ${id} appears on an earlier line`);
-}
-
-/**
- * Events folded per statement: the table's rows and history are written once per page, so a
- * larger page than the store's saves round trips (the import holds nothing else).
- */
-const FOLD_PAGE = 10_000;
-
-/** The sessions table and its history, folded from the imported events as `rebuild` does. */
-async function buildSessions(database: PgDatabase, client: pg.PoolClient, head: number) {
-  const reader = new PgEventReader(client, sessionEventTypes);
-  await new PgSessions(database.pool).open(
-    client,
-    head,
-    (after) => reader.read({ after, limit: FOLD_PAGE }),
-    { rebuild: true },
-  );
 }

@@ -146,7 +146,7 @@ export function sqliteBackend(file: string): LogBackend {
       return reports;
     },
 
-    importEvents: (batches, progress) => importSqlite(file, batches, progress),
+    importEvents: (batches) => importSqlite(file, batches),
 
     verify: (out, also) => verifySqliteLog(file, out, also),
   };

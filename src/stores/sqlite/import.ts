@@ -1,28 +1,26 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { StoredNode } from '../../checkpoints/merkle-nodes.js';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
+import type { FoldAsWritten } from '../../projections/fold-as-written.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
+import type { ImportBatch, ImportBatches, ImportReport } from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { lockLogFile } from './lock.js';
 import { contentsOf, notALogError } from './log-mark.js';
-import { extendSqliteTree } from './merkle-tree.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 
 /**
  * `import` into a log file: the events go into a new log in a file beside the target, the
- * projections are built there as `rebuild` builds them, and only a complete log takes the
+ * projections and the Merkle tree are built there as the events are written (the same rows,
+ * snapshots and nodes as `rebuild` makes), and only a complete log takes the
  * target's place (a rename): a refused or interrupted import leaves the target as it was, and
  * removes what it made. The target must be absent, an empty file, or a log without events.
  */
-export async function importSqlite(
-  file: string,
-  batches: ImportBatches,
-  progress?: (done: number, total: number) => void,
-): Promise<ImportReport> {
+export async function importSqlite(file: string, batches: ImportBatches): Promise<ImportReport> {
   if (file === ':memory:') throw new Error('import needs a log file, not :memory:');
   const existed = existsSync(file);
   // A log served meanwhile would lose its writes to the rename: hold its lock. A new path
@@ -37,17 +35,33 @@ export async function importSqlite(
   try {
     if (existed) checkEmptyTarget(file);
     db = openDatabase(temp, { durability: 'normal' });
-    // The file is private until it is renamed, and is fsynced before: no journal needed.
-    db.pragma('journal_mode = OFF');
+    // The file is private until it is renamed, and is fsynced before: no journal file needed.
+    // Not OFF: better-sqlite3's defensive mode ignores that without a word, and the load went
+    // through the WAL, every page written twice. MEMORY keeps what a rollback needs in memory.
+    const mode = db.pragma('journal_mode = MEMORY', { simple: true });
+    if (mode !== 'memory') throw new Error(`the import's file stayed in journal mode ${mode}`);
     db.pragma('synchronous = OFF');
     const started = performance.now();
-    const events = await insertEvents(db, batches);
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const built = projections.rebuild(sessionsProjection.name, progress);
+    const sessions = projections.foldAsWritten(sessionsProjection.name);
+    // An index built once over the loaded table is a sort; kept during the load it is a
+    // B-tree insert per event. The UNIQUE ones stay: they refuse a duplicate id as it comes.
+    const indexes = db
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+      )
+      .all() as { name: string; sql: string }[];
+    for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
+    const events = await loadEvents(db, batches, sessions);
+    for (const { sql } of indexes) db.exec(sql);
+    // The last stops' snapshots and the table, in one transaction.
+    const built = db.transaction(() => {
+      const fold = sessions.finish(events);
+      projections.install(fold);
+      return fold;
+    })();
     projections.close();
-    // The Merkle tree over the imported hashes, as an append would have kept it.
-    extendSqliteTree(db);
     const logId = readMeta(db, 'logId') as string;
     db.pragma('journal_mode = WAL');
     db.close();
@@ -61,8 +75,8 @@ export async function importSqlite(
     syncFile(dirname(file));
     return {
       events,
-      rows: built.rows,
-      snapshots: built.snapshots,
+      rows: built.rows.size,
+      snapshots: sessions.stops,
       logId,
       ms: performance.now() - started,
     };
@@ -82,16 +96,22 @@ export async function importSqlite(
 
 /**
  * Inserts every checked event, a transaction per batch (the file is private: a failure
- * deletes it). A duplicate id, which the check cannot see without holding every id, is
- * refused by the table's UNIQUE constraint and named by its line.
+ * deletes it), and with each batch the Merkle tree's new nodes and the projection's fold:
+ * the events are never read back. A duplicate id, which the check cannot see without
+ * holding every id, is refused by the table's UNIQUE constraint and named by its line.
  */
-async function insertEvents(db: SqliteDatabase, batches: ImportBatches): Promise<number> {
+async function loadEvents(
+  db: SqliteDatabase,
+  batches: ImportBatches,
+  sessions: FoldAsWritten,
+): Promise<number> {
   const insert =
     db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const writeNodes = nodeWriter(db);
   let count = 0;
-  const write = db.transaction((batch: readonly ImportLine[]) => {
-    for (const { row, line } of batch) {
+  const write = db.transaction(({ lines, nodes }: ImportBatch) => {
+    for (const { row, line } of lines) {
       try {
         insert.run(
           row.position,
@@ -111,12 +131,35 @@ async function insertEvents(db: SqliteDatabase, batches: ImportBatches): Promise
         throw error;
       }
     }
+    writeNodes(nodes);
+    // Snapshots read the hash at their position: this batch's rows are in already.
+    sessions.apply(lines.map(({ envelope }) => envelope));
   });
   for await (const batch of batches) {
     write(batch);
-    count += batch.length;
+    count += batch.lines.length;
   }
   return count;
+}
+
+/** Tree nodes per INSERT: one statement run per node cost three times the insert itself. */
+const NODES_PER_INSERT = 64;
+
+/** Writes tree nodes into `merkle_nodes` (MERKLE_DDL), many rows per statement. */
+function nodeWriter(db: SqliteDatabase): (nodes: readonly StoredNode[]) => void {
+  const insert = (rows: number) =>
+    db.prepare(
+      `INSERT INTO merkle_nodes (level, idx, hash) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
+    );
+  const many = insert(NODES_PER_INSERT);
+  const one = insert(1);
+  return (nodes) => {
+    let i = 0;
+    for (; i + NODES_PER_INSERT <= nodes.length; i += NODES_PER_INSERT) {
+      many.run(nodes.slice(i, i + NODES_PER_INSERT).flatMap((n) => [n.level, n.index, n.hash]));
+    }
+    for (const node of nodes.slice(i)) one.run(node.level, node.index, node.hash);
+  };
 }
 
 /** Refuses a target that is another program's database or a log that holds events. */

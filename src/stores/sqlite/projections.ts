@@ -3,6 +3,7 @@ import type { TransactionHook } from '../../events/store.js';
 import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import { applyAll, catchUp } from '../../projections/apply-events.js';
 import { Fold, multiplesOf } from '../../projections/fold.js';
+import { FoldAsWritten } from '../../projections/fold-as-written.js';
 import { inMemoryTable } from '../../projections/in-memory-table.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import type { AnyProjection, ProjectionTable, TableOf } from '../../projections/projection.js';
@@ -161,19 +162,42 @@ export class SqliteProjections implements TransactionHook {
           snapshots++;
           progress?.(fold.position, head);
         });
-        const next = `${projection.name}__next`;
-        this.#db.exec(`DROP TABLE IF EXISTS ${next}`);
-        createTable(this.#db, projection, next);
-        const table = bindTable(this.#db, projection, next);
-        for (const { row } of fold.rows.values()) table.put(row);
-        this.#db.exec(`DROP TABLE IF EXISTS ${projection.name}`);
-        this.#db.exec(`ALTER TABLE ${next} RENAME TO ${projection.name}`);
-        createIndex(this.#db, projection, projection.name);
-        this.#tables.delete(projection.name);
-        this.#saveCheckpoint.run(projection.name, projection.version, head);
+        this.install(fold);
         return { events: fold.events, rows: fold.rows.size, snapshots };
       })
       .immediate();
+  }
+
+  /**
+   * Makes a fold of the whole log (every event up to `fold.position`, the head) the
+   * projection's table, swapped in for the old one, in the caller's transaction: how rebuild
+   * ends, and how `import`, which folds as it writes, builds the table without reading the log.
+   */
+  install(fold: Fold): void {
+    const { projection } = fold;
+    const next = `${projection.name}__next`;
+    this.#db.exec(`DROP TABLE IF EXISTS ${next}`);
+    createTable(this.#db, projection, next);
+    const table = bindTable(this.#db, projection, next);
+    for (const { row } of fold.rows.values()) table.put(row);
+    this.#db.exec(`DROP TABLE IF EXISTS ${projection.name}`);
+    this.#db.exec(`ALTER TABLE ${next} RENAME TO ${projection.name}`);
+    createIndex(this.#db, projection, projection.name);
+    this.#tables.delete(projection.name);
+    this.#saveCheckpoint.run(projection.name, projection.version, fold.position);
+  }
+
+  /**
+   * A fresh fold of the projection that the caller feeds with the events it writes (import),
+   * writing the snapshots where a rebuild writes them; `install` it once every event is in.
+   */
+  foldAsWritten(name: string): FoldAsWritten {
+    const projection = this.#find(name);
+    this.#behind.reset(name);
+    this.#snapshots.clear(projection.name);
+    return new FoldAsWritten(projection, this.#reader.registry, this.#every, (fold) =>
+      this.#snapshots.write(fold),
+    );
   }
 
   /**

@@ -1,0 +1,135 @@
+import type { StoredNode } from '../checkpoints/merkle-nodes.js';
+import type { AnyEvent, Envelope, EventMeta } from '../events/envelope.js';
+import type { EventRow } from '../events/event-row.js';
+import { ImportRefused } from '../events/import-check.js';
+import type { ImportBatch, ImportLine } from '../stores/log-backend.js';
+import type {
+  CheckedColumns,
+  FromChecker,
+  NodeColumns,
+  ToChecker,
+} from './import-check-messages.js';
+import { startWorker } from './worker-module.js';
+
+/** Bytes of the export sent to the checking thread and not yet read by it. */
+const WINDOW = 8 * 1024 * 1024;
+
+/** A batch of checked lines and its tree nodes, how many events are checked so far and how many bytes read. */
+export interface CheckedBatch extends ImportBatch {
+  head: number;
+  bytesRead: number;
+}
+
+/**
+ * The lines of an export checked by ImportCheck in a thread of their own (parsing, the
+ * schemas and the hashes are most of an import's work), in order, a batch at a time, while
+ * the caller writes the batches before: the two cores work at once. The check is the same
+ * code with the same messages; a refusal is thrown here as the ImportRefused it was.
+ */
+export async function* checkedInThread(
+  input: AsyncIterable<Buffer | string>,
+): AsyncGenerator<CheckedBatch> {
+  const worker = startWorker(import.meta.url, 'import-check-worker');
+  const send = (message: ToChecker) => worker.postMessage(message);
+  const inbox: FromChecker[] = [];
+  let failure: unknown;
+  // The reader of the input and the consumer of the batches both wait for news.
+  let waiting: (() => void)[] = [];
+  const changed = () => new Promise<void>((resolve) => waiting.push(resolve));
+  const wake = () => {
+    const woken = waiting;
+    waiting = [];
+    for (const resolve of woken) resolve();
+  };
+  let bytesRead = 0;
+  worker.on('message', (message: FromChecker) => {
+    inbox.push(message);
+    if (message.type === 'batch') bytesRead = message.bytesRead;
+    wake();
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
+    wake();
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the import's checking thread stopped (exit code ${code})`);
+    wake();
+  });
+  let stopped = false;
+  // The input is read ahead of the check by at most WINDOW bytes.
+  let read = false;
+  const pump = async () => {
+    let sent = 0;
+    for await (const chunk of input) {
+      if (stopped) return;
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      send({ type: 'chunk', bytes });
+      sent += bytes.length;
+      while (sent - bytesRead > WINDOW && !stopped && failure === undefined) await changed();
+      if (stopped) return;
+    }
+    read = true;
+    send({ type: 'end' });
+  };
+  const pumping = pump().catch((error: unknown) => {
+    failure ??= error;
+    wake();
+  });
+  try {
+    for (;;) {
+      while (inbox.length === 0 && failure === undefined) await changed();
+      if (failure !== undefined) throw failure;
+      const message = inbox.shift() as FromChecker;
+      if (message.type === 'done') return;
+      if (message.type === 'refused') {
+        throw new ImportRefused(message.line, message.position, message.reason);
+      }
+      if (message.type === 'failed')
+        throw new Error(`the import's check failed: ${message.message}`);
+      send({ type: 'taken' });
+      const { columns, nodes, head, bytesRead: read } = message;
+      yield { lines: linesOf(columns), nodes: nodesOf(nodes), head, bytesRead: read };
+    }
+  } finally {
+    stopped = true;
+    wake();
+    await worker.terminate();
+    // Stopped before the input's end (a refusal): it is closed now, as a loop over it closes
+    // it on a break, instead of once a chunk comes that may never come (a terminal).
+    if (!read) (input as { destroy?: () => void }).destroy?.();
+    await pumping;
+  }
+}
+
+/** The rows again, each with its envelope (data and meta parsed from their canonical text). */
+function linesOf(columns: CheckedColumns): ImportLine[] {
+  const { position, version, line, id, stream, type, time, data, meta, hash } = columns;
+  return id.map((_, i) => {
+    const row: EventRow = {
+      position: position[i] as number,
+      id: id[i] as string,
+      stream: stream[i] as string,
+      version: version[i] as number,
+      type: type[i] as string,
+      time: time[i] as string,
+      data: data[i] as string,
+      meta: meta[i] as string,
+      hash: hash[i] as string,
+    };
+    const envelope = {
+      ...row,
+      data: JSON.parse(row.data),
+      meta: JSON.parse(row.meta) as EventMeta,
+    } as Envelope<AnyEvent>;
+    return { row, envelope, line: line[i] as number };
+  });
+}
+
+function nodesOf(columns: NodeColumns): StoredNode[] {
+  const hashes = Buffer.from(columns.hash.buffer, columns.hash.byteOffset, columns.hash.byteLength);
+  return Array.from(columns.level, (level, i) => ({
+    level,
+    index: columns.index[i] as number,
+    hash: hashes.subarray(i * 32, i * 32 + 32),
+  }));
+}

@@ -1,0 +1,120 @@
+/**
+ * The checking thread of `sessionlog import`: splits the export into lines and runs every
+ * line through ImportCheck, in order, exactly as a single thread would, and hashes the
+ * Merkle tree's new nodes over the checked events; the main thread meanwhile writes the
+ * batches before. See import-check-thread.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ImportCheck, ImportRefused } from '../events/import-check.js';
+import { sessionEventTypes } from '../events/schemas.js';
+import type { CheckedColumns, FromChecker, ToChecker } from './import-check-messages.js';
+import { ImportTree } from './import-tree.js';
+import { ndjsonLines } from './ndjson-reader.js';
+
+/** Events per batch: the unit the main thread writes in one transaction. */
+const BATCH = 10_000;
+/** Batches posted and not yet taken: enough to keep the writer busy, few enough to hold. */
+const AHEAD = 2;
+
+const port = parentPort;
+if (port === null) throw new Error('import-check-worker runs as a worker thread');
+
+const chunks: (Uint8Array | null)[] = [];
+let posted = 0;
+let taken = 0;
+// One waiter at a time: reading the input and posting a batch happen in one loop, in turn.
+let wake: (() => void) | undefined;
+port.on('message', (message: ToChecker) => {
+  if (message.type === 'chunk') chunks.push(message.bytes);
+  else if (message.type === 'end') chunks.push(null);
+  else taken++;
+  wake?.();
+});
+const changed = () =>
+  new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+
+async function* input(): AsyncGenerator<Buffer> {
+  for (;;) {
+    while (chunks.length === 0) await changed();
+    const chunk = chunks.shift();
+    if (chunk === null || chunk === undefined) return;
+    yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+const empty = (): CheckedColumns => ({
+  position: new Float64Array(BATCH),
+  version: new Float64Array(BATCH),
+  line: new Float64Array(BATCH),
+  id: [],
+  stream: [],
+  type: [],
+  time: [],
+  data: [],
+  meta: [],
+  hash: [],
+});
+
+/** Columns cut to the `n` events they hold. */
+const cut = (columns: CheckedColumns, n: number): CheckedColumns => ({
+  ...columns,
+  position: columns.position.slice(0, n),
+  version: columns.version.slice(0, n),
+  line: columns.line.slice(0, n),
+});
+
+async function post(message: FromChecker): Promise<void> {
+  if (message.type === 'batch') {
+    while (posted - taken >= AHEAD) await changed();
+    posted++;
+  }
+  const moved = message.type === 'batch' ? [message.nodes.hash.buffer] : [];
+  port?.postMessage(message, moved as ArrayBuffer[]);
+}
+
+async function run(): Promise<void> {
+  const check = new ImportCheck(sessionEventTypes);
+  const tree = new ImportTree();
+  let columns = empty();
+  let n = 0;
+  let bytes = 0;
+  // Leaf i is the event at position i + 1: the check lets no gap through.
+  const batch = (checked: CheckedColumns): FromChecker => ({
+    type: 'batch',
+    columns: checked,
+    nodes: tree.append(checked.hash),
+    head: check.head,
+    bytesRead: bytes,
+  });
+  for await (const { text, line, bytesRead } of ndjsonLines(input())) {
+    const { row } = check.next(text, line);
+    columns.position[n] = row.position;
+    columns.version[n] = row.version;
+    columns.line[n] = line;
+    columns.id.push(row.id);
+    columns.stream.push(row.stream);
+    columns.type.push(row.type);
+    columns.time.push(row.time);
+    columns.data.push(row.data);
+    columns.meta.push(row.meta);
+    columns.hash.push(row.hash);
+    bytes = bytesRead;
+    if (++n === BATCH) {
+      await post(batch(columns));
+      columns = empty();
+      n = 0;
+    }
+  }
+  if (n > 0) await post(batch(cut(columns, n)));
+  await post({ type: 'done' });
+}
+
+run().catch((error: unknown) => {
+  port.postMessage(
+    error instanceof ImportRefused
+      ? { type: 'refused', line: error.line, position: error.position, reason: error.reason }
+      : { type: 'failed', message: (error as Error).stack ?? String(error) },
+  );
+});
