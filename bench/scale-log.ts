@@ -1,8 +1,10 @@
+import { TreeFrontier } from '../src/checkpoints/merkle-frontier.js';
+import type { AnyEvent, Envelope } from '../src/events/envelope.js';
 import type { EventRow } from '../src/events/event-row.js';
 import { canonicalJson, chainHashOf, GENESIS_HASH } from '../src/events/hash.js';
 import type { SessionEvent } from '../src/events/schemas.js';
 import { uuidv7 } from '../src/events/uuid-v7.js';
-import type { ImportBatches, ImportLine } from '../src/stores/log-backend.js';
+import type { ImportBatch, ImportBatches, ImportLine } from '../src/stores/log-backend.js';
 import { openLog } from '../src/stores/open-log.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
@@ -92,8 +94,15 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
     const data = canonicalJson(event.data);
     previous = chainHashOf(previous, head, data, META);
     const row: EventRow = { ...head, data, meta: META, hash: previous };
-    return { row, line: position };
+    const envelope = { ...row, data: event.data, meta: { schemaVersion: 1 } } as Envelope<AnyEvent>;
+    return { row, envelope, line: position };
   };
+  // The tree's nodes each batch completes, as import's checking thread gives them.
+  const tree = new TreeFrontier(0, []);
+  const withNodes = (lines: ImportLine[]): ImportBatch => ({
+    lines,
+    nodes: tree.append(lines.map(({ row }) => Buffer.from(row.hash, 'hex'))),
+  });
   async function* batches(): ImportBatches {
     let batch: ImportLine[] = [
       rowOf(BUSY, {
@@ -114,11 +123,11 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
         busyHead = position;
       }
       if (batch.length >= BATCH) {
-        yield batch;
+        yield withNodes(batch);
         batch = [];
       }
     }
-    if (batch.length > 0) yield batch;
+    if (batch.length > 0) yield withNodes(batch);
   }
   // Versions of 100,000 streams: dropped once the build is done.
   const started = performance.now();

@@ -3,13 +3,13 @@ import type { AnyEvent, Envelope, EventMeta } from '../events/envelope.js';
 import type { EventRow } from '../events/event-row.js';
 import { ImportRefused } from '../events/import-check.js';
 import type { ImportBatch, ImportLine } from '../stores/log-backend.js';
+import { startWorker } from '../workers/start-worker.js';
 import type {
   CheckedColumns,
   FromChecker,
   NodeColumns,
   ToChecker,
 } from './import-check-messages.js';
-import { startWorker } from './worker-module.js';
 
 /** Bytes of the export sent to the checking thread and not yet read by it. */
 const WINDOW = 8 * 1024 * 1024;
@@ -29,7 +29,7 @@ export interface CheckedBatch extends ImportBatch {
 export async function* checkedInThread(
   input: AsyncIterable<Buffer | string>,
 ): AsyncGenerator<CheckedBatch> {
-  const worker = startWorker(import.meta.url, 'import-check-worker');
+  const worker = startWorker(new URL('./import-check-worker', import.meta.url), {});
   const send = (message: ToChecker) => worker.postMessage(message);
   const inbox: FromChecker[] = [];
   let failure: unknown;

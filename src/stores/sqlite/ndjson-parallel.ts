@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { ReadOptions } from '../../events/store.js';
-import { startWorker } from './start-worker.js';
+import { startWorker } from '../../workers/start-worker.js';
 
 /** Positions per range a thread makes at once: about 6 MB of NDJSON for typical events. */
 export const RANGE = 20_000;

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
-import { startWorker } from './start-worker.js';
+import { startWorker } from '../../workers/start-worker.js';
 import { type Segment, type SegmentReport, TREE_BLOCK } from './verify-segment.js';
 
 /** What the segments found together: the chain over 1..head and the tree's fresh root. */
