@@ -39,9 +39,11 @@ export interface StreamEnd {
 
 export async function streamEnd(source: StreamSource): Promise<StreamEnd> {
   const [logHead, closedAt] = await Promise.all([source.head(), source.closedAt?.()]);
-  return closedAt === undefined
+  // Closed once the head it reads reaches the closing event (on PostgreSQL a head read on one
+  // connection may lag the closing event seen on another): never closed before it can be read.
+  return closedAt === undefined || closedAt > logHead
     ? { logHead, head: logHead, closed: false }
-    : { logHead, head: Math.min(closedAt, logHead), closed: true };
+    : { logHead, head: closedAt, closed: true };
 }
 
 export interface Chunk {
