@@ -3,7 +3,8 @@ import { cpuPerDelivery, type FanoutServer, fanoutRounds } from './cpu-fanout.js
 import { type PostServer, postRounds } from './cpu-post.js';
 import type { Delivery } from './delivery.js';
 import type { Load } from './http-suite.js';
-import { percent, type ReportLine } from './report.js';
+import { observationCost } from './observe-cost.js';
+import { percent, progress, type ReportLine } from './report.js';
 import { pairedRatios, summarize } from './stats.js';
 
 /** Issue 18's targets: server CPU per durable POST, µs, and as a multiple of the bare route. */
@@ -31,8 +32,14 @@ const BEHIND_MS = 1000;
  */
 export async function cpuSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
   const posts = await postRounds(dir, config);
+  progress('cpu: logging and metrics alone, in process');
+  const observing = await observationCost(dir);
   const deliveries = await fanoutRounds(dir, config);
-  return [...postReport(posts, config), ...fanoutReport(deliveries, config)];
+  return [
+    ...postReport(posts, config),
+    ...observingReport(observing, posts),
+    ...fanoutReport(deliveries, config),
+  ];
 }
 
 function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): ReportLine[] {
@@ -119,6 +126,42 @@ function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): Rep
     {
       kind: 'note',
       text: `failed requests (must be 0): observed ${failed('observed')}, unobserved ${failed('unobserved')}, bare ${failed('bare')}; event loop busy (median): ${busy('observed')}, ${busy('unobserved')}, ${busy('bare')}`,
+    },
+  ];
+}
+
+/**
+ * Issue 17's 5 %, isolated: what the observation code costs per request in this process
+ * (observe-cost.ts), as a share of a durable POST's CPU without it (the child above).
+ */
+function observingReport(
+  cost: Awaited<ReturnType<typeof observationCost>>,
+  loads: Record<PostServer, Load[]>,
+): ReportLine[] {
+  const post = summarize(loads.unobserved.map((l) => l.cpuPerRequest)).median;
+  return [
+    {
+      kind: 'section',
+      title:
+        'CPU: logging and metrics alone, per request, in process (request id, request log line into a file, HTTP series, commit counted; 15 alternating rounds of 4,000)',
+    },
+    { kind: 'figure', name: 'observed', summary: cost.observed, unit: 'µs/req' },
+    {
+      kind: 'figure',
+      name: 'logging silent, no metrics',
+      summary: cost.unobserved,
+      unit: 'µs/req',
+    },
+    {
+      kind: 'ratio',
+      name: 'their cost / CPU per durable POST',
+      ratio: cost.costMicros / post,
+      target: OBSERVING_COST,
+      ceiling: true,
+    },
+    {
+      kind: 'note',
+      text: `logging and metrics add ${cost.costMicros.toFixed(1)} µs to a request; a durable POST without them costs ${post.toFixed(0)} µs of server CPU (above)`,
     },
   ];
 }

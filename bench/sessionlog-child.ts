@@ -9,9 +9,8 @@
  *   node --import tsx bench/sessionlog-child.ts <db file> <full|normal> <watch|no-watch> [observed|unobserved]
  */
 
-import { pino } from 'pino';
 import type { Durability } from '../src/events/store.js';
-import { createLogger } from '../src/observe/logger.js';
+import { createLogger, logDestination } from '../src/observe/logger.js';
 import { runServer } from '../src/server.js';
 import { type ServerMessage, serveStats, tell } from './child-stats.js';
 
@@ -39,7 +38,7 @@ const server = await runServer({
   // Logged as serve logs (a JSON line per request, written asynchronously), into a file beside
   // the log rather than into the bench's output.
   logger: observed
-    ? createLogger({ destination: pino.destination({ dest: `${db}.server.log`, sync: false }) })
+    ? createLogger({ destination: logDestination(`${db}.server.log`) })
     : createLogger({ level: 'silent' }),
   collectMetrics: observed,
 });

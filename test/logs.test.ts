@@ -133,7 +133,9 @@ describe('the server log', () => {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(stderr).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}started /m);
-    expect(stderr).toMatch(/INFO {2}request .*method=GET route=\/api\/health status=200/);
+    expect(stderr).toMatch(
+      /INFO {2}request method=GET route=\/api\/health requestId=\S+ status=200/,
+    );
     expect(stderr).toMatch(/INFO {2}stopped/);
     expect(stderr).not.toContain(TOKEN);
 

@@ -23,42 +23,48 @@ export interface RequestLogDeps {
  * carry `?token=`). Streamed answers are counted when their headers are out.
  */
 export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandler {
-  // The series' children, kept: labelling by object hashes the labels on every request.
-  const counted = new Map<string, { inc(): void }>();
-  const timed = new Map<string, { observe(value: number): void }>();
+  // What each method and route pattern keeps: its series' children (labelling by object
+  // hashes the labels on every request) and a child logger whose method and route are
+  // serialized once, not on every line.
+  const routes = new Map<string, RouteRecord>();
+  const recordOf = (method: string, route: string): RouteRecord => {
+    const key = `${method} ${route}`;
+    let record = routes.get(key);
+    if (record === undefined) {
+      record = {
+        timer: metrics?.httpSeconds.labels({ method, route }),
+        counters: new Map(),
+        line: logger?.child({ method, route }),
+      };
+      routes.set(key, record);
+    }
+    return record;
+  };
   return async (c, next) => {
     const started = performance.now();
     try {
       await next();
     } finally {
       const seconds = (performance.now() - started) / 1000;
-      const route = routeOf(c);
       // A client may send any method name: a label takes the known ones only.
       const method = METHODS.has(c.req.method) ? c.req.method : 'OTHER';
+      const route = routeOf(c);
+      const record = recordOf(method, route);
       const status = c.res.status;
       if (metrics !== undefined) {
-        const key = `${method} ${route}`;
-        let timer = timed.get(key);
-        if (timer === undefined) {
-          timer = metrics.httpSeconds.labels({ method, route });
-          timed.set(key, timer);
-        }
-        timer.observe(seconds);
-        const keyed = `${key} ${status}`;
-        let counter = counted.get(keyed);
+        record.timer?.observe(seconds);
+        let counter = record.counters.get(status);
         if (counter === undefined) {
           counter = metrics.httpRequests.labels({ method, route, status });
-          counted.set(keyed, counter);
+          record.counters.set(status, counter);
         }
         counter.inc();
       }
       if (logger?.isLevelEnabled('info')) {
         const written = c.get('written');
-        logger.info(
+        record.line?.info(
           {
             requestId: c.get('requestId'),
-            method,
-            route,
             status,
             ms: Math.round(seconds * 10_000) / 10,
             ...(written === undefined ? {} : { position: written }),
@@ -68,6 +74,12 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
       }
     }
   };
+}
+
+interface RouteRecord {
+  timer: { observe(value: number): void } | undefined;
+  counters: Map<number, { inc(): void }>;
+  line: Logger | undefined;
 }
 
 /**
