@@ -76,7 +76,15 @@ function stderrDestination(): DestinationStream {
  */
 export function logDestination(dest: number | string): ReturnType<typeof pino.destination> {
   const destination = pino.destination({ dest, sync: false, minLength: 4096 });
-  setInterval(() => destination.flush(), FLUSH_MS).unref();
+  const flushing = setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // Ended meanwhile (SonicBoom throws once destroyed): nothing more to write.
+      clearInterval(flushing);
+    }
+  }, FLUSH_MS).unref();
+  destination.once('close', () => clearInterval(flushing));
   return destination;
 }
 
