@@ -238,13 +238,10 @@ function replay(
     (state, [time, event], i) =>
       evolve(state, {
         ...event,
-        id: `event-${i + 1}`,
         stream,
         version: i + 1,
         position: i + 1,
         time,
-        hash: '',
-        meta: { schemaVersion: 1 },
       }),
     null,
   );

@@ -34,6 +34,19 @@ export interface RecordedFields {
 
 export type Envelope<E extends AnyEvent = SessionEvent> = RecordedFields & E;
 
+/**
+ * What a projection reads of an event: the envelope without its id, meta and hash. A
+ * projection's rows follow from the data and where the event stands in the log (stream,
+ * version, position, time), never from who asked or from the chain, so a fold need not read
+ * or parse the rest (verify folds every row of the log; a projection that needs more widens
+ * this type and the stores' `foldRows`).
+ */
+export type ProjectedEvent<E extends AnyEvent = SessionEvent> = Omit<
+  RecordedFields,
+  'id' | 'meta' | 'hash'
+> &
+  E;
+
 /** An event as a caller hands it to `append`: meta is optional and merged with the log's own. */
 export type NewEvent<E extends AnyEvent = SessionEvent> = E & {
   meta?: Partial<Omit<EventMeta, 'schemaVersion'>>;

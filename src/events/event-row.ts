@@ -1,4 +1,4 @@
-import type { AnyEvent, Envelope, EventMeta } from './envelope.js';
+import type { AnyEvent, Envelope, EventMeta, ProjectedEvent } from './envelope.js';
 import type { EventRegistry } from './schemas.js';
 import type { ReadOptions } from './store.js';
 
@@ -16,12 +16,26 @@ export interface EventRow {
 }
 
 /**
+ * A row as a fold reads it (see ProjectedEvent): no id or hash, and of meta only the schema
+ * version its data was written in (as JSON.parse gives it: undefined when meta has none).
+ */
+export interface FoldRow extends Omit<EventRow, 'id' | 'meta' | 'hash'> {
+  schemaVersion: number | undefined;
+}
+
+/**
  * The log's rows read synchronously, in position order: what folding a projection needs of a
  * store (it skips the types it ignores before their JSON is parsed, and upcasts the rest).
  */
 export interface EventRowReader {
   readonly registry: EventRegistry;
   rows(options?: ReadOptions): Iterable<EventRow>;
+  /**
+   * A page of `rows` as a fold reads them, when the store can read less than whole rows:
+   * verify's fold reads every row of the log, and each column that crosses into JavaScript
+   * for nothing costs it a few percent.
+   */
+  foldRows?(page: { after: number; upTo: number; limit: number }): Iterable<FoldRow>;
 }
 
 /**
@@ -38,20 +52,55 @@ export function decodeRow(row: EventRow): Envelope<AnyEvent> {
   return { ...row, data: JSON.parse(row.data), meta: JSON.parse(row.meta) as EventMeta };
 }
 
+/**
+ * The event a projection folds, from a whole row or a fold's row: its data parsed and upcast
+ * as `upcast(decodeRow(row))` gives it; meta (whole rows only) is parsed for its schema
+ * version alone.
+ */
+export function decodeForFold(
+  row: EventRow | FoldRow,
+  registry: EventRegistry,
+): ProjectedEvent<AnyEvent> {
+  const { position, stream, version, type, time } = row;
+  const from =
+    'meta' in row ? (JSON.parse(row.meta) as EventMeta).schemaVersion : row.schemaVersion;
+  const data = upcastData(type, JSON.parse(row.data), from, position, registry).data;
+  return { position, stream, version, type, time, data };
+}
+
 /** Brings data written under an older schema version up to the current one. */
 export function upcast(event: Envelope<AnyEvent>, registry: EventRegistry): Envelope<AnyEvent> {
-  const definition = registry[event.type];
-  let from = event.meta.schemaVersion;
-  if (definition === undefined || from >= definition.schemaVersion) return event;
-  let data = event.data;
-  for (; from < definition.schemaVersion; from++) {
-    const step = definition.upcast?.[from];
+  const { type, data, meta, position } = event;
+  const from = meta.schemaVersion;
+  const upcast = upcastData(type, data, from, position, registry);
+  if (upcast.schemaVersion === from) return event;
+  return {
+    ...event,
+    data: upcast.data,
+    meta: { ...meta, schemaVersion: upcast.schemaVersion ?? from },
+  };
+}
+
+/** `data` of `type`, written under schema version `from`, brought up to the current one. */
+function upcastData(
+  type: string,
+  data: unknown,
+  from: number | undefined,
+  position: number,
+  registry: EventRegistry,
+): { data: unknown; schemaVersion: number | undefined } {
+  const definition = registry[type];
+  // An undefined version compares false with any, so it is left as it is (as it always was).
+  if (definition === undefined || from === undefined || from >= definition.schemaVersion) {
+    return { data, schemaVersion: from };
+  }
+  let version = from;
+  for (; version < definition.schemaVersion; version++) {
+    const step = definition.upcast?.[version];
     if (step === undefined) {
-      throw new Error(
-        `${event.type}: no upcaster from schema version ${from} (position ${event.position})`,
-      );
+      throw new Error(`${type}: no upcaster from schema version ${version} (position ${position})`);
     }
     data = step(data);
   }
-  return { ...event, data, meta: { ...event.meta, schemaVersion: from } };
+  return { data, schemaVersion: version };
 }

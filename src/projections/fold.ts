@@ -1,5 +1,10 @@
-import type { AnyEvent, Envelope } from '../events/envelope.js';
-import { decodeRow, type EventRowReader, upcast } from '../events/event-row.js';
+import type { AnyEvent, ProjectedEvent } from '../events/envelope.js';
+import {
+  decodeForFold,
+  type EventRow,
+  type EventRowReader,
+  type FoldRow,
+} from '../events/event-row.js';
 import { READ_PAGE } from '../events/store.js';
 import type { AnyProjection } from './projection.js';
 
@@ -32,7 +37,7 @@ export class Fold {
     this.rows = start.rows;
   }
 
-  apply(event: Envelope<AnyEvent>): void {
+  apply(event: ProjectedEvent<AnyEvent>): void {
     const key = this.projection.keyOf(event);
     const row = this.projection.evolve(this.rows.get(key)?.row ?? null, event);
     // As in the table: an event that yields no row leaves what was there.
@@ -66,14 +71,16 @@ export class Fold {
       }
     };
     for (let after = this.position; after < upTo; ) {
-      const page = Array.from(reader.rows({ after, upTo, limit: READ_PAGE }));
+      const options = { after, upTo, limit: READ_PAGE };
+      const rows: Iterable<EventRow | FoldRow> = reader.foldRows?.(options) ?? reader.rows(options);
+      const page = Array.from(rows);
       const last = page.at(-1);
       if (last === undefined) break;
       for (const row of page) {
         reach(row.position - 1);
         // Types the projection ignores are skipped before their JSON is parsed.
         if (this.projection.handles.has(row.type)) {
-          this.apply(upcast(decodeRow(row), reader.registry));
+          this.apply(decodeForFold(row, reader.registry));
         }
       }
       after = last.position;

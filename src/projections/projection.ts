@@ -1,4 +1,4 @@
-import type { AnyEvent, Envelope } from '../events/envelope.js';
+import type { AnyEvent, ProjectedEvent } from '../events/envelope.js';
 
 /** The storage a projection's rows live in: its table, or a scratch copy of it. */
 export interface ProjectionTable<Row> {
@@ -93,9 +93,9 @@ export interface Projection<Row = unknown, Filter extends keyof Row & string = n
   readonly version: number;
   readonly handles: ReadonlySet<string>;
   /** The row an event belongs to. */
-  keyOf(event: Envelope<AnyEvent>): string;
+  keyOf(event: ProjectedEvent<AnyEvent>): string;
   keyOfRow(row: Row): string;
-  evolve(row: Row | null, event: Envelope<AnyEvent>): Row | null;
+  evolve(row: Row | null, event: ProjectedEvent<AnyEvent>): Row | null;
   readonly table: TableShape<Row, Filter>;
 }
 

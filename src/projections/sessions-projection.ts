@@ -1,4 +1,4 @@
-import type { Envelope } from '../events/envelope.js';
+import type { ProjectedEvent } from '../events/envelope.js';
 import { SESSION_EVENT_TYPES } from '../events/schemas.js';
 import { illFormedPath, wellFormed } from '../events/well-formed.js';
 import { evolve, type SessionState } from '../sessions/session.js';
@@ -21,10 +21,14 @@ export const sessionsProjection: Projection<SessionState, 'status'> = {
   keyOfRow: (row) => row.id,
   // The events this projection handles are exactly the session events.
   // The row before is well-formed already (made here, or read from a text column), so only an
-  // event with an ill-formed string can make an ill-formed row: look at the event, not the row.
+  // event with an ill-formed string can make an ill-formed row: look at the event's strings
+  // that rows are made of (its stream, time and data; its type is one of `handles`).
   evolve: (row, event) => {
-    const next = evolve(row, event as Envelope);
-    return illFormedPath(event) === undefined ? next : wellFormed(next);
+    const next = evolve(row, event as ProjectedEvent);
+    const { stream, time, data } = event;
+    const wellFormedEvent =
+      stream.isWellFormed() && time.isWellFormed() && illFormedPath(data) === undefined;
+    return wellFormedEvent ? next : wellFormed(next);
   },
   table: {
     // cwd, hostname, platform, user and started_at are set by SessionStarted and never change

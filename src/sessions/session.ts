@@ -1,4 +1,4 @@
-import type { Envelope } from '../events/envelope.js';
+import type { ProjectedEvent } from '../events/envelope.js';
 
 export type SessionStatus = 'pending' | 'in_progress' | 'completed' | 'failed';
 
@@ -32,7 +32,7 @@ export const isEnded = (state: SessionState): boolean =>
  * Applies one event to a session. Pure: the time and the version come from the envelope.
  * The sessions table, `asOf` and the command handler's state are all this fold.
  */
-export function evolve(state: SessionState | null, event: Envelope): SessionState | null {
+export function evolve(state: SessionState | null, event: ProjectedEvent): SessionState | null {
   const at = { version: event.version, lastActivityAt: event.time };
   if (event.type === 'SessionStarted') {
     const { cwd, hostname, platform, user, name } = event.data;
