@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import type { EventRegistry } from '../src/events/schemas.js';
+import { sessionEventTypes } from '../src/events/schemas.js';
+import { Fold } from '../src/projections/fold.js';
+import { sessionsProjection } from '../src/projections/sessions-projection.js';
+import type { SessionState } from '../src/sessions/session.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { ProgressReader } from '../src/stores/sqlite/progress-reader.js';
+import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
+import { useLogFile } from './support/temp-dir.js';
+
+/** The registry of a later sessionlog: SessionStarted at schema version 2. */
+const later: EventRegistry = {
+  ...sessionEventTypes,
+  SessionStarted: {
+    ...sessionEventTypes.SessionStarted,
+    schemaVersion: 2,
+    upcast: { 1: (data) => ({ ...(data as object), user: 'upcast' }) },
+  },
+};
+
+describe("verify's fold", () => {
+  const logFile = useLogFile();
+
+  // It reads less of each row than the other folds (no id, no hash, meta only when it is not
+  // the plain one): what it folds must be what they fold, upcasting included.
+  it('folds what a fold of whole rows folds, whether meta is the plain one or not', async () => {
+    const log = openSessionlog({ db: logFile(), durability: 'normal' });
+    const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
+    const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
+    await log.store.append('plain', [
+      { type: 'SessionStarted', data },
+      { type: 'FileChanged', data: change },
+    ]);
+    await log.store.append('asked', [
+      { type: 'SessionStarted', data, meta: { requestId: 'r-1', actor: 'test' } },
+      { type: 'FileChanged', data: change, meta: { requestId: 'r-1' } },
+    ]);
+    await log.close();
+    const db = openDatabase(logFile(), { readonly: true });
+    try {
+      const fold = (reader: SqliteEventReader) => {
+        const { rows } = new Fold(sessionsProjection).run(reader, reader.head());
+        return [...rows.values()].map(({ row }) => row as SessionState);
+      };
+      const viaFoldRows = fold(new ProgressReader(db, later, () => {}));
+      const viaRows = fold(new SqliteEventReader(db, later));
+      expect(viaFoldRows).toEqual(viaRows);
+      expect(viaFoldRows.map((row) => [row.id, row.user, row.fileChanges])).toEqual([
+        ['plain', 'upcast', 1],
+        ['asked', 'upcast', 1],
+      ]);
+      // Written under the current registry: nothing to upcast.
+      const current = fold(new ProgressReader(db, sessionEventTypes, () => {}));
+      expect(current.map((row) => row.user ?? null)).toEqual([null, null]);
+    } finally {
+      db.close();
+    }
+  });
+});
