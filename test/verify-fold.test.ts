@@ -59,3 +59,26 @@ describe("verify's fold", () => {
     }
   });
 });
+
+describe('the sessions projection', () => {
+  // It looks for lone surrogates only in the strings rows are made of: each of them counts.
+  it('makes a well-formed row of an event with a lone surrogate in its stream, time or data', () => {
+    const started = {
+      type: 'SessionStarted',
+      data: { cwd: '/tmp', hostname: 'h', platform: 'linux' },
+      stream: 's',
+      time: '2026-03-01T10:00:00.000Z',
+      version: 1,
+      position: 1,
+    } as const;
+    for (const event of [
+      { ...started, stream: 's\ud800' },
+      { ...started, time: '2026-03-01T10:00:00.000Z\udc00' },
+      { ...started, data: { ...started.data, cwd: '/tmp\ud800' } },
+    ]) {
+      const row = sessionsProjection.evolve(null, event);
+      expect(JSON.stringify(row).includes('\\ud'), JSON.stringify(event)).toBe(false);
+      expect(JSON.stringify(row)).toContain('\uFFFD');
+    }
+  });
+});
