@@ -46,6 +46,8 @@ export class ProgressReader extends SqliteEventReader {
         type,
         time,
         data,
+        // A number is PLAIN_META's version: a stored meta never is one (its column has TEXT
+        // affinity, which stores a number as text).
         schemaVersion:
           typeof meta === 'number' ? meta : (JSON.parse(meta) as EventMeta).schemaVersion,
       }),
