@@ -1,43 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { staleReason } from '../scripts/build-web.mjs';
+import { type LaunchedChromium, launchChromium } from '../test/browser/support/launch-chromium.js';
 
-/** Debian's Chromium, launched as the browser tests launch it (test/browser/support/chromium.ts). */
-const CHROMIUM = '/usr/bin/chromium';
-
-export interface BenchBrowser {
-  browser: Browser;
-  close(): Promise<void>;
-}
-
-/** Chromium for the bench; refuses a stale dashboard build (timing it would prove nothing). */
-export async function launchChromium(): Promise<BenchBrowser> {
+/**
+ * Chromium for the bench, launched as the browser tests launch it; refuses a stale dashboard
+ * build (timing it would prove nothing).
+ */
+export async function launchBenchChromium(): Promise<LaunchedChromium> {
   const stale = staleReason();
   if (stale !== undefined)
     throw new Error(`the dashboard build is not current (${stale}): npm run build`);
-  const profile = await mkdtemp(join(tmpdir(), 'sessionlog-bench-chromium-'));
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--crash-dumps-dir=${profile}`,
-    ],
-  });
-  return {
-    browser,
-    async close() {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
+  return launchChromium();
 }
 
 /** What one open of the dashboard cost, as the browser saw it. */

@@ -3,7 +3,7 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
-import { type DashboardOpen, launchChromium, openDashboard } from './scale-browser.js';
+import { type DashboardOpen, launchBenchChromium, openDashboard } from './scale-browser.js';
 import { buildScaleLog, type ScaleLog } from './scale-log.js';
 import { timeReturn } from './scale-reconnect.js';
 import { startSessionlogChild } from './server-children.js';
@@ -59,7 +59,7 @@ async function dashboardFigures(log: ScaleLog, config: BenchConfig): Promise<Rep
     exposeGc: true,
     cpuProfileDir: config.cpuProfileDir,
   });
-  const chromium = await launchChromium();
+  const chromium = await launchBenchChromium();
   try {
     const atStart = await server.stats();
     const opens: DashboardOpen[] = [];
@@ -165,7 +165,7 @@ async function tableFigures(log: ScaleLog, config: BenchConfig): Promise<ReportL
 async function returnFigures(dir: string, config: BenchConfig): Promise<ReportLine[]> {
   const file = join(dir, 'scale-return.db');
   await buildScaleLog(file, { sessions: 1000, busyChanges: 1000 });
-  const chromium = await launchChromium();
+  const chromium = await launchBenchChromium();
   try {
     const samples: number[] = [];
     const notes: string[] = [];

@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
 import { staleReason } from '../../../scripts/build-web.mjs';
+import { CHROMIUM, type LaunchedChromium, launchChromium } from './launch-chromium.js';
+
+export { CHROMIUM };
 
 /** Debian's Chromium; `.ci/run` installs it. */
-export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 
 const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');
@@ -41,25 +41,13 @@ export function describeInChromium(name: string, body: () => void): void {
  */
 export function useChromium() {
   let browser: Browser | undefined;
-  let profile: string | undefined;
+  let launched: LaunchedChromium | undefined;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    profile = await mkdtemp(join(tmpdir(), 'sessionlog-chromium-'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--crash-dumps-dir=${profile}`,
-      ],
-    });
+    launched = await launchChromium();
+    browser = launched.browser;
   }, 60_000);
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
@@ -67,8 +55,7 @@ export function useChromium() {
     if (errors.length > 0) throw new Error(`errors in the page:\n${errors.join('\n')}`);
   });
   afterAll(async () => {
-    await browser?.close();
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await launched?.close();
   });
 
   return {
