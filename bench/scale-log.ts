@@ -1,4 +1,5 @@
 import { TreeFrontier } from '../src/checkpoints/merkle-frontier.js';
+import { eventLeafHash } from '../src/checkpoints/merkle-hash.js';
 import type { AnyEvent, Envelope } from '../src/events/envelope.js';
 import type { EventRow } from '../src/events/event-row.js';
 import { canonicalJson, chainHashOf, GENESIS_HASH } from '../src/events/hash.js';
@@ -101,7 +102,7 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
   const tree = new TreeFrontier(0, []);
   const withNodes = (lines: ImportLine[]): ImportBatch => ({
     lines,
-    nodes: tree.append(lines.map(({ row }) => Buffer.from(row.hash, 'hex'))),
+    nodes: tree.append(lines.map(({ row }) => eventLeafHash(row.hash))),
   });
   async function* batches(): ImportBatches {
     let batch: ImportLine[] = [

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
 import { type DashboardOpen, launchBenchChromium, openDashboard } from './scale-browser.js';
+import { timeCli } from './cli-run.js';
 import { buildScaleLog, type ScaleLog } from './scale-log.js';
 import { timeReturn } from './scale-reconnect.js';
 import { startSessionlogChild } from './server-children.js';
@@ -34,6 +35,9 @@ export async function scaleSuite(dir: string, config: BenchConfig): Promise<Repo
     sessions: config.scaleSessions,
     busyChanges: config.scaleBusyChanges,
   });
+  // The log is built beside the store's own paths: what it measures must be a sound log.
+  progress('scale: verify the built log');
+  const verifySeconds = await timeCli(['verify', '--db', file]);
   const count = (n: number) => n.toLocaleString('en-US');
   const lines: ReportLine[] = [
     {
@@ -42,7 +46,7 @@ export async function scaleSuite(dir: string, config: BenchConfig): Promise<Repo
     },
     {
       kind: 'note',
-      text: `built through import's path in ${(log.buildMs / 1000).toFixed(1)} s (${count(Math.round(log.events / (log.buildMs / 1000)))} events/s)`,
+      text: `built through import's path in ${(log.buildMs / 1000).toFixed(1)} s (${count(Math.round(log.events / (log.buildMs / 1000)))} events/s); \`verify\` says OK in ${verifySeconds.toFixed(1)} s`,
     },
   ];
   lines.push(...(await dashboardFigures(log, config)));
