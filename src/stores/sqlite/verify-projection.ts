@@ -35,8 +35,7 @@ export function verifyProjection(target: VerifyTarget): {
 
   const compare = (inWhat: 'table' | 'snapshot', position: number, key: string, at: unknown) => {
     const folded = fold.rows.get(key);
-    if (folded !== undefined && at !== undefined && sameCanonicalJson(at, folded.row))
-      return;
+    if (folded !== undefined && at !== undefined && sameCanonicalJson(at, folded.row)) return;
     mismatches.push({
       projection: projection.name,
       in: inWhat,
