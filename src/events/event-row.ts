@@ -82,7 +82,7 @@ export function foldedEvent(
   registry: EventRegistry,
 ): ProjectedEvent<AnyEvent> {
   const data = upcastData(type, JSON.parse(dataJson), from, position, registry).data;
-  return { position, stream, version, type, time, data } as ProjectedEvent<AnyEvent>;
+  return { position, stream, version, type, time, data };
 }
 
 /** Brings data written under an older schema version up to the current one. */

@@ -3,11 +3,12 @@ import { canonicalJson } from './hash.js';
 /**
  * Whether two values have the same canonical JSON: what verify asks of a stored row and the
  * fold's, a few hundred thousand times on a big log. Values made of the same plain parts
- * (strings, numbers, booleans, null, plain objects with the same keys in the same
- * order, arrays of the same length) are compared part by part without writing any JSON, which costs a tenth of
- * writing both; whatever that walk does not call equal (a key left out on one side and
- * undefined on the other, NaN, a Date…) is decided by comparing the two texts, so the answer
- * is always canonicalJson(a) === canonicalJson(b), a throw included.
+ * (strings, numbers, booleans, null, plain objects with the same keys in the same order,
+ * arrays of the same length) are compared part by part without writing any JSON, at a tenth
+ * of the cost of writing both; what that walk does not call equal (keys in another order, a
+ * key left out on one side and undefined on the other, NaN, a Date…) is decided by comparing
+ * the two texts, so the answer is always canonicalJson(a) === canonicalJson(b), a throw
+ * included.
  */
 export function sameCanonicalJson(a: unknown, b: unknown): boolean {
   return samePlain(a, b) || canonicalJson(a) === canonicalJson(b);

@@ -79,7 +79,10 @@ export class Fold {
     return this;
   }
 
-  /** A page of the log's events that the projection handles (types it ignores are skipped before their JSON is parsed). */
+  /**
+   * A page of the events the projection handles: the types it ignores are skipped before
+   * their JSON is parsed, and the stops between them see the same rows (nothing changed).
+   */
   #page(reader: EventRowReader, page: { after: number; upTo: number; limit: number }): FoldPage {
     const { handles } = this.projection;
     const paged = reader.foldPage?.(page, handles);

@@ -16,10 +16,11 @@ const PLAIN_META = JSON.stringify({ schemaVersion: 1 });
  * The reader of verify's fold: it says how far it has read, every REPORT_EVERY positions past
  * the furthest it reported (a snapshot's event read again is not news), and reads a page of
  * rows in one call (the fold asks for pages by position): a million rows through a generator
- * each cost a tenth of the fold, and so did an object per row besides the event folded. It reads what a projection folds (see ProjectedEvent) and no
- * more: not the id, not the hash (the threads that check the chain read it), and not meta
- * when it is exactly PLAIN_META (SQLite compares it); any other meta crosses and is parsed
- * for its schema version, as the fold always did.
+ * cost a tenth of the fold, and an object per row besides the event folded another tenth. It
+ * reads what a projection folds (see ProjectedEvent) and no more: not the id, not the hash
+ * (the threads that check the chain read it), and not meta when it is exactly PLAIN_META
+ * (SQLite compares it); any other meta crosses and is parsed for its schema version, as the
+ * fold always did.
  */
 export class ProgressReader extends SqliteEventReader {
   readonly #progress: (position: number) => void;
