@@ -21,6 +21,10 @@ const later: EventRegistry = {
   },
 };
 
+/** What the logs below are made of. */
+const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
+const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
+
 describe("verify's fold", () => {
   const logFile = useLogFile();
 
@@ -28,8 +32,6 @@ describe("verify's fold", () => {
   // the plain one): what it folds must be what they fold, upcasting included.
   it('folds what a fold of whole rows folds, whether meta is the plain one or not', async () => {
     const log = openSessionlog({ db: logFile(), durability: 'normal' });
-    const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
-    const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
     await log.store.append('plain', [
       { type: 'SessionStarted', data },
       { type: 'FileChanged', data: change },
@@ -59,17 +61,11 @@ describe("verify's fold", () => {
       db.close();
     }
   });
-});
-
-describe("a fold's stops", () => {
-  const logFile = useLogFile();
 
   // A page of decoded events holds only the types the projection handles: a stop between
   // them must still see every event up to it applied, and none after.
-  it('see the same rows at every position, read in pages of events or of whole rows', async () => {
+  it('stops with the same rows at every position, read in pages of events or of whole rows', async () => {
     const log = openSessionlog({ db: logFile(), durability: 'normal' });
-    const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
-    const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
     for (const stream of ['a', 'b']) {
       await log.store.append(stream, [
         { type: 'SessionStarted', data },
