@@ -61,6 +61,41 @@ describe('sessionlog verify', () => {
     expect((await runCli('verify', '--db', logFile())).code).toBe(0);
   });
 
+  // Rows are compared part by part, and by their canonical JSON where the parts do not tell:
+  // a row written in another key order is the same row; a count written as text is not.
+  it('compares snapshot rows by their canonical JSON, whatever the order of their keys', async () => {
+    await writeLog(logFile());
+    const rewrite = (edit: (row: Record<string, unknown>) => Record<string, unknown>) => {
+      const raw = new Database(logFile());
+      const { data } = raw
+        .prepare('SELECT data FROM projection_snapshots WHERE position = 8')
+        .get() as { data: Buffer };
+      const rows = JSON.parse(inflateSync(data).toString('utf8')) as Record<string, unknown>[];
+      raw
+        .prepare('UPDATE projection_snapshots SET data = ? WHERE position = 8')
+        .run(deflateSync(JSON.stringify(rows.map(edit))));
+      raw.close();
+    };
+    rewrite((row) => Object.fromEntries(Object.entries(row).reverse()));
+    const reordered = await runCli('verify', '--db', logFile());
+    expect(reordered.output).toContain('each equals the fold at its position');
+    expect(reordered.code).toBe(0);
+
+    // Back in the fold's key order, with the count as text: the parts tell.
+    rewrite((row) =>
+      Object.fromEntries(
+        Object.entries(row)
+          .reverse()
+          .map(([key, value]) => [key, key === 'fileChanges' ? String(value) : value]),
+      ),
+    );
+    const retyped = await runCli('verify', '--db', logFile());
+    expect(retyped.output).toMatch(
+      /snapshots {4}sessions DISAGREES at position 8: row session-\S+ \(2 row\(s\) differ\)/,
+    );
+    expect(retyped.code).toBe(1);
+  });
+
   it('finds an append-only trigger replaced by one that refuses nothing', async () => {
     await writeLog(logFile());
     const raw = new Database(logFile());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventRegistry } from '../src/events/schemas.js';
 import { sessionEventTypes } from '../src/events/schemas.js';
 import { Fold } from '../src/projections/fold.js';
+import type { AnyProjection } from '../src/projections/projection.js';
 import { sessionsProjection } from '../src/projections/sessions-projection.js';
 import type { SessionState } from '../src/sessions/session.js';
 import { openDatabase } from '../src/stores/sqlite/database.js';
@@ -20,6 +21,10 @@ const later: EventRegistry = {
   },
 };
 
+/** What the logs below are made of. */
+const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
+const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
+
 describe("verify's fold", () => {
   const logFile = useLogFile();
 
@@ -27,8 +32,6 @@ describe("verify's fold", () => {
   // the plain one): what it folds must be what they fold, upcasting included.
   it('folds what a fold of whole rows folds, whether meta is the plain one or not', async () => {
     const log = openSessionlog({ db: logFile(), durability: 'normal' });
-    const data = { cwd: '/tmp', hostname: 'h', platform: 'linux' };
-    const change = { change: 'modified', path: 'a.ts', kind: 'file' } as const;
     await log.store.append('plain', [
       { type: 'SessionStarted', data },
       { type: 'FileChanged', data: change },
@@ -54,6 +57,49 @@ describe("verify's fold", () => {
       // Written under the current registry: nothing to upcast.
       const current = fold(new ProgressReader(db, sessionEventTypes, () => {}));
       expect(current.map((row) => row.user ?? null)).toEqual([null, null]);
+    } finally {
+      db.close();
+    }
+  });
+
+  // A page of decoded events holds only the types the projection handles: a stop between
+  // them must still see every event up to it applied, and none after.
+  it('stops with the same rows at every position, read in pages of events or of whole rows', async () => {
+    const log = openSessionlog({ db: logFile(), durability: 'normal' });
+    for (const stream of ['a', 'b']) {
+      await log.store.append(stream, [
+        { type: 'SessionStarted', data },
+        { type: 'FileChanged', data: change },
+        { type: 'SessionUpdated', data: { name: 'n' } },
+        { type: 'FileChanged', data: change },
+      ]);
+    }
+    await log.close();
+    /** Counts each stream's file changes: the only type it handles. */
+    const changes: AnyProjection = {
+      ...sessionsProjection,
+      name: 'changes',
+      handles: new Set(['FileChanged']),
+      evolve: (row: number | null) => (row ?? 0) + 1,
+    };
+    const db = openDatabase(logFile(), { readonly: true });
+    try {
+      const atEachPosition = (reader: SqliteEventReader) => {
+        const seen: string[] = [];
+        const fold = new Fold(changes);
+        const head = reader.head();
+        const every = Array.from({ length: head }, (_, i) => i + 1);
+        fold.run(reader, head, every, (position) =>
+          seen.push(`${position}: ${JSON.stringify([...fold.rows])}`),
+        );
+        return seen;
+      };
+      const viaPages = atEachPosition(new ProgressReader(db, sessionEventTypes, () => {}));
+      expect(viaPages).toEqual(atEachPosition(new SqliteEventReader(db, sessionEventTypes)));
+      expect(viaPages[2]).toBe('3: [["a",{"row":1,"position":2}]]');
+      expect(viaPages.at(-1)).toBe(
+        '8: [["a",{"row":2,"position":4}],["b",{"row":2,"position":8}]]',
+      );
     } finally {
       db.close();
     }

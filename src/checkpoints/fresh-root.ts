@@ -14,11 +14,14 @@ export interface EdgeNode {
  * or (from several threads) the complete subtrees others computed, left to right.
  *
  * The same RFC 9162 hashes as merkle-hash.ts, made for a million leaves: one-shot
- * `crypto.hash` into hex over two reused buffers (a Hash object per node cost three times
- * the digest; a Buffer digest, four times a hex one, on Node 20), and the edge kept as hex.
+ * `crypto.hash` over two reused buffers (a Hash object per node cost three times the digest;
+ * a Buffer digest, four times a string one, on Node 20), and the edge kept as binary
+ * (latin1) strings, each byte one character: a digest read and written back that way costs
+ * a sixth less per leaf than as hex. The edge is hex where it leaves (`edge`, `addSubtree`).
  */
 export class FreshRoot {
-  readonly #edge: EdgeNode[] = [];
+  /** The complete subtrees, as binary strings. */
+  readonly #edge: { level: number; hash: string }[] = [];
   #size = 0;
   /** 0x00 ‖ leaf, and 0x01 ‖ left ‖ right: RFC 9162's prefixes. */
   readonly #leaf = Buffer.alloc(33, 0);
@@ -42,7 +45,7 @@ export class FreshRoot {
    */
   addChecked(hex: string): void {
     this.#leaf.write(hex, 1, 'hex');
-    this.#push(0, hash('sha256', this.#leaf, 'hex'));
+    this.#push(0, hash('sha256', this.#leaf, 'binary'));
   }
 
   /**
@@ -54,26 +57,29 @@ export class FreshRoot {
     if (this.#size % 2 ** level !== 0) {
       throw new Error(`a subtree of 2^${level} leaves cannot start at leaf ${this.#size}`);
     }
-    this.#push(level, hex);
+    this.#push(level, Buffer.from(hex, 'hex').toString('binary'));
   }
 
   /** The complete subtrees so far, largest (leftmost) first. */
   edge(): EdgeNode[] {
-    return this.#edge.map((node) => ({ ...node }));
+    return this.#edge.map(({ level, hash }) => ({
+      level,
+      hash: Buffer.from(hash, 'binary').toString('hex'),
+    }));
   }
 
   root(): Buffer {
-    return foldRange(this.#edge.map((node) => Buffer.from(node.hash, 'hex')));
+    return foldRange(this.#edge.map((node) => Buffer.from(node.hash, 'binary')));
   }
 
-  #push(level: number, hex: string): void {
-    let node = { level, hash: hex };
+  #push(level: number, digest: string): void {
+    let node = { level, hash: digest };
     // Equal levels on top of the edge are two halves of a now complete parent.
     for (let left = this.#edge.at(-1); left?.level === node.level; left = this.#edge.at(-1)) {
       this.#edge.pop();
-      this.#node.write(left.hash, 1, 'hex');
-      this.#node.write(node.hash, 33, 'hex');
-      node = { level: node.level + 1, hash: hash('sha256', this.#node, 'hex') };
+      this.#node.write(left.hash, 1, 'binary');
+      this.#node.write(node.hash, 33, 'binary');
+      node = { level: node.level + 1, hash: hash('sha256', this.#node, 'binary') };
     }
     this.#edge.push(node);
     this.#size += 2 ** level;

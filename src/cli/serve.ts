@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import { isLoopbackHost } from '../net/loopback.js';
 import { createLogger, LOG_FORMATS, LOG_LEVELS } from '../observe/logger.js';
 import { tokenProblem } from '../protocol/token.js';
-import { runServer } from '../server.js';
 import { type Command, dbFrom } from './args.js';
 
 export const serve: Command = {
@@ -113,6 +112,8 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
       for (const problem of problems) out.error(`sessionlog serve: ${problem}`);
       return 2;
     }
+    // Loaded here: the server's modules cost every other command a tenth of a second to load.
+    const { runServer } = await import('../server.js');
     const server = await runServer({
       db: dbFrom(values),
       host,

@@ -39,7 +39,7 @@ export type Envelope<E extends AnyEvent = SessionEvent> = RecordedFields & E;
  * projection's rows follow from the data and where the event stands in the log (stream,
  * version, position, time), never from who asked or from the chain, so a fold need not read
  * or parse the rest (verify folds every row of the log; a projection that needs more widens
- * this type and the stores' `foldRows`).
+ * this type and the stores' `foldPage`).
  */
 export type ProjectedEvent<E extends AnyEvent = SessionEvent> = Omit<
   RecordedFields,

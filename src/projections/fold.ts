@@ -1,10 +1,5 @@
 import type { AnyEvent, ProjectedEvent } from '../events/envelope.js';
-import {
-  decodeForFold,
-  type EventRow,
-  type EventRowReader,
-  type FoldRow,
-} from '../events/event-row.js';
+import { decodeForFold, type EventRowReader, type FoldPage } from '../events/event-row.js';
 import { READ_PAGE } from '../events/store.js';
 import type { AnyProjection } from './projection.js';
 
@@ -71,23 +66,32 @@ export class Fold {
       }
     };
     for (let after = this.position; after < upTo; ) {
-      const options = { after, upTo, limit: READ_PAGE };
-      const rows: Iterable<EventRow | FoldRow> = reader.foldRows?.(options) ?? reader.rows(options);
-      const page = Array.from(rows);
-      const last = page.at(-1);
+      const { events, last } = this.#page(reader, { after, upTo, limit: READ_PAGE });
       if (last === undefined) break;
-      for (const row of page) {
-        reach(row.position - 1);
-        // Types the projection ignores are skipped before their JSON is parsed.
-        if (this.projection.handles.has(row.type)) {
-          this.apply(decodeForFold(row, reader.registry));
-        }
+      for (const event of events) {
+        reach(event.position - 1);
+        this.apply(event);
       }
-      after = last.position;
+      after = last;
     }
     reach(upTo);
     this.position = Math.max(this.position, upTo);
     return this;
+  }
+
+  /**
+   * A page of the events the projection handles: the types it ignores are skipped before
+   * their JSON is parsed, and the stops between them see the same rows (nothing changed).
+   */
+  #page(reader: EventRowReader, page: { after: number; upTo: number; limit: number }): FoldPage {
+    const { handles } = this.projection;
+    const paged = reader.foldPage?.(page, handles);
+    if (paged !== undefined) return paged;
+    const rows = Array.from(reader.rows(page));
+    const events = rows
+      .filter((row) => handles.has(row.type))
+      .map((row) => decodeForFold(row, reader.registry));
+    return { events, last: rows.at(-1)?.position };
   }
 }
 

@@ -1,5 +1,5 @@
 import { decodeRow, upcast } from '../../events/event-row.js';
-import { canonicalJson } from '../../events/hash.js';
+import { sameCanonicalJson } from '../../events/same-json.js';
 import type { EventRegistry } from '../../events/schemas.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
@@ -67,7 +67,7 @@ export async function verifyPgSessions(
   for (const key of new Set([...stored.keys(), ...folded.keys()])) {
     const inTable = stored.get(key) ?? null;
     const inFold = folded.get(key) ?? null;
-    if (canonicalJson(inTable) === canonicalJson(inFold)) continue;
+    if (sameCanonicalJson(inTable, inFold)) continue;
     mismatches.push({
       projection: sessionsProjection.name,
       in: 'table',
@@ -97,7 +97,7 @@ async function compareHistory(
   const keys = [...new Set([...versions.keys(), ...stored.keys()])];
   const differ = keys
     .map((key) => ({ key, stored: stored.get(key)?.row ?? null, fold: versions.get(key) ?? null }))
-    .filter(({ stored: row, fold }) => canonicalJson(row) !== canonicalJson(fold))
+    .filter(({ stored: row, fold }) => !sameCanonicalJson(row, fold))
     .map(({ key, stored: row, fold }) => {
       const at = key.lastIndexOf('@');
       return {

@@ -120,6 +120,15 @@ export function openDatabase(file: string, options: OpenOptions = {}): SqliteDat
   }
 }
 
+/**
+ * Has a read-only connection that reads the whole log (verify's threads) read the file through
+ * a memory map, not a read() call per page: a tenth of a second of system time per pass
+ * over a million events. Up to 1 GiB: past it the rest of the file is read as before.
+ */
+export function mapForScan(db: SqliteDatabase): void {
+  db.pragma('mmap_size = 1073741824');
+}
+
 /** SQLITE_BUSY at open, past busy_timeout, says who holds the file, not only "database is locked". */
 function lockedError(file: string, error: unknown): unknown {
   const code = (error as { code?: unknown }).code;

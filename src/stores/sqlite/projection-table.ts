@@ -131,7 +131,11 @@ export function bindTable<P extends AnyProjection>(
     VALUES (${columns.map((c) => `@${c.field}`).join(', ')})
     ON CONFLICT (${quote(key.column)}) DO UPDATE SET
     ${changing.map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ')}`);
-  const rows = db.prepare(`SELECT ${selected} FROM ${table} ORDER BY ${quote(key.column)}`);
+  // Raw, each row made here: better-sqlite3 makes an object a field at a time, at twice the cost.
+  const rows = db
+    .prepare(`SELECT ${selected} FROM ${table} ORDER BY ${quote(key.column)}`)
+    .raw(true);
+  const fields: readonly string[] = columns.map((c) => c.field);
   const listAll = db.prepare(listSql(projection, table, 0));
   const listFiltered = filter === undefined ? listAll : db.prepare(listSql(projection, table, 1));
   // One statement per shape of query (cursor or not, how many filter values, search or not).
@@ -139,7 +143,13 @@ export function bindTable<P extends AnyProjection>(
   const bound = {
     get: (id: string) => get.get(id),
     put: (row: unknown) => put.run(row),
-    rows: () => rows.iterate(),
+    rows: function* () {
+      for (const values of rows.iterate() as IterableIterator<unknown[]>) {
+        const row: Record<string, unknown> = {};
+        for (let i = 0; i < fields.length; i++) row[fields[i] as string] = values[i];
+        yield row;
+      }
+    },
     list: (wanted: Record<string, unknown> = {}) => {
       const value = filter === undefined ? undefined : wanted[filter];
       return value === undefined ? listAll.all() : listFiltered.all(value);

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../../events/hash.js';
+import { sameCanonicalJson } from '../../events/same-json.js';
 import { Fold } from '../../projections/fold.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import type { AnyProjection, ProjectionTable } from '../../projections/projection.js';
@@ -35,8 +35,7 @@ export function verifyProjection(target: VerifyTarget): {
 
   const compare = (inWhat: 'table' | 'snapshot', position: number, key: string, at: unknown) => {
     const folded = fold.rows.get(key);
-    if (folded !== undefined && at !== undefined && canonicalJson(at) === canonicalJson(folded.row))
-      return;
+    if (folded !== undefined && at !== undefined && sameCanonicalJson(at, folded.row)) return;
     mismatches.push({
       projection: projection.name,
       in: inWhat,

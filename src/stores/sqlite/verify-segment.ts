@@ -10,8 +10,12 @@ import type { EventRow } from './reader.js';
  */
 export const TREE_BLOCK = 2 ** 16;
 
-/** Rows per read: one statement per page, no cursor left open between them. */
-const PAGE = 10_000;
+/**
+ * Rows per read: one statement per page, no cursor left open between them. A page dies young:
+ * pages of 10,000 rows (3 MB of content text) outlived V8's young generation and cost the
+ * read 60 % more per row in garbage collection.
+ */
+const PAGE = 1000;
 
 /** A run of the log, positions (after, upTo]; `after` is a multiple of `block`. */
 export interface Segment {

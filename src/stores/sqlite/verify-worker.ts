@@ -4,7 +4,7 @@
  * shared cell to write the position reached in (the progress line).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDatabase } from './database.js';
+import { mapForScan, openDatabase } from './database.js';
 import { checkSegment, type Segment } from './verify-segment.js';
 
 const { file, segment, reached } = workerData as {
@@ -13,6 +13,7 @@ const { file, segment, reached } = workerData as {
   reached: BigInt64Array;
 };
 const db = openDatabase(file, { readonly: true });
+mapForScan(db);
 try {
   const report = db.transaction(() =>
     checkSegment(db, segment, (position) => Atomics.store(reached, 0, BigInt(position))),

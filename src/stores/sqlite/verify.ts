@@ -6,7 +6,7 @@ import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
 import { reportTree, type TreeReport } from '../verify-tree.js';
-import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
+import { mapForScan, openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { sqliteEventHashes } from './event-hashes.js';
 import { SqliteTree } from './merkle-tree.js';
 import { ProgressReader } from './progress-reader.js';
@@ -35,6 +35,7 @@ export async function verifySqliteLog(
     return 2;
   }
   const db = openDatabase(file, { readonly: true });
+  mapForScan(db);
   let checks: SegmentChecks | undefined;
   try {
     const logId = readMeta(db, 'logId') ?? '';
