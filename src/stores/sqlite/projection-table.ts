@@ -127,8 +127,9 @@ export function bindTable<P extends AnyProjection>(
   // An upsert, not INSERT OR REPLACE: replacing deletes and reinserts the row, index entries
   // and all, on every event. The columns an event never changes are left alone.
   const changing = columns.filter((c) => c !== key && !c.fixed);
+  // Positional parameters: binding by name looks each one up on the row, in C++, on every put.
   const put = db.prepare(`INSERT INTO ${table} (${columns.map((c) => quote(c.column)).join(', ')})
-    VALUES (${columns.map((c) => `@${c.field}`).join(', ')})
+    VALUES (${columns.map(() => '?').join(', ')})
     ON CONFLICT (${quote(key.column)}) DO UPDATE SET
     ${changing.map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ')}`);
   const rows = db.prepare(`SELECT ${selected} FROM ${table} ORDER BY ${quote(key.column)}`);
@@ -138,7 +139,7 @@ export function bindTable<P extends AnyProjection>(
   const pages = new Map<string, Statement>();
   const bound = {
     get: (id: string) => get.get(id),
-    put: (row: unknown) => put.run(row),
+    put: (row: unknown) => put.run(columnValues(columns, row)),
     rows: () => rows.iterate(),
     list: (wanted: Record<string, unknown> = {}) => {
       const value = filter === undefined ? undefined : wanted[filter];
@@ -155,6 +156,17 @@ export function bindTable<P extends AnyProjection>(
     },
   };
   return bound as unknown as TableOf<P>;
+}
+
+/** The row's values in column order; a field the row lacks is a bug, never a NULL. */
+function columnValues(columns: readonly Column<unknown>[], row: unknown): unknown[] {
+  const values: unknown[] = [];
+  for (const { field } of columns) {
+    const value = (row as Record<string, unknown>)[field];
+    if (value === undefined) throw new Error(`the row has no ${field}`);
+    values.push(value);
+  }
+  return values;
 }
 
 function columnOf(projection: AnyProjection, field: string): string {
