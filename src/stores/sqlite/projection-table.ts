@@ -34,20 +34,36 @@ export function createTable(db: SqliteDatabase, projection: AnyProjection, table
 }
 
 /**
- * The indexes that `list` and `page` read by. IF NOT EXISTS: a table built before `page`
- * existed gets its index when the log is opened.
+ * The indexes that `list` and `page` read by, in ascending order: both read newest first, by
+ * scanning them backwards, and a new session's entries then land at their right edge, where
+ * SQLite appends to a page, instead of at the left, where each insert rebalanced two pages or
+ * more (two frames more of the WAL in every commit). A table built before `page` existed gets
+ * its index when the log is opened; one whose index an older sessionlog made in descending
+ * order gets it made again.
  */
 export function createIndex(db: SqliteDatabase, projection: AnyProjection, table: string): void {
   const { index, omitted, order } = projection.table.list;
-  const name = table.replace(/^temp\./, '');
   const kept = `WHERE ${quote(columnOf(projection, omitted))} IS NULL`;
-  db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${index} ON ${name}
-    (${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')})
-    ${kept}`);
+  // The reverse of the order `list` reads in (newest first): scanned backwards, it is that.
+  const listed = order.map(
+    (o) => `${quote(columnOf(projection, o.field))}${o.descending ? '' : ' DESC'}`,
+  );
+  ensureIndex(db, `${table}_${index}`, `${table} (${listed.join(', ')}) ${kept}`);
   const page = projection.table.page;
-  db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${page.index} ON ${name}
-    (${page.order.map((field: string) => `${quote(columnOf(projection, field))} DESC`).join(', ')})
-    ${kept}`);
+  const paged = page.order.map((field: string) => quote(columnOf(projection, field)));
+  ensureIndex(db, `${table}_${page.index}`, `${table} (${paged.join(', ')}) ${kept}`);
+}
+
+/** Creates the index `name` ON `definition`, or makes it again if it is defined otherwise. */
+function ensureIndex(db: SqliteDatabase, name: string, definition: string): void {
+  const sql = `CREATE INDEX ${name} ON ${definition}`;
+  const found = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+    .pluck()
+    .get(name);
+  if (found === sql) return;
+  if (found !== undefined) db.exec(`DROP INDEX ${name}`);
+  db.exec(sql);
 }
 
 /** What `list` answers, as SQL: `filtered` adds a `?` for the filter field's value. */
