@@ -24,7 +24,9 @@ describe('the SQLite log', () => {
 
   it('makes the sessions indexes of an older log again in the order new ones have, and reads newest first', async () => {
     const first = openSessionlog({ db: logFile() });
-    for (const id of ['a', 'b', 'c']) await first.commands.start({ ...started.data, name: id });
+    for (const name of ['a', 'b', 'c']) {
+      await first.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux', name });
+    }
     await first.close();
     // As a sessionlog before issue 18 made them: in descending order.
     const old = new Database(logFile());
