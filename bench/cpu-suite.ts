@@ -42,6 +42,14 @@ export async function cpuSuite(dir: string, config: BenchConfig): Promise<Report
   ];
 }
 
+/**
+ * The POST figures of `cpuSuite` alone (`npx tsx bench/only.ts cpu-post`, about a minute and a
+ * half): for working on CPU per durable POST without the fan-out runs.
+ */
+export async function cpuPostSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
+  return postReport(await postRounds(dir, config), config);
+}
+
 function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): ReportLine[] {
   const cpu = (key: PostServer) => loads[key].map((l) => l.cpuPerRequest);
   const rate = (key: PostServer) => loads[key].map((l) => l.rate);

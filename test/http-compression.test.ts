@@ -140,6 +140,37 @@ describe('HTTP compression', () => {
     expect(health.headers['content-encoding']).toBeUndefined();
   });
 
+  it('gives a session answer the headers of any answer: small as it is, large compressed', async () => {
+    const server = await startServer({ db: ':memory:' });
+    const created = await fetch(`${server.url}/api/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'trace-7' },
+      body: JSON.stringify({ cwd: dashboardDir, name: 'small' }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-request-id')).toBe('trace-7');
+    expect(created.headers.get('vary')).toMatch(/accept-encoding/i);
+    expect(created.headers.get('content-type')).toBe('application/json');
+    const { session } = (await created.json()) as { session: { id: string } };
+    expect(created.headers.get('location')).toBe(`/api/sessions/${session.id}`);
+    expect(created.headers.get('etag')).toBe('W/"1"');
+    const path = `/api/sessions/${session.id}`;
+    const small = await rawGet(server, path, { 'accept-encoding': 'gzip', 'x-request-id': 'r-1' });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.headers.vary).toMatch(/accept-encoding/i);
+    expect(small.headers['x-request-id']).toBe('r-1');
+    expect(small.headers.etag).toBe('W/"1"');
+
+    await server.log.commands.update(session.id, { summary: 'a summary '.repeat(500) });
+    const plain = await rawGet(server, path);
+    const packed = await rawGet(server, path, { 'accept-encoding': 'gzip', 'x-request-id': 'r-2' });
+    expect(packed.headers['content-encoding']).toBe('gzip');
+    expect(packed.headers.vary).toMatch(/accept-encoding/i);
+    expect(packed.headers['x-request-id']).toBe('r-2');
+    expect(packed.headers.etag).toBe('W/"2"');
+    expect(gunzipSync(packed.bytes).equals(plain.bytes)).toBe(true);
+  });
+
   it('never compresses the event stream, the NDJSON export or /streams', async () => {
     const server = await serverWithSessions();
     const asked = { 'accept-encoding': 'gzip, br' };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -34,6 +34,24 @@ describe('the cwd rules of POST /api/sessions', () => {
       expect(missing.errors).toEqual([{ path: 'cwd', message: 'does not exist' }]);
       const notDir = await refused(400, () => send('POST', '/api/sessions', { cwd: file }));
       expect(notDir.errors).toEqual([{ path: 'cwd', message: 'is not a directory' }]);
+    });
+
+    it('follows a symlink to a directory, and refuses one to a file as a file', async () => {
+      const { send, refused, workDir } = openApp();
+      const dir = join(workDir, 'real');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'notes.txt'), 'x');
+      symlinkSync(dir, join(workDir, 'to-dir'));
+      symlinkSync(join(dir, 'notes.txt'), join(workDir, 'to-file'));
+      for (const cwd of [join(workDir, 'to-dir'), `${join(workDir, 'to-dir')}/`]) {
+        const created = await send('POST', '/api/sessions', { cwd });
+        expect(created.status).toBe(201);
+        expect(((await created.json()) as Created).session.cwd).toBe(realpathSync(dir));
+      }
+      const problem = await refused(400, () =>
+        send('POST', '/api/sessions', { cwd: join(workDir, 'to-file') }),
+      );
+      expect(problem.errors).toEqual([{ path: 'cwd', message: 'is not a directory' }]);
     });
 
     it('refuses a symlink pointing nowhere', async () => {

@@ -21,4 +21,32 @@ describe('the SQLite log', () => {
     expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
     db.close();
   });
+
+  it('makes the sessions indexes of an older log again in the order new ones have, and reads newest first', async () => {
+    const first = openSessionlog({ db: logFile() });
+    for (const name of ['a', 'b', 'c']) {
+      await first.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux', name });
+    }
+    await first.close();
+    // As a sessionlog before issue 18 made them: in descending order.
+    const old = new Database(logFile());
+    old.exec(`DROP INDEX sessions_by_start; DROP INDEX sessions_by_activity;
+      CREATE INDEX sessions_by_start ON sessions ("started_at" DESC, "id") WHERE "deleted_at" IS NULL;
+      CREATE INDEX sessions_by_activity ON sessions ("last_activity_at" DESC, "id" DESC) WHERE "deleted_at" IS NULL;`);
+    old.close();
+    const log = openSessionlog({ db: logFile() });
+    const indexes = () =>
+      new Database(logFile(), { readonly: true })
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sessions'")
+        .pluck()
+        .all()
+        .filter((sql) => sql !== null)
+        .join('\n');
+    expect(indexes()).not.toMatch(/"started_at" DESC|"last_activity_at" DESC/);
+    const { sessions } = await log.listSessions();
+    expect(sessions.map((s) => s.name)).toEqual(['c', 'b', 'a']);
+    const page = await log.pageSessions({ limit: 2 });
+    expect(page.sessions.map((s) => s.name)).toEqual(['c', 'b']);
+    await log.close();
+  });
 });

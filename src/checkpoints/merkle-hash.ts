@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The hashes of an RFC 9162 (§2.1.1) Merkle tree with SHA-256. The one-byte prefixes keep a
@@ -11,12 +11,14 @@ const NODE_PREFIX = Buffer.from([0x01]);
 /** MTH({}): the root of the tree of size 0. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
+// One-shot digests of the concatenated input: a Hash object per node cost more than the
+// digest itself (two nodes per appended event, every node of a tree that is built).
 export function leafHash(input: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(input).digest();
+  return hash('sha256', Buffer.concat([LEAF_PREFIX, input]), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE_PREFIX, left, right]), 'buffer');
 }
 
 const EVENT_HASH = /^[0-9a-f]{64}$/;

@@ -1,7 +1,14 @@
 import { Duplex } from 'node:stream';
 import type { ReadableWritablePair } from 'node:stream/web';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The answer was made whole with the headers this middleware gives it (`leftAlone`). */
+    uncompressed: true;
+  }
+}
 
 /**
  * What is worth compressing: JSON answers (the sessions table, pages of events, problems, the
@@ -52,7 +59,7 @@ const COMPRESSORS: Record<Encoding, () => Duplex> = {
 export function compression(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    if (!COMPRESSED_PATHS.test(c.req.path)) return;
+    if (c.get('uncompressed') === true || !COMPRESSED_PATHS.test(c.req.path)) return;
     const { res } = c;
     const type = res.headers.get('content-type') ?? '';
     if (!COMPRESSIBLE.test(type)) return;
@@ -89,6 +96,18 @@ export function compression(): MiddlewareHandler {
     // Another encoding of the same content: no longer byte for byte what a strong ETag names.
     if (etag !== null && !etag.startsWith('W/')) c.res.headers.set('etag', `W/${etag}`);
   };
+}
+
+/**
+ * For an answer of `bytes` that its route makes whole (json-answer.ts): when it is below the
+ * threshold, and so never compressed, the headers this middleware would give it (Vary: the
+ * answer depends on Accept-Encoding for caches all the same), and the middleware leaves it
+ * alone, its headers untouched; undefined for a larger answer, which the middleware handles.
+ */
+export function leftAlone(c: Context, bytes: number): Record<string, string> | undefined {
+  if (bytes >= THRESHOLD) return undefined;
+  c.set('uncompressed', true);
+  return COMPRESSED_PATHS.test(c.req.path) ? { Vary: 'Accept-Encoding' } : {};
 }
 
 /**

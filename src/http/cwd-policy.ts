@@ -30,16 +30,9 @@ export function cwdPolicy({ roots, platform = process.platform }: CwdPolicyOptio
       if (cwd.includes('\0')) throw invalid('must not contain NUL bytes');
       if (cwd.length > MAX_LENGTH) throw invalid(`must be at most ${MAX_LENGTH} characters`);
       if (!isAbsolute(cwd, platform)) throw invalid('must be an absolute path');
-      // Synchronous on purpose: two metadata lookups take microseconds, while a round trip
+      // Synchronous on purpose: metadata lookups take microseconds, while a round trip
       // through the thread pool costs more than the lookups and leaves requests waiting.
-      let real: string;
-      try {
-        real = realpathSync.native(cwd);
-        if (!statSync(real).isDirectory()) throw invalid('is not a directory');
-      } catch (error) {
-        if (error instanceof ValidationError) throw error;
-        throw invalid(unresolvable(error));
-      }
+      const real = resolveDirectory(cwd, platform);
       const refusal = systemDirectoryRefusal(real, platform);
       if (refusal !== undefined) throw new ForbiddenError(refusal);
       if (roots.length > 0) {
@@ -58,6 +51,44 @@ export function cwdPolicy({ roots, platform = process.platform }: CwdPolicyOptio
       return real;
     },
   };
+}
+
+/**
+ * Whether the C library's realpath refuses a path with a trailing slash unless it names a
+ * directory (glibc checks it with one more lookup, ENOTDIR otherwise): asked once, of the node
+ * binary, a file. Then the realpath of `cwd/` is the whole check in one call, where the
+ * realpath and a stat of it were two, each with its own system calls and objects.
+ */
+const REALPATH_CHECKS_DIRECTORY = (() => {
+  try {
+    realpathSync.native(`${process.execPath}/`);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOTDIR';
+  }
+})();
+
+/**
+ * The realpath of `cwd`, a directory, or a ValidationError. A failure of the one-call check
+ * is looked at again the two-call way, which tells a file from a path that does not exist.
+ */
+function resolveDirectory(cwd: string, platform: NodeJS.Platform): string {
+  if (REALPATH_CHECKS_DIRECTORY && platform === process.platform && platform !== 'win32') {
+    try {
+      return realpathSync.native(cwd.endsWith('/') ? cwd : `${cwd}/`);
+    } catch {
+      // Said below, the same way as without the one-call check.
+    }
+  }
+  let real: string;
+  try {
+    real = realpathSync.native(cwd);
+    if (!statSync(real).isDirectory()) throw invalid('is not a directory');
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw invalid(unresolvable(error));
+  }
+  return real;
 }
 
 function isAbsolute(cwd: string, platform: NodeJS.Platform): boolean {

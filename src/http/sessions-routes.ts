@@ -7,6 +7,7 @@ import { type SessionState, type SessionStatus, toSession } from '../sessions/se
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { commandOptions } from './command-options.js';
 import type { CwdPolicy } from './cwd-policy.js';
+import { jsonAnswer } from './json-answer.js';
 import { jsonBody } from './json-body.js';
 import { newestFirstPage } from './newest-first.js';
 import { ProblemException, problem } from './problem.js';
@@ -83,8 +84,9 @@ export function sessionsRoutes({ log, cwd, createRate, clientKey }: SessionsRout
       earlier === undefined ? options : { ...options, idempotencyRecord: earlier },
     );
     c.set('written', position);
-    c.header('Location', `/api/sessions/${encodeURIComponent(session.id)}`);
-    return sessionAnswer(c, session, position, 201);
+    return sessionAnswer(c, session, position, 201, {
+      Location: `/api/sessions/${encodeURIComponent(session.id)}`,
+    });
   });
 
   app.get('/:id', async (c) => {
@@ -180,9 +182,11 @@ function sessionAnswer(
   session: SessionState,
   position: number,
   status: 200 | 201 = 200,
+  headers: Record<string, string> = {},
 ): Response {
-  return c.json({ session: toSession(session), position }, status, {
+  return jsonAnswer(c, { session: toSession(session), position }, status, {
     ETag: `W/"${session.version}"`,
+    ...headers,
   });
 }
 

@@ -11,6 +11,7 @@ export type RecordingCommands = Pick<SessionCommands, 'recordFileChange' | 'reco
 // Appends that wait behind a slow disk are bounded too: past this many, changes are capped.
 const MAX_QUEUED = 1000;
 const meta = { actor: 'sessionlog-watcher' };
+const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * Records what a directory watcher sees as one session's events: file changes under the
@@ -23,8 +24,14 @@ export class SessionRecorder {
   readonly #id: string;
   readonly #commands: RecordingCommands;
   readonly #onError: (error: unknown) => void;
-  readonly #cap: RateCap;
-  #tail: Promise<void> = Promise.resolve();
+  readonly #options: WatchOptions;
+  readonly #shared: readonly TokenBucket[];
+  /**
+   * Made at the first change: most sessions never see one, and a server holds a recorder for
+   * every active session (a bucket that starts full is the same made now or then).
+   */
+  #cap: RateCap | undefined;
+  #tail = SETTLED;
   #queued = 0;
   #over = false;
 
@@ -39,11 +46,17 @@ export class SessionRecorder {
     this.#id = id;
     this.#commands = commands;
     this.#onError = onError;
-    this.#cap = new RateCap(options, (burst) => this.problem(describeBurst(burst)), shared);
+    this.#options = options;
+    this.#shared = shared;
   }
 
   change(change: FileChange): void {
     if (this.#over) return;
+    this.#cap ??= new RateCap(
+      this.#options,
+      (burst) => this.problem(describeBurst(burst)),
+      this.#shared,
+    );
     if (this.#queued >= MAX_QUEUED || !this.#cap.take()) this.#cap.skip();
     else this.#enqueue(() => this.#commands.recordFileChange(this.#id, change, { meta }));
   }
@@ -56,7 +69,7 @@ export class SessionRecorder {
 
   /** Records the summary of a burst under way, then waits for every append queued. */
   async close(): Promise<void> {
-    this.#cap.flush();
+    this.#cap?.flush();
     this.#over = true;
     await this.#tail;
   }

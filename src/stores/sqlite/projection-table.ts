@@ -34,20 +34,36 @@ export function createTable(db: SqliteDatabase, projection: AnyProjection, table
 }
 
 /**
- * The indexes that `list` and `page` read by. IF NOT EXISTS: a table built before `page`
- * existed gets its index when the log is opened.
+ * The indexes that `list` and `page` read by, in ascending order: both read newest first, by
+ * scanning them backwards, and a new session's entries then land at their right edge, where
+ * SQLite appends to a page, instead of at the left, where each insert rebalanced two pages or
+ * more (two frames more of the WAL in every commit). A table built before `page` existed gets
+ * its index when the log is opened; one whose index an older sessionlog made in descending
+ * order gets it made again.
  */
 export function createIndex(db: SqliteDatabase, projection: AnyProjection, table: string): void {
   const { index, omitted, order } = projection.table.list;
-  const name = table.replace(/^temp\./, '');
   const kept = `WHERE ${quote(columnOf(projection, omitted))} IS NULL`;
-  db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${index} ON ${name}
-    (${order.map((o) => `${quote(columnOf(projection, o.field))}${o.descending ? ' DESC' : ''}`).join(', ')})
-    ${kept}`);
+  // The reverse of the order `list` reads in (newest first): scanned backwards, it is that.
+  const listed = order.map(
+    (o) => `${quote(columnOf(projection, o.field))}${o.descending ? '' : ' DESC'}`,
+  );
+  ensureIndex(db, `${table}_${index}`, `${table} (${listed.join(', ')}) ${kept}`);
   const page = projection.table.page;
-  db.exec(`CREATE INDEX IF NOT EXISTS ${table}_${page.index} ON ${name}
-    (${page.order.map((field: string) => `${quote(columnOf(projection, field))} DESC`).join(', ')})
-    ${kept}`);
+  const paged = page.order.map((field: string) => quote(columnOf(projection, field)));
+  ensureIndex(db, `${table}_${page.index}`, `${table} (${paged.join(', ')}) ${kept}`);
+}
+
+/** Creates the index `name` ON `definition`, or makes it again if it is defined otherwise. */
+function ensureIndex(db: SqliteDatabase, name: string, definition: string): void {
+  const sql = `CREATE INDEX ${name} ON ${definition}`;
+  const found = db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+    .pluck()
+    .get(name);
+  if (found === sql) return;
+  if (found !== undefined) db.exec(`DROP INDEX ${name}`);
+  db.exec(sql);
 }
 
 /** What `list` answers, as SQL: `filtered` adds a `?` for the filter field's value. */
@@ -127,8 +143,9 @@ export function bindTable<P extends AnyProjection>(
   // An upsert, not INSERT OR REPLACE: replacing deletes and reinserts the row, index entries
   // and all, on every event. The columns an event never changes are left alone.
   const changing = columns.filter((c) => c !== key && !c.fixed);
+  // Positional parameters: binding by name looks each one up on the row, in C++, on every put.
   const put = db.prepare(`INSERT INTO ${table} (${columns.map((c) => quote(c.column)).join(', ')})
-    VALUES (${columns.map((c) => `@${c.field}`).join(', ')})
+    VALUES (${columns.map(() => '?').join(', ')})
     ON CONFLICT (${quote(key.column)}) DO UPDATE SET
     ${changing.map((c) => `${quote(c.column)} = excluded.${quote(c.column)}`).join(', ')}`);
   // Raw, each row made here: better-sqlite3 makes an object a field at a time, at twice the cost.
@@ -142,7 +159,7 @@ export function bindTable<P extends AnyProjection>(
   const pages = new Map<string, Statement>();
   const bound = {
     get: (id: string) => get.get(id),
-    put: (row: unknown) => put.run(row),
+    put: (row: unknown) => put.run(columnValues(columns, row)),
     rows: function* () {
       for (const values of rows.iterate() as IterableIterator<unknown[]>) {
         const row: Record<string, unknown> = {};
@@ -165,6 +182,17 @@ export function bindTable<P extends AnyProjection>(
     },
   };
   return bound as unknown as TableOf<P>;
+}
+
+/** The row's values in column order; a field the row lacks is a bug, never a NULL. */
+function columnValues(columns: readonly Column<unknown>[], row: unknown): unknown[] {
+  const values: unknown[] = [];
+  for (const { field } of columns) {
+    const value = (row as Record<string, unknown>)[field];
+    if (value === undefined) throw new Error(`the row has no ${field}`);
+    values.push(value);
+  }
+  return values;
 }
 
 function columnOf(projection: AnyProjection, field: string): string {

@@ -75,8 +75,11 @@ export class SqliteProjections implements TransactionHook {
       this.#every,
       this.#logger,
     );
+    // An upsert, not INSERT OR REPLACE: replacing deletes the row and inserts it again, its
+    // key's index entry too, and this runs in every commit (one page of the WAL more each).
     this.#saveCheckpoint = db.prepare(
-      'INSERT OR REPLACE INTO projections (name, version, position) VALUES (?, ?, ?)',
+      `INSERT INTO projections (name, version, position) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
     );
     this.#loadCheckpoint = db.prepare('SELECT version, position FROM projections WHERE name = ?');
   }
@@ -96,8 +99,8 @@ export class SqliteProjections implements TransactionHook {
         rebuilt.push(projection.name);
         continue;
       }
-      // A table built by an older sessionlog lacks the indexes added since (its rows are
-      // the same: no rebuild).
+      // A table built by an older sessionlog lacks the indexes added since, or has them in
+      // another order (its rows are the same: no rebuild).
       createIndex(this.#db, projection, projection.name);
       if (checkpoint.position < this.#reader.head()) {
         this.#db

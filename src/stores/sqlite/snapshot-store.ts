@@ -21,6 +21,13 @@ const DDL = `CREATE TABLE IF NOT EXISTS projection_snapshots (
   PRIMARY KEY (projection, version, position)
 ) STRICT`;
 
+/**
+ * zlib's fastest level: on JSON rows it takes about a third of the CPU of the default (6) for
+ * about 7 % more bytes, and a snapshot is written every `snapshotEvery` positions, on the
+ * event loop, behind the appends. Inflating reads any level: snapshots stored before read on.
+ */
+const SNAPSHOT_DEFLATE_LEVEL = 1;
+
 /** One stored snapshot: every row (`full`), or the rows changed since the previous one. */
 export interface SnapshotRecord {
   position: number;
@@ -131,7 +138,7 @@ export class SnapshotStore {
       full ? 1 : 0,
       rows.length,
       full ? 0 : (last?.sinceFull ?? 0) + rows.length,
-      deflateSync(JSON.stringify(rows)),
+      deflateSync(JSON.stringify(rows), { level: SNAPSHOT_DEFLATE_LEVEL }),
     );
     return full ? 'full' : 'delta';
   }
