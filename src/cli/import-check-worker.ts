@@ -7,7 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import { ImportCheck, ImportRefused } from '../events/import-check.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import type { CheckedColumns, FromChecker, ToChecker } from './import-check-messages.js';
+import type { EventColumns } from '../stores/log-backend.js';
+import type { FromChecker, ToChecker } from './import-check-messages.js';
 import { ImportTree } from './import-tree.js';
 import { ndjsonLines } from './ndjson-reader.js';
 
@@ -44,7 +45,7 @@ async function* input(): AsyncGenerator<Buffer> {
   }
 }
 
-const empty = (): CheckedColumns => ({
+const empty = (): EventColumns => ({
   position: new Float64Array(BATCH),
   version: new Float64Array(BATCH),
   line: new Float64Array(BATCH),
@@ -58,7 +59,7 @@ const empty = (): CheckedColumns => ({
 });
 
 /** Columns cut to the `n` events they hold. */
-const cut = (columns: CheckedColumns, n: number): CheckedColumns => ({
+const cut = (columns: EventColumns, n: number): EventColumns => ({
   ...columns,
   position: columns.position.slice(0, n),
   version: columns.version.slice(0, n),
@@ -81,9 +82,9 @@ async function run(): Promise<void> {
   let n = 0;
   let bytes = 0;
   // Leaf i is the event at position i + 1: the check lets no gap through.
-  const batch = (checked: CheckedColumns): FromChecker => ({
+  const batch = (checked: EventColumns): FromChecker => ({
     type: 'batch',
-    columns: checked,
+    events: checked,
     nodes: tree.append(checked.hash),
     head: check.head,
     bytesRead: bytes,

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { NodeColumns } from './import-check-messages.js';
+import type { NodeColumns } from '../stores/log-backend.js';
 
 /**
  * The Merkle tree's nodes over an import's events, batch by batch, as the checking thread

@@ -39,8 +39,8 @@ is not recognised by the new one.
     const backend = openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
     async function* batches(): ImportBatches {
-      for await (const { lines, nodes, head, bytesRead } of checkedInThread(input)) {
-        yield { lines, nodes };
+      for await (const { events, nodes, head, bytesRead } of checkedInThread(input)) {
+        yield { events, nodes };
         progress.update(head, size > 0 ? Math.round((head * size) / bytesRead) : 0);
       }
     }
