@@ -3,7 +3,12 @@
  * (src/cli/import-check-thread.ts, src/cli/import-check-worker.ts).
  */
 
-import type { EventColumns, NodeColumns } from '../stores/log-backend.js';
+import type { EventColumns, ImportFold } from '../stores/log-backend.js';
+
+/** What the checking thread is started with: whether it folds the sessions projection (LogBackend.importFold). */
+export interface CheckerData {
+  fold: boolean;
+}
 
 /** Main → worker: bytes of the export, its end, or one batch taken off the queue. */
 export type ToChecker = { type: 'chunk'; bytes: Uint8Array } | { type: 'end' } | { type: 'taken' };
@@ -13,7 +18,7 @@ export type FromChecker =
   | {
       type: 'batch';
       events: EventColumns;
-      nodes: NodeColumns;
+      fold?: ImportFold;
       head: number;
       bytesRead: number;
     }

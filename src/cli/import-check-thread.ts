@@ -1,7 +1,8 @@
 import { ImportRefused } from '../events/import-check.js';
 import type { ImportBatch } from '../stores/log-backend.js';
 import { startWorker } from '../workers/start-worker.js';
-import type { FromChecker, ToChecker } from './import-check-messages.js';
+import { ImportTree } from './import-tree.js';
+import type { CheckerData, FromChecker, ToChecker } from './import-check-messages.js';
 
 /** Bytes of the export sent to the checking thread and not yet read by it. */
 const WINDOW = 8 * 1024 * 1024;
@@ -20,8 +21,13 @@ export interface CheckedBatch extends ImportBatch {
  */
 export async function* checkedInThread(
   input: AsyncIterable<Buffer | string>,
+  options: CheckerData,
 ): AsyncGenerator<CheckedBatch> {
-  const worker = startWorker(new URL('./import-check-worker', import.meta.url), {});
+  // The tree is hashed here, not in the checking thread, which has the more work of the two.
+  const tree = new ImportTree();
+  const worker = startWorker(new URL('./import-check-worker', import.meta.url), {
+    workerData: options,
+  });
   const send = (message: ToChecker) => worker.postMessage(message);
   const inbox: FromChecker[] = [];
   let failure: unknown;
@@ -79,8 +85,10 @@ export async function* checkedInThread(
       if (message.type === 'failed')
         throw new Error(`the import's check failed: ${message.message}`);
       send({ type: 'taken' });
-      const { events, nodes, head, bytesRead: read } = message;
-      yield { events, nodes, head, bytesRead: read };
+      const { type: _, events, fold, head, bytesRead: read } = message;
+      // Leaf i is the event at position i + 1: the check lets no gap through.
+      const nodes = tree.append(events.hash);
+      yield { events, nodes, ...(fold === undefined ? {} : { fold }), head, bytesRead: read };
     }
   } finally {
     stopped = true;

@@ -1,15 +1,15 @@
 /**
  * The checking thread of `sessionlog import`: splits the export into lines and runs every
- * line through ImportCheck, in order, exactly as a single thread would, and hashes the
- * Merkle tree's new nodes over the checked events; the main thread meanwhile writes the
- * batches before. See import-check-thread.ts.
+ * line through ImportCheck, in order, exactly as a single thread would, and (when the
+ * backend asks) folds the sessions projection on the envelopes it parsed, snapshots made;
+ * the main thread meanwhile writes the batches before. See import-check-thread.ts.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ImportCheck, ImportRefused } from '../events/import-check.js';
 import { sessionEventTypes } from '../events/schemas.js';
-import type { EventColumns } from '../stores/log-backend.js';
-import type { FromChecker, ToChecker } from './import-check-messages.js';
-import { ImportTree } from './import-tree.js';
+import type { EventColumns, ImportFold } from '../stores/log-backend.js';
+import type { CheckerData, FromChecker, ToChecker } from './import-check-messages.js';
+import { ImportSessionsFold } from './import-fold.js';
 import { ndjsonLines } from './ndjson-reader.js';
 
 /**
@@ -75,26 +75,28 @@ async function post(message: FromChecker): Promise<void> {
     while (posted - taken >= AHEAD) await changed();
     posted++;
   }
-  const moved = message.type === 'batch' ? [message.nodes.hash.buffer] : [];
+  const moved =
+    message.type === 'batch' ? (message.fold?.snapshots ?? []).map((s) => s.data.buffer) : [];
   port?.postMessage(message, moved as ArrayBuffer[]);
 }
 
 async function run(): Promise<void> {
   const check = new ImportCheck(sessionEventTypes);
-  const tree = new ImportTree();
+  const sessions = (workerData as CheckerData).fold ? new ImportSessionsFold() : undefined;
   let columns = empty();
   let n = 0;
   let bytes = 0;
-  // Leaf i is the event at position i + 1: the check lets no gap through.
-  const batch = (checked: EventColumns): FromChecker => ({
+  const batch = (checked: EventColumns, fold: ImportFold | undefined): FromChecker => ({
     type: 'batch',
     events: checked,
-    nodes: tree.append(checked.hash),
+    ...(fold === undefined ? {} : { fold }),
     head: check.head,
     bytesRead: bytes,
   });
   for await (const { text, line, bytesRead } of ndjsonLines(input())) {
-    const { row } = check.next(text, line);
+    const previousHash = check.lastHash;
+    const { row, envelope } = check.next(text, line);
+    sessions?.apply(envelope, previousHash);
     columns.position[n] = row.position;
     columns.version[n] = row.version;
     columns.line[n] = line;
@@ -107,12 +109,13 @@ async function run(): Promise<void> {
     columns.hash.push(row.hash);
     bytes = bytesRead;
     if (++n === BATCH) {
-      await post(batch(columns));
+      await post(batch(columns, sessions?.taken()));
       columns = empty();
       n = 0;
     }
   }
-  if (n > 0) await post(batch(cut(columns, n)));
+  // The last batch, even without events: it carries the fold's end.
+  await post(batch(cut(columns, n), sessions?.finish(check.head, check.lastHash)));
   await post({ type: 'done' });
 }
 

@@ -133,11 +133,34 @@ export interface NodeColumns {
   hash: Uint8Array;
 }
 
+/** A snapshot of the sessions projection, made beside an import's check, at `position`. */
+export interface ImportSnapshot {
+  position: number;
+  /** The hash of the event at `position`. */
+  hash: string;
+  full: boolean;
+  rowCount: number;
+  sinceFull: number;
+  /** The rows as deflated JSON, as SnapshotStore keeps them. */
+  data: Uint8Array;
+}
+
+/**
+ * The sessions projection as an import's check folds it (for a backend whose `importFold`
+ * says so): the snapshots that fell due with a batch's events, and after the last batch the
+ * folded rows by key (with the position that last changed each).
+ */
+export interface ImportFold {
+  snapshots: ImportSnapshot[];
+  end?: { position: number; rows: [string, { row: unknown; position: number }][]; stops: number };
+}
+
 /** Checked events of an import, in order, and the Merkle tree's nodes they complete. */
 export interface ImportBatch {
   events: EventColumns;
   /** Every node of the log's tree that these events complete (src/checkpoints/merkle-frontier.ts). */
   nodes: NodeColumns;
+  fold?: ImportFold;
 }
 
 /** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
@@ -185,6 +208,12 @@ export interface LogBackend {
    * empty) leaves the log as it was.
    */
   importEvents(batches: ImportBatches): Promise<ImportReport>;
+  /**
+   * Whether `importEvents` takes the sessions projection folded beside the check, with its
+   * snapshots every 1,000 positions (ImportBatch.fold: SQLite), instead of folding the events
+   * itself (PostgreSQL folds as its appends do).
+   */
+  readonly importFold: boolean;
   /**
    * Checks the log and everything derived from it, and `also` on the same log; returns the
    * exit code (0: all agree).

@@ -3,10 +3,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
-import type { FoldAsWritten } from '../../projections/fold-as-written.js';
+import { Fold } from '../../projections/fold.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import { envelopesOf } from '../import-columns.js';
-import type { ImportBatch, ImportBatches, ImportReport } from '../log-backend.js';
+import type {
+  ImportBatch,
+  ImportBatches,
+  ImportFold,
+  ImportReport,
+  ImportSnapshot,
+} from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { eventWriter, nodeWriter } from './import-rows.js';
 import { lockLogFile } from './lock.js';
@@ -45,7 +50,7 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     const started = performance.now();
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const sessions = projections.foldAsWritten(sessionsProjection.name);
+    const storeSnapshot = projections.importSnapshots(sessionsProjection.name);
     // An index built once over the loaded table is a sort; kept during the load it is a
     // B-tree insert per event. The UNIQUE ones stay: they refuse a duplicate id as it comes.
     const indexes = db
@@ -54,14 +59,11 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
       )
       .all() as { name: string; sql: string }[];
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
-    const events = await loadEvents(db, batches, sessions);
+    const { events, end } = await loadEvents(db, batches, storeSnapshot);
+    if (end === undefined) throw new Error("the import's check ended without its fold");
     for (const { sql } of indexes) db.exec(sql);
-    // The last stops' snapshots and the table, in one transaction.
-    const built = db.transaction(() => {
-      const fold = sessions.finish(events);
-      projections.install(fold);
-      return fold;
-    })();
+    const built = new Fold(sessionsProjection, { position: end.position, rows: new Map(end.rows) });
+    db.transaction(() => projections.install(built))();
     projections.close();
     const logId = readMeta(db, 'logId') as string;
     db.pragma('journal_mode = WAL');
@@ -77,7 +79,7 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     return {
       events,
       rows: built.rows.size,
-      snapshots: sessions.stops,
+      snapshots: end.stops,
       logId,
       ms: performance.now() - started,
     };
@@ -97,28 +99,30 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
 
 /**
  * Inserts every checked event, a transaction per batch (the file is private: a failure
- * deletes it), and with each batch the Merkle tree's new nodes and the projection's fold:
- * the events are never read back.
+ * deletes it), and with each batch the Merkle tree's new nodes and the sessions projection's
+ * snapshots that fell due, as the check folded them: the events are never read back. Returns
+ * the events written and the fold's end, which comes with the last batch.
  */
 async function loadEvents(
   db: SqliteDatabase,
   batches: ImportBatches,
-  sessions: FoldAsWritten,
-): Promise<number> {
+  storeSnapshot: (snapshot: ImportSnapshot) => void,
+): Promise<{ events: number; end: ImportFold['end'] }> {
   const writeEvents = eventWriter(db);
   const writeNodes = nodeWriter(db);
-  let count = 0;
-  const write = db.transaction(({ events, nodes }: ImportBatch) => {
+  let events = 0;
+  let end: ImportFold['end'];
+  const write = db.transaction(({ events, nodes, fold }: ImportBatch) => {
     writeEvents(events);
     writeNodes(nodes);
-    // Snapshots read the hash at their position: this batch's rows are in already.
-    sessions.apply(envelopesOf(events));
+    for (const snapshot of fold?.snapshots ?? []) storeSnapshot(snapshot);
+    end = fold?.end;
   });
   for await (const batch of batches) {
     write(batch);
-    count += batch.events.id.length;
+    events += batch.events.id.length;
   }
-  return count;
+  return { events, end };
 }
 
 /** Refuses a target that is another program's database or a log that holds events. */
