@@ -1,8 +1,8 @@
 import { ImportRefused } from '../events/import-check.js';
 import type { ImportBatch } from '../stores/log-backend.js';
 import { startWorker } from '../workers/start-worker.js';
-import { ImportTree } from './import-tree.js';
 import type { CheckerData, FromChecker, ToChecker } from './import-check-messages.js';
+import { ImportTree } from './import-tree.js';
 
 /** Bytes of the export sent to the checking thread and not yet read by it. */
 const WINDOW = 8 * 1024 * 1024;
