@@ -93,25 +93,27 @@ async function run(): Promise<void> {
     head: check.head,
     bytesRead: bytes,
   });
-  for await (const { text, line, bytesRead } of ndjsonLines(input())) {
-    const previousHash = check.lastHash;
-    const { row, envelope } = check.next(text, line);
-    sessions?.apply(envelope, previousHash);
-    columns.position[n] = row.position;
-    columns.version[n] = row.version;
-    columns.line[n] = line;
-    columns.id.push(row.id);
-    columns.stream.push(row.stream);
-    columns.type.push(row.type);
-    columns.time.push(row.time);
-    columns.data.push(row.data);
-    columns.meta.push(row.meta);
-    columns.hash.push(row.hash);
-    bytes = bytesRead;
-    if (++n === BATCH) {
-      await post(batch(columns, sessions?.taken()));
-      columns = empty();
-      n = 0;
+  for await (const lines of ndjsonLines(input())) {
+    for (const { text, line, bytesRead } of lines) {
+      const previousHash = check.lastHash;
+      const { row, envelope } = check.next(text, line);
+      sessions?.apply(envelope, previousHash);
+      columns.position[n] = row.position;
+      columns.version[n] = row.version;
+      columns.line[n] = line;
+      columns.id.push(row.id);
+      columns.stream.push(row.stream);
+      columns.type.push(row.type);
+      columns.time.push(row.time);
+      columns.data.push(row.data);
+      columns.meta.push(row.meta);
+      columns.hash.push(row.hash);
+      bytes = bytesRead;
+      if (++n === BATCH) {
+        await post(batch(columns, sessions?.taken()));
+        columns = empty();
+        n = 0;
+      }
     }
   }
   // The last batch, even without events: it carries the fold's end.
