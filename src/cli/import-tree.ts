@@ -5,11 +5,10 @@ import type { NodeColumns } from '../stores/log-backend.js';
  * The Merkle tree's nodes over an import's events, batch by batch, as the checked batches
  * come (src/cli/import-check-thread.ts): the nodes TreeFrontier.append makes (RFC 9162 with
  * SHA-256, merkle-hash.ts: each leaf, and each parent its right child completes), hashed for
- * a million leaves. A
- * one-shot `crypto.hash` over two reused buffers costs less than half of a Hash object per
- * node (Node 20), and the hashes go out in one buffer, not a Buffer per node. Node hashes are
- * held as "binary" (latin1) strings, a char per byte: made and copied for about half of what
- * hex costs.
+ * a million leaves. A one-shot `crypto.hash` over two reused buffers costs less than half of
+ * a Hash object per node (Node 20), and the hashes go out in one buffer, not a Buffer per
+ * node. Node hashes are held as "binary" (latin1) strings, a char per byte: made and copied
+ * for about half of what hex costs.
  */
 export class ImportTree {
   #size = 0;
