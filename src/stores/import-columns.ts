@@ -1,6 +1,19 @@
 import type { AnyEvent, Envelope, EventMeta } from '../events/envelope.js';
 import type { EventColumns } from './log-backend.js';
 
+/** The fields of an events row, in the order of the table's columns (what an import writes). */
+export const EVENT_FIELDS = [
+  'position',
+  'id',
+  'stream',
+  'version',
+  'type',
+  'time',
+  'data',
+  'meta',
+  'hash',
+] as const;
+
 /**
  * The events of an import's batch as the projections fold them: data and meta parsed from
  * their canonical text (the fold runs where the rows are written, beside the store).

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ImportRefused } from '../../events/import-check.js';
-import { envelopesOf } from '../import-columns.js';
+import { EVENT_FIELDS, envelopesOf } from '../import-columns.js';
 import type { EventColumns, ImportBatches, ImportReport } from '../log-backend.js';
 import { connectPostgres, migrateIn, unreachable } from './database.js';
 import { insertNodes, nodeColumnsOf } from './merkle-tree.js';
@@ -89,7 +89,7 @@ async function insertEvents(client: pg.PoolClient, batches: ImportBatches, sessi
   // Emptied first, as rebuild does: the table must be the fold of these events alone.
   await client.query('DELETE FROM sessions; DELETE FROM sessions_history');
   for await (const { events: columns, nodes } of batches) {
-    const params = COLUMNS.map((column) => Array.from<number | string>(columns[column]));
+    const params = EVENT_FIELDS.map((column) => Array.from<number | string>(columns[column]));
     try {
       await client.query(INSERT, params);
     } catch (error) {
@@ -110,18 +110,6 @@ async function insertEvents(client: pg.PoolClient, batches: ImportBatches, sessi
   if (last === undefined) await sessions.apply(client, [], 0);
   return { events, last };
 }
-
-const COLUMNS = [
-  'position',
-  'id',
-  'stream',
-  'version',
-  'type',
-  'time',
-  'data',
-  'meta',
-  'hash',
-] as const;
 
 function duplicateId(error: unknown, batch: EventColumns): ImportRefused | undefined {
   const { code, detail } = error as { code?: string; detail?: string };

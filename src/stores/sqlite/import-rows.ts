@@ -1,4 +1,5 @@
 import { ImportRefused } from '../../events/import-check.js';
+import { EVENT_FIELDS } from '../import-columns.js';
 import type { EventColumns, NodeColumns } from '../log-backend.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -8,18 +9,6 @@ import type { SqliteDatabase } from './database.js';
  * the statement's 288 parameters far below SQLite's limit.
  */
 const EVENTS_PER_INSERT = 32;
-
-const EVENT_FIELDS = [
-  'position',
-  'id',
-  'stream',
-  'version',
-  'type',
-  'time',
-  'data',
-  'meta',
-  'hash',
-];
 
 /**
  * Writes an import's checked events into `events` as they come, column by column, many rows
