@@ -335,6 +335,21 @@ describe('sessionlog import into a file', () => {
     expect((await runCli('verify', '--db', target)).code).toBe(0);
   });
 
+  it('makes the sessions snapshots a rebuild makes, where it makes them, each of its own prefix', async () => {
+    const exported = await exportedLog(join(dir(), 'source.db'));
+    const target = join(dir(), 'snapshots.db');
+    const { code, output } = await runImport(target, rechained(longer(parse(exported), 2500)));
+    expect(output).toMatch(
+      /^imported 2500 events \(positions 1\.\.2500, \d+ sessions, 2 snapshots\)/,
+    );
+    expect(code).toBe(0);
+    const verified = await runCli('verify', '--db', target);
+    expect(verified.output).toMatch(
+      /snapshots +sessions: 2 up to position 2000 .* each equals the fold at its position/,
+    );
+    expect(verified.code).toBe(0);
+  });
+
   it('reads the export from --from', async () => {
     const source = join(dir(), 'source.db');
     const exported = await exportedLog(source);
