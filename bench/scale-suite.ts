@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { timeCli } from './cli-run.js';
 import type { BenchConfig } from './config.js';
 import { progress, type ReportLine } from './report.js';
 import { type DashboardOpen, launchBenchChromium, openDashboard } from './scale-browser.js';
-import { timeCli } from './cli-run.js';
 import { buildScaleLog, type ScaleLog } from './scale-log.js';
 import { timeReturn } from './scale-reconnect.js';
 import { startSessionlogChild } from './server-children.js';

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { Logger } from '../observe/logger.js';
+import { fixedInfoLine, type Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 
 declare module 'hono' {
@@ -34,7 +34,7 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
       record = {
         timer: metrics?.httpSeconds.labels({ method, route }),
         counters: new Map(),
-        line: logger?.child({ method, route }),
+        line: logger === undefined ? undefined : lineOf(logger, { method, route }),
       };
       routes.set(key, record);
     }
@@ -62,14 +62,8 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
       }
       if (logger?.isLevelEnabled('info')) {
         const written = c.get('written');
-        record.line?.info(
-          {
-            requestId: c.get('requestId'),
-            status,
-            ms: Math.round(seconds * 10_000) / 10,
-            ...(written === undefined ? {} : { position: written }),
-          },
-          'request',
+        record.line?.(
+          `"requestId":${JSON.stringify(c.get('requestId'))},"status":${status},"ms":${Math.round(seconds * 10_000) / 10}${written === undefined ? '' : `,"position":${written}`}`,
         );
       }
     }
@@ -79,7 +73,19 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
 interface RouteRecord {
   timer: { observe(value: number): void } | undefined;
   counters: Map<number, { inc(): void }>;
-  line: Logger | undefined;
+  /** Writes the request's line, given its fields as JSON members. */
+  line: ((fields: string) => void) | undefined;
+}
+
+/**
+ * A route's request line: put together from its fields for a logger of ours (logger.ts), else
+ * through a child logger that serializes method and route once.
+ */
+function lineOf(logger: Logger, route: { method: string; route: string }) {
+  const fixed = fixedInfoLine(logger, route, 'request');
+  if (fixed !== undefined) return fixed;
+  const child = logger.child(route);
+  return (fields: string) => child.info(JSON.parse(`{${fields}}`), 'request');
 }
 
 /**
