@@ -1,11 +1,11 @@
-import { TreeFrontier } from '../src/checkpoints/merkle-frontier.js';
-import { eventLeafHash } from '../src/checkpoints/merkle-hash.js';
+import { ImportSessionsFold } from '../src/cli/import-fold.js';
+import { ImportTree } from '../src/cli/import-tree.js';
 import type { AnyEvent, Envelope } from '../src/events/envelope.js';
 import type { EventRow } from '../src/events/event-row.js';
 import { canonicalJson, chainHashOf, GENESIS_HASH } from '../src/events/hash.js';
 import type { SessionEvent } from '../src/events/schemas.js';
 import { uuidv7 } from '../src/events/uuid-v7.js';
-import type { ImportBatch, ImportBatches, ImportLine } from '../src/stores/log-backend.js';
+import type { ImportBatch, ImportBatches, ImportFold } from '../src/stores/log-backend.js';
 import { openLog } from '../src/stores/open-log.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 
@@ -79,7 +79,8 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
   let active = 1;
   let busyHead = 0;
   const versions = new Map<string, number>();
-  const rowOf = (stream: string, event: SessionEvent): ImportLine => {
+  const sessions = new ImportSessionsFold();
+  const rowOf = (stream: string, event: SessionEvent): EventRow => {
     position++;
     const version = (versions.get(stream) ?? 0) + 1;
     versions.set(stream, version);
@@ -93,19 +94,37 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
       time,
     };
     const data = canonicalJson(event.data);
+    const before = previous;
     previous = chainHashOf(previous, head, data, META);
-    const row: EventRow = { ...head, data, meta: META, hash: previous };
-    const envelope = { ...row, data: event.data, meta: { schemaVersion: 1 } } as Envelope<AnyEvent>;
-    return { row, envelope, line: position };
+    const row = { ...head, data, meta: META, hash: previous };
+    sessions.apply(
+      { ...row, data: event.data, meta: { schemaVersion: 1 } } as Envelope<AnyEvent>,
+      before,
+    );
+    return row;
   };
-  // The tree's nodes each batch completes, as import's checking thread gives them.
-  const tree = new TreeFrontier(0, []);
-  const withNodes = (lines: ImportLine[]): ImportBatch => ({
-    lines,
-    nodes: tree.append(lines.map(({ row }) => eventLeafHash(row.hash))),
-  });
+  // The rows as columns, the tree's nodes each batch completes and the sessions fold, as
+  // import's checking thread gives them (a row's line is its position).
+  const tree = new ImportTree();
+  const withNodes = (rows: EventRow[], fold: ImportFold): ImportBatch => {
+    const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
+    const positions = Float64Array.from(column('position'));
+    const events = {
+      position: positions,
+      version: Float64Array.from(column('version')),
+      line: positions,
+      id: column('id'),
+      stream: column('stream'),
+      type: column('type'),
+      time: column('time'),
+      data: column('data'),
+      meta: column('meta'),
+      hash: column('hash'),
+    };
+    return { events, nodes: tree.append(events.hash), fold };
+  };
   async function* batches(): ImportBatches {
-    let batch: ImportLine[] = [
+    let batch: EventRow[] = [
       rowOf(BUSY, {
         type: 'SessionStarted',
         data: { cwd: '/work/busy', hostname: 'host-busy', platform: 'linux', name: 'the busy one' },
@@ -124,11 +143,11 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
         busyHead = position;
       }
       if (batch.length >= BATCH) {
-        yield withNodes(batch);
+        yield withNodes(batch, sessions.taken());
         batch = [];
       }
     }
-    if (batch.length > 0) yield withNodes(batch);
+    yield withNodes(batch, sessions.finish(position, previous));
   }
   // Versions of 100,000 streams: dropped once the build is done.
   const started = performance.now();

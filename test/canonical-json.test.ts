@@ -31,6 +31,12 @@ describe('canonicalJson', () => {
       [],
       'text',
       12.5,
+      // What JSON.stringify writes otherwise, keys in order or not.
+      { a: 1, b: new Date(0), c: new Map([['k', 1]]) },
+      { a: Object.assign([1, 2], { toJSON: () => 'x' }), b: [{ a: null, b: [true] }] },
+      { a: { toJSON: 'not a function' }, b: Object.create(null) },
+      { a: 1, b: undefined, c: 2 },
+      { a: Number.NaN, b: -0, c: Number.POSITIVE_INFINITY },
     ];
     for (const value of values) expect(canonicalJson(value)).toBe(reference(value));
   });

@@ -69,6 +69,23 @@ function rechained(events: Envelope[]): string {
     .join('');
 }
 
+/** The export's events, then file changes of its first session up to `count` events in all. */
+function longer(events: Envelope[], count: number): Envelope[] {
+  const first = events[0] as Envelope & { stream: string; version: number };
+  let version = Math.max(
+    ...events.filter((e) => e.stream === first.stream).map((e) => e.version as number),
+  );
+  const more = Array.from({ length: count - events.length }, (_, i) => ({
+    ...first,
+    position: events.length + i + 1,
+    id: `${first.id}-${i}`,
+    version: ++version,
+    type: 'FileChanged',
+    data: { change: 'modified', path: `src/more-${i}.ts`, kind: 'file' },
+  }));
+  return [...events, ...more];
+}
+
 /** What a target holds, to compare before and after a refused import. */
 async function targetState(db: string): Promise<string> {
   if (!isPostgresUrl(db)) {
@@ -238,6 +255,12 @@ describeEachBackend('sessionlog import', (target, backend) => {
       (events) => rechained(events.map((e, i) => (i === 9 ? { ...e, id: events[2]?.id } : e))),
       /line 10, position 10: id \S+ appears on an earlier line/,
     ],
+    [
+      'an id that is there already, deep in a long export (rows are inserted many at a time)',
+      (events) =>
+        rechained(longer(events, 100).map((e, i) => (i === 69 ? { ...e, id: events[2]?.id } : e))),
+      /line 70, position 70: id \S+ appears on an earlier line/,
+    ],
   ];
   for (const [what, forge, message] of refusals) {
     it(`refuses ${what}, naming the line, and leaves the target as it was`, async () => {
@@ -310,6 +333,21 @@ describe('sessionlog import into a file', () => {
     expect(code).toBe(0);
     expect((await runCli('events', '--db', target)).data).toBe(exported);
     expect((await runCli('verify', '--db', target)).code).toBe(0);
+  });
+
+  it('makes the sessions snapshots a rebuild makes, where it makes them, each of its own prefix', async () => {
+    const exported = await exportedLog(join(dir(), 'source.db'));
+    const target = join(dir(), 'snapshots.db');
+    const { code, output } = await runImport(target, rechained(longer(parse(exported), 2500)));
+    expect(output).toMatch(
+      /^imported 2500 events \(positions 1\.\.2500, \d+ sessions, 2 snapshots\)/,
+    );
+    expect(code).toBe(0);
+    const verified = await runCli('verify', '--db', target);
+    expect(verified.output).toMatch(
+      /snapshots +sessions: 2 up to position 2000 .* each equals the fold at its position/,
+    );
+    expect(verified.code).toBe(0);
   });
 
   it('reads the export from --from', async () => {

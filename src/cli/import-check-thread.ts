@@ -1,15 +1,8 @@
-import type { StoredNode } from '../checkpoints/merkle-nodes.js';
-import type { AnyEvent, Envelope, EventMeta } from '../events/envelope.js';
-import type { EventRow } from '../events/event-row.js';
 import { ImportRefused } from '../events/import-check.js';
-import type { ImportBatch, ImportLine } from '../stores/log-backend.js';
+import type { ImportBatch } from '../stores/log-backend.js';
 import { startWorker } from '../workers/start-worker.js';
-import type {
-  CheckedColumns,
-  FromChecker,
-  NodeColumns,
-  ToChecker,
-} from './import-check-messages.js';
+import type { CheckerData, FromChecker, ToChecker } from './import-check-messages.js';
+import { ImportTree } from './import-tree.js';
 
 /** Bytes of the export sent to the checking thread and not yet read by it. */
 const WINDOW = 8 * 1024 * 1024;
@@ -28,8 +21,13 @@ export interface CheckedBatch extends ImportBatch {
  */
 export async function* checkedInThread(
   input: AsyncIterable<Buffer | string>,
+  options: CheckerData,
 ): AsyncGenerator<CheckedBatch> {
-  const worker = startWorker(new URL('./import-check-worker', import.meta.url), {});
+  // The tree is hashed here, not in the checking thread, which has the more work of the two.
+  const tree = new ImportTree();
+  const worker = startWorker(new URL('./import-check-worker', import.meta.url), {
+    workerData: options,
+  });
   const send = (message: ToChecker) => worker.postMessage(message);
   const inbox: FromChecker[] = [];
   let failure: unknown;
@@ -87,8 +85,10 @@ export async function* checkedInThread(
       if (message.type === 'failed')
         throw new Error(`the import's check failed: ${message.message}`);
       send({ type: 'taken' });
-      const { columns, nodes, head, bytesRead: read } = message;
-      yield { lines: linesOf(columns), nodes: nodesOf(nodes), head, bytesRead: read };
+      const { type: _, events, fold, head, bytesRead: read } = message;
+      // Leaf i is the event at position i + 1: the check lets no gap through.
+      const nodes = tree.append(events.hash);
+      yield { events, nodes, ...(fold === undefined ? {} : { fold }), head, bytesRead: read };
     }
   } finally {
     stopped = true;
@@ -99,37 +99,4 @@ export async function* checkedInThread(
     if (!read) (input as { destroy?: () => void }).destroy?.();
     await pumping;
   }
-}
-
-/** The rows again, each with its envelope (data and meta parsed from their canonical text). */
-function linesOf(columns: CheckedColumns): ImportLine[] {
-  const { position, version, line, id, stream, type, time, data, meta, hash } = columns;
-  return id.map((_, i) => {
-    const row: EventRow = {
-      position: position[i] as number,
-      id: id[i] as string,
-      stream: stream[i] as string,
-      version: version[i] as number,
-      type: type[i] as string,
-      time: time[i] as string,
-      data: data[i] as string,
-      meta: meta[i] as string,
-      hash: hash[i] as string,
-    };
-    const envelope = {
-      ...row,
-      data: JSON.parse(row.data),
-      meta: JSON.parse(row.meta) as EventMeta,
-    } as Envelope<AnyEvent>;
-    return { row, envelope, line: line[i] as number };
-  });
-}
-
-function nodesOf(columns: NodeColumns): StoredNode[] {
-  const hashes = Buffer.from(columns.hash.buffer, columns.hash.byteOffset, columns.hash.byteLength);
-  return Array.from(columns.level, (level, i) => ({
-    level,
-    index: columns.index[i] as number,
-    hash: hashes.subarray(i * 32, i * 32 + 32),
-  }));
 }

@@ -39,8 +39,9 @@ is not recognised by the new one.
     const backend = openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
     async function* batches(): ImportBatches {
-      for await (const { lines, nodes, head, bytesRead } of checkedInThread(input)) {
-        yield { lines, nodes };
+      const checked = checkedInThread(input, { fold: backend.importFold });
+      for await (const { head, bytesRead, ...batch } of checked) {
+        yield batch;
         progress.update(head, size > 0 ? Math.round((head * size) / bytesRead) : 0);
       }
     }

@@ -62,34 +62,37 @@ export interface InputLine {
 /**
  * The lines of a stream, split on `\n` (a `\r` before it is dropped), decoded as UTF-8 across
  * chunk boundaries; empty lines are skipped but counted, so that a message names the line an
- * editor shows. The last line needs no newline.
+ * editor shows. The last line needs no newline. The lines come a chunk's worth at a time: an
+ * await per line cost import's checking thread 0.4 s of CPU on a million lines.
  */
 export async function* ndjsonLines(
   input: AsyncIterable<Buffer | string>,
-): AsyncGenerator<InputLine> {
+): AsyncGenerator<InputLine[]> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let line = 0;
   let bytesRead = 0;
-  const take = function* (text: string, final: boolean): Generator<InputLine> {
+  const take = (text: string, final: boolean): InputLine[] => {
+    const lines: InputLine[] = [];
     let start = 0;
     for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
       line++;
       const body =
         text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-      if (body !== '') yield { text: body, line, bytesRead };
+      if (body !== '') lines.push({ text: body, line, bytesRead });
       start = end + 1;
     }
     pending = text.slice(start);
     if (final && pending !== '') {
       line++;
-      yield { text: pending, line, bytesRead };
+      lines.push({ text: pending, line, bytesRead });
     }
+    return lines;
   };
   for await (const chunk of input) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytesRead += buffer.length;
-    yield* take(pending + decoder.write(buffer), false);
+    yield take(pending + decoder.write(buffer), false);
   }
-  yield* take(pending + decoder.end(), true);
+  yield take(pending + decoder.end(), true);
 }

@@ -1,7 +1,5 @@
 import type { LogTree } from '../checkpoints/log-tree.js';
-import type { StoredNode } from '../checkpoints/merkle-nodes.js';
 import type { AnyEvent, Envelope } from '../events/envelope.js';
-import type { EventRow } from '../events/event-row.js';
 import type { OnCommit } from '../events/group-commit.js';
 import type { Durability, ReadOptions } from '../events/store.js';
 import type { Logger } from '../observe/logger.js';
@@ -106,19 +104,63 @@ export interface RebuildReport {
   summary?: string;
 }
 
-/** A checked event of an import, and the line of the export it came from. */
-export interface ImportLine {
-  row: EventRow;
-  /** The event as the projections fold it (data parsed, at the schema version it was written at). */
-  envelope: Envelope<AnyEvent>;
-  line: number;
+/**
+ * Checked events of an import as columns, one array per field (one structured clone of a few
+ * arrays costs far less than one of an object per event, and a store binds them as they are):
+ * event i is the row `position[i]`, `id[i]`, …, stored as is (data and meta as their canonical
+ * JSON text), from line `line[i]` of the export.
+ */
+export interface EventColumns {
+  position: Float64Array;
+  version: Float64Array;
+  line: Float64Array;
+  id: string[];
+  stream: string[];
+  type: string[];
+  time: string[];
+  data: string[];
+  meta: string[];
+  hash: string[];
+}
+
+/**
+ * The Merkle tree's nodes a batch completes, as columns: node i is (level[i], index[i]), its
+ * hash bytes 32i..32i+32; level by level, each level's nodes in index order (the table's key).
+ */
+export interface NodeColumns {
+  level: Uint8Array;
+  index: Float64Array;
+  hash: Uint8Array;
+}
+
+/** A snapshot of the sessions projection, made beside an import's check, at `position`. */
+export interface ImportSnapshot {
+  position: number;
+  /** The hash of the event at `position`. */
+  hash: string;
+  full: boolean;
+  rowCount: number;
+  sinceFull: number;
+  /** The rows as deflated JSON, as SnapshotStore keeps them. */
+  data: Uint8Array;
+}
+
+/**
+ * The sessions projection as an import's check folds it (for a backend whose `importFold`
+ * says so): the snapshots that fell due with a batch's events, and after the last batch the
+ * folded rows by key (with the position that last changed each).
+ */
+export interface ImportFold {
+  snapshots: ImportSnapshot[];
+  end?: { position: number; rows: [string, { row: unknown; position: number }][]; stops: number };
 }
 
 /** Checked events of an import, in order, and the Merkle tree's nodes they complete. */
 export interface ImportBatch {
-  lines: readonly ImportLine[];
+  events: EventColumns;
   /** Every node of the log's tree that these events complete (src/checkpoints/merkle-frontier.ts). */
-  nodes: readonly StoredNode[];
+  nodes: NodeColumns;
+  fold?: ImportFold;
 }
 
 /** The checked events of an import, in batches; reading throws ImportRefused at a bad line. */
@@ -166,6 +208,12 @@ export interface LogBackend {
    * empty) leaves the log as it was.
    */
   importEvents(batches: ImportBatches): Promise<ImportReport>;
+  /**
+   * Whether `importEvents` takes the sessions projection folded beside the check, with its
+   * snapshots every 1,000 positions (ImportBatch.fold: SQLite), instead of folding the events
+   * itself (PostgreSQL folds as its appends do).
+   */
+  readonly importFold: boolean;
   /**
    * Checks the log and everything derived from it, and `also` on the same log; returns the
    * exit code (0: all agree).

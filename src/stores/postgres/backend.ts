@@ -118,6 +118,7 @@ export function postgresBackend(url: string): LogBackend {
       }
     },
 
+    importFold: false,
     importEvents: (batches) => importPostgres(url, batches),
 
     verify: (out, also) => verifyPostgresLog(url, out, also),

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import { ImportRefused } from '../../events/import-check.js';
-import type { ImportBatches, ImportLine, ImportReport } from '../log-backend.js';
+import { EVENT_FIELDS, envelopesOf } from '../import-columns.js';
+import type { EventColumns, ImportBatches, ImportReport } from '../log-backend.js';
 import { connectPostgres, migrateIn, unreachable } from './database.js';
-import { insertNodes, nodeColumns } from './merkle-tree.js';
+import { insertNodes, nodeColumnsOf } from './merkle-tree.js';
 import { PgSessions } from './sessions-table.js';
 
 // Each column as an array parameter: one statement inserts a whole batch.
@@ -87,50 +88,37 @@ async function insertEvents(client: pg.PoolClient, batches: ImportBatches, sessi
   let last: { position: number; hash: string } | undefined;
   // Emptied first, as rebuild does: the table must be the fold of these events alone.
   await client.query('DELETE FROM sessions; DELETE FROM sessions_history');
-  for await (const { lines, nodes } of batches) {
-    const params = COLUMNS.map((column) => lines.map(({ row }) => row[column]));
+  for await (const { events: columns, nodes } of batches) {
+    const params = EVENT_FIELDS.map((column) => Array.from<number | string>(columns[column]));
     try {
       await client.query(INSERT, params);
     } catch (error) {
-      throw duplicateId(error, lines) ?? error;
+      throw duplicateId(error, columns) ?? error;
     }
-    await client.query(insertNodes(1, 2, 3), nodeColumns(nodes));
-    const end = lines.at(-1)?.row;
-    if (end === undefined) continue;
-    await sessions.apply(
-      client,
-      lines.map(({ envelope }) => envelope),
-      end.position,
-    );
-    events += lines.length;
-    last = { position: end.position, hash: end.hash };
+    await client.query(insertNodes(1, 2, 3), nodeColumnsOf(nodes));
+    const count = columns.id.length;
+    if (count === 0) continue;
+    const end = {
+      position: columns.position[count - 1] as number,
+      hash: columns.hash[count - 1] as string,
+    };
+    await sessions.apply(client, envelopesOf(columns), end.position);
+    events += count;
+    last = end;
   }
   // An empty log has a sessions table at position 0, as a new log has.
   if (last === undefined) await sessions.apply(client, [], 0);
   return { events, last };
 }
 
-const COLUMNS = [
-  'position',
-  'id',
-  'stream',
-  'version',
-  'type',
-  'time',
-  'data',
-  'meta',
-  'hash',
-] as const;
-
-function duplicateId(error: unknown, batch: readonly ImportLine[]): ImportRefused | undefined {
+function duplicateId(error: unknown, batch: EventColumns): ImportRefused | undefined {
   const { code, detail } = error as { code?: string; detail?: string };
   const id =
     code === '23505' ? /^Key \(id\)=\((.*)\) already exists/.exec(detail ?? '')?.[1] : undefined;
   if (id === undefined) return undefined;
   // The later of the two lines: the first one with this id in the batch that is not the first.
-  const lines = batch.filter(({ row }) => row.id === id);
-  const at = lines.at(-1);
-  return at === undefined
+  const at = batch.id.lastIndexOf(id);
+  return at === -1
     ? new ImportRefused(undefined, undefined, `id ${id} appears twice`)
-    : new ImportRefused(at.line, at.row.position, `id ${id} appears on an earlier line`);
+    : new ImportRefused(batch.line[at], batch.position[at], `id ${id} appears on an earlier line`);
 }

@@ -1,6 +1,7 @@
 import { frontierPlan, type TreeFrontier } from '../../checkpoints/merkle-frontier.js';
 import { eventLeafHash } from '../../checkpoints/merkle-hash.js';
 import { inKeyOrder, type NodeKey, type StoredNode } from '../../checkpoints/merkle-nodes.js';
+import type { NodeColumns } from '../log-backend.js';
 import type { PgDatabase } from './database.js';
 import type { Queryable } from './reader.js';
 
@@ -21,6 +22,16 @@ CREATE TABLE IF NOT EXISTS merkle_nodes (
 /** The nodes of a batch as three arrays, for `unnest` (one statement, whatever their number). */
 export function nodeColumns(nodes: readonly StoredNode[]): [number[], number[], Buffer[]] {
   return [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)];
+}
+
+/** An import's batch of nodes (NodeColumns) as the three arrays `nodeColumns` makes. */
+export function nodeColumnsOf(nodes: NodeColumns): [number[], number[], Buffer[]] {
+  const hashes = Buffer.from(nodes.hash.buffer, nodes.hash.byteOffset, nodes.hash.byteLength);
+  return [
+    Array.from(nodes.level),
+    Array.from(nodes.index),
+    Array.from(nodes.level, (_, i) => hashes.subarray(i * 32, i * 32 + 32)),
+  ];
 }
 
 /** Inserts `nodeColumns` given as parameters $a, $b, $c (a CTE of the append's last statement). */

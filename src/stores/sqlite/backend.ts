@@ -146,6 +146,7 @@ export function sqliteBackend(file: string): LogBackend {
       return reports;
     },
 
+    importFold: true,
     importEvents: (batches) => importSqlite(file, batches),
 
     verify: (out, also) => verifySqliteLog(file, out, also),

@@ -1,13 +1,19 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { StoredNode } from '../../checkpoints/merkle-nodes.js';
 import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
-import type { FoldAsWritten } from '../../projections/fold-as-written.js';
+import { Fold } from '../../projections/fold.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type { ImportBatch, ImportBatches, ImportReport } from '../log-backend.js';
+import type {
+  ImportBatch,
+  ImportBatches,
+  ImportFold,
+  ImportReport,
+  ImportSnapshot,
+} from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
+import { eventWriter, nodeWriter } from './import-rows.js';
 import { lockLogFile } from './lock.js';
 import { contentsOf, notALogError } from './log-mark.js';
 import { SqliteProjections } from './projections.js';
@@ -44,7 +50,7 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     const started = performance.now();
     const reader = new SqliteEventReader(db, sessionEventTypes);
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
-    const sessions = projections.foldAsWritten(sessionsProjection.name);
+    const storeSnapshot = projections.importSnapshots(sessionsProjection.name);
     // An index built once over the loaded table is a sort; kept during the load it is a
     // B-tree insert per event. The UNIQUE ones stay: they refuse a duplicate id as it comes.
     const indexes = db
@@ -53,14 +59,11 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
       )
       .all() as { name: string; sql: string }[];
     for (const { name } of indexes) db.exec(`DROP INDEX ${name}`);
-    const events = await loadEvents(db, batches, sessions);
+    const { events, end } = await loadEvents(db, batches, storeSnapshot);
+    if (end === undefined) throw new Error("the import's check ended without its fold");
     for (const { sql } of indexes) db.exec(sql);
-    // The last stops' snapshots and the table, in one transaction.
-    const built = db.transaction(() => {
-      const fold = sessions.finish(events);
-      projections.install(fold);
-      return fold;
-    })();
+    const built = new Fold(sessionsProjection, { position: end.position, rows: new Map(end.rows) });
+    db.transaction(() => projections.install(built))();
     projections.close();
     const logId = readMeta(db, 'logId') as string;
     db.pragma('journal_mode = WAL');
@@ -76,7 +79,7 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
     return {
       events,
       rows: built.rows.size,
-      snapshots: sessions.stops,
+      snapshots: end.stops,
       logId,
       ms: performance.now() - started,
     };
@@ -96,70 +99,30 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
 
 /**
  * Inserts every checked event, a transaction per batch (the file is private: a failure
- * deletes it), and with each batch the Merkle tree's new nodes and the projection's fold:
- * the events are never read back. A duplicate id, which the check cannot see without
- * holding every id, is refused by the table's UNIQUE constraint and named by its line.
+ * deletes it), and with each batch the Merkle tree's new nodes and the sessions projection's
+ * snapshots that fell due, as the check folded them: the events are never read back. Returns
+ * the events written and the fold's end, which comes with the last batch.
  */
 async function loadEvents(
   db: SqliteDatabase,
   batches: ImportBatches,
-  sessions: FoldAsWritten,
-): Promise<number> {
-  const insert =
-    db.prepare(`INSERT INTO events (position, id, stream, version, type, time, data, meta, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  storeSnapshot: (snapshot: ImportSnapshot) => void,
+): Promise<{ events: number; end: ImportFold['end'] }> {
+  const writeEvents = eventWriter(db);
   const writeNodes = nodeWriter(db);
-  let count = 0;
-  const write = db.transaction(({ lines, nodes }: ImportBatch) => {
-    for (const { row, line } of lines) {
-      try {
-        insert.run(
-          row.position,
-          row.id,
-          row.stream,
-          row.version,
-          row.type,
-          row.time,
-          row.data,
-          row.meta,
-          row.hash,
-        );
-      } catch (error) {
-        if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new ImportRefused(line, row.position, `id ${row.id} appears on an earlier line`);
-        }
-        throw error;
-      }
-    }
+  let events = 0;
+  let end: ImportFold['end'];
+  const write = db.transaction(({ events, nodes, fold }: ImportBatch) => {
+    writeEvents(events);
     writeNodes(nodes);
-    // Snapshots read the hash at their position: this batch's rows are in already.
-    sessions.apply(lines.map(({ envelope }) => envelope));
+    for (const snapshot of fold?.snapshots ?? []) storeSnapshot(snapshot);
+    end = fold?.end;
   });
   for await (const batch of batches) {
     write(batch);
-    count += batch.lines.length;
+    events += batch.events.id.length;
   }
-  return count;
-}
-
-/** Tree nodes per INSERT: one statement run per node cost three times the insert itself. */
-const NODES_PER_INSERT = 64;
-
-/** Writes tree nodes into `merkle_nodes` (MERKLE_DDL), many rows per statement. */
-function nodeWriter(db: SqliteDatabase): (nodes: readonly StoredNode[]) => void {
-  const insert = (rows: number) =>
-    db.prepare(
-      `INSERT INTO merkle_nodes (level, idx, hash) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`,
-    );
-  const many = insert(NODES_PER_INSERT);
-  const one = insert(1);
-  return (nodes) => {
-    let i = 0;
-    for (; i + NODES_PER_INSERT <= nodes.length; i += NODES_PER_INSERT) {
-      many.run(nodes.slice(i, i + NODES_PER_INSERT).flatMap((n) => [n.level, n.index, n.hash]));
-    }
-    for (const node of nodes.slice(i)) one.run(node.level, node.index, node.hash);
-  };
+  return { events, end };
 }
 
 /** Refuses a target that is another program's database or a log that holds events. */

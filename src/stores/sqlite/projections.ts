@@ -3,10 +3,10 @@ import type { TransactionHook } from '../../events/store.js';
 import { fallbackLogger, type Logger } from '../../observe/logger.js';
 import { applyAll, catchUp } from '../../projections/apply-events.js';
 import { Fold, multiplesOf } from '../../projections/fold.js';
-import { FoldAsWritten } from '../../projections/fold-as-written.js';
 import { inMemoryTable } from '../../projections/in-memory-table.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import type { AnyProjection, ProjectionTable, TableOf } from '../../projections/projection.js';
+import type { ImportSnapshot } from '../log-backend.js';
 import type { SqliteDatabase } from './database.js';
 import { bindTable, createIndex, createTable } from './projection-table.js';
 import type { SqliteEventReader } from './reader.js';
@@ -191,16 +191,14 @@ export class SqliteProjections implements TransactionHook {
   }
 
   /**
-   * A fresh fold of the projection that the caller feeds with the events it writes (import),
-   * writing the snapshots where a rebuild writes them; `install` it once every event is in.
+   * Where `import`, whose checking thread folds the projection as it checks, stores the
+   * snapshots it makes (where a rebuild makes them); it `install`s the fold it ends with.
    */
-  foldAsWritten(name: string): FoldAsWritten {
+  importSnapshots(name: string): (snapshot: ImportSnapshot) => void {
     const projection = this.#find(name);
     this.#behind.reset(name);
     this.#snapshots.clear(projection.name);
-    return new FoldAsWritten(projection, this.#reader.registry, this.#every, (fold) =>
-      this.#snapshots.write(fold),
-    );
+    return (snapshot) => this.#snapshots.store(projection, snapshot);
   }
 
   /**

@@ -62,6 +62,33 @@ interface StoredSnapshot {
   data: Buffer;
 }
 
+/** A snapshot of a fold, made and deflated, not yet stored (SnapshotStore.store). */
+export interface MadeSnapshot {
+  full: boolean;
+  rowCount: number;
+  /** Rows stored since the last full snapshot, this one's included (0 for a full one). */
+  sinceFull: number;
+  data: Uint8Array;
+}
+
+/**
+ * `fold` as the snapshot at its position: the rows changed since the previous snapshot, or
+ * every row once the deltas since the last full one (`sinceFull` rows, undefined: no
+ * snapshot before) would add up to as many rows as the table has.
+ */
+export function snapshotOf(fold: Fold, sinceFull: number | undefined): MadeSnapshot {
+  const full = sinceFull === undefined || sinceFull + fold.changed.size >= fold.rows.size;
+  const rows = full
+    ? Array.from(fold.rows.values(), (folded) => folded.row)
+    : Array.from(fold.changed, (key) => fold.rows.get(key)?.row);
+  return {
+    full,
+    rowCount: rows.length,
+    sinceFull: full ? 0 : (sinceFull ?? 0) + rows.length,
+    data: deflateSync(JSON.stringify(rows), { level: SNAPSHOT_DEFLATE_LEVEL }),
+  };
+}
+
 /**
  * The snapshots of projections, in the log's own file. Derived data: made from the log only,
  * bound to the log prefix they were folded from (hash) and to the projection's version, and
@@ -126,21 +153,29 @@ export class SnapshotStore {
     const last = sql.last.get(projection.name, projection.version) as
       | { sinceFull: number }
       | undefined;
-    const full = last === undefined || last.sinceFull + fold.changed.size >= fold.rows.size;
-    const rows = full
-      ? Array.from(fold.rows.values(), (folded) => folded.row)
-      : Array.from(fold.changed, (key) => fold.rows.get(key)?.row);
+    const made = snapshotOf(fold, last?.sinceFull);
+    this.store(projection, { ...made, position, hash: sql.hashAt.get(position) as string });
+    return made.full ? 'full' : 'delta';
+  }
+
+  /** Stores a snapshot made elsewhere (import's checking thread) of `projection`'s version. */
+  store(
+    projection: AnyProjection,
+    snapshot: MadeSnapshot & { position: number; hash: string },
+  ): void {
+    const sql = this.#statements();
+    if (sql === undefined) throw new Error('no snapshot table on this connection');
+    const { position, hash, full, rowCount, sinceFull, data } = snapshot;
     sql.insert.run(
       projection.name,
       projection.version,
       position,
-      sql.hashAt.get(position),
+      hash,
       full ? 1 : 0,
-      rows.length,
-      full ? 0 : (last?.sinceFull ?? 0) + rows.length,
-      deflateSync(JSON.stringify(rows), { level: SNAPSHOT_DEFLATE_LEVEL }),
+      rowCount,
+      sinceFull,
+      data,
     );
-    return full ? 'full' : 'delta';
   }
 
   /** Removes every snapshot of the projection, of every version (rebuild). */
