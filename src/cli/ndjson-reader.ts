@@ -52,10 +52,14 @@ export async function* readNdjsonLines(
   }
 }
 
-/** A line of an NDJSON input, its number (1-based), and how many bytes were read so far. */
+/** A line of an NDJSON input, its number (1-based), and about how many bytes end with it. */
 export interface InputLine {
   text: string;
   line: number;
+  /**
+   * The input's bytes up to this line's end, for a progress line: exact at a chunk's end, in
+   * between counted as if the text were one byte a character.
+   */
   bytesRead: number;
 }
 
@@ -72,14 +76,17 @@ export async function* ndjsonLines(
   let pending = '';
   let line = 0;
   let bytesRead = 0;
-  const take = (text: string, final: boolean): InputLine[] => {
+  // `text` spans the input's bytes from `before` to `bytesRead`.
+  const take = (text: string, before: number, final: boolean): InputLine[] => {
     const lines: InputLine[] = [];
+    const through = (end: number) =>
+      Math.min(bytesRead, before + Math.round(((end + 1) / text.length) * (bytesRead - before)));
     let start = 0;
     for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
       line++;
       const body =
         text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-      if (body !== '') lines.push({ text: body, line, bytesRead });
+      if (body !== '') lines.push({ text: body, line, bytesRead: through(end) });
       start = end + 1;
     }
     pending = text.slice(start);
@@ -91,8 +98,10 @@ export async function* ndjsonLines(
   };
   for await (const chunk of input) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    // What is pending of the chunks before counted a byte a character.
+    const before = bytesRead - pending.length;
     bytesRead += buffer.length;
-    yield take(pending + decoder.write(buffer), false);
+    yield take(pending + decoder.write(buffer), before, false);
   }
-  yield take(pending + decoder.end(), true);
+  yield take(pending + decoder.end(), bytesRead - pending.length, true);
 }
