@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
+import type { Answered } from '../observe/http-series.js';
 import { fixedInfoLine, type Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 
@@ -23,17 +24,15 @@ export interface RequestLogDeps {
  * carry `?token=`). Streamed answers are counted when their headers are out.
  */
 export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandler {
-  // What each method and route pattern keeps: its series' children (labelling by object
-  // hashes the labels on every request) and a child logger whose method and route are
-  // serialized once, not on every line.
+  // What each method and route pattern keeps: its series (metrics.http) and its log line, each
+  // made once, not on every request.
   const routes = new Map<string, RouteRecord>();
   const recordOf = (method: string, route: string): RouteRecord => {
     const key = `${method} ${route}`;
     let record = routes.get(key);
     if (record === undefined) {
       record = {
-        timer: metrics?.httpSeconds.labels({ method, route }),
-        counters: new Map(),
+        answered: metrics?.http.route(method, route),
         line: logger === undefined ? undefined : lineOf(logger, { method, route }),
       };
       routes.set(key, record);
@@ -51,15 +50,7 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
       const route = routeOf(c);
       const record = recordOf(method, route);
       const status = c.res.status;
-      if (metrics !== undefined) {
-        record.timer?.observe(seconds);
-        let counter = record.counters.get(status);
-        if (counter === undefined) {
-          counter = metrics.httpRequests.labels({ method, route, status });
-          record.counters.set(status, counter);
-        }
-        counter.inc();
-      }
+      record.answered?.(status, seconds);
       if (logger?.isLevelEnabled('info')) {
         const written = c.get('written');
         record.line?.(
@@ -71,8 +62,7 @@ export function requestLog({ logger, metrics }: RequestLogDeps): MiddlewareHandl
 }
 
 interface RouteRecord {
-  timer: { observe(value: number): void } | undefined;
-  counters: Map<number, { inc(): void }>;
+  answered: Answered | undefined;
   /** Writes the request's line, given its fields as JSON members. */
   line: ((fields: string) => void) | undefined;
 }

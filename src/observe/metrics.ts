@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitObservation } from '../events/group-commit.js';
 import { UPGRADE_REFUSALS } from '../http/gateway/upgrade-refusal.js';
+import { HttpSeries } from './http-series.js';
 
 /** What the gauges read at scrape time (nothing on a hot path keeps them current). */
 export interface MetricSources {
@@ -77,19 +78,20 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
-  readonly httpRequests = new Counter({
-    name: 'sessionlog_http_requests_total',
-    help: 'HTTP requests answered, by method, route pattern and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpSeconds = new Histogram({
-    name: 'sessionlog_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request (to its headers for streamed answers), by method and route pattern',
-    labelNames: ['method', 'route'] as const,
-    buckets: HTTP_BUCKETS,
-    registers: [this.registry],
-  });
+  /** HTTP requests by method, route and status, and their latency by method and route. */
+  readonly http = new HttpSeries(
+    this.registry,
+    {
+      requests: 'sessionlog_http_requests_total',
+      seconds: 'sessionlog_http_request_duration_seconds',
+    },
+    {
+      requests: 'HTTP requests answered, by method, route pattern and status',
+      seconds:
+        'Time to answer an HTTP request (to its headers for streamed answers), by method and route pattern',
+    },
+    HTTP_BUCKETS,
+  );
   readonly watchFailed = new Counter({
     name: 'sessionlog_watch_failed_total',
     help: 'WatchFailed events committed by this node, by reason',
