@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger, fixedInfoLine, logDestination } from '../src/observe/logger.js';
@@ -25,6 +27,34 @@ describe('the server log writer', () => {
     destination.end();
     await new Promise((resolve) => setTimeout(resolve, 1500));
   });
+});
+
+describe('the server log writer at the end of a process', () => {
+  const dir = useTempDir();
+  const logger = resolve('dist/observe/logger.js');
+  // A process that logs two lines and ends at once, long before a second has passed.
+  const ends = {
+    'its event loop runs dry': '',
+    'it calls process.exit': 'process.exit(0);',
+    'it throws': "setTimeout(() => { throw new Error('boom'); }, 10);",
+  };
+
+  for (const [how, ending] of Object.entries(ends)) {
+    it(`writes every line gathered when ${how}`, async () => {
+      expect(existsSync(logger), 'dist/ is built by `npm test` (npm run build)').toBe(true);
+      const file = join(dir(), 'ending.log');
+      const script = `const { createLogger, logDestination } = await import(${JSON.stringify(logger)});
+        const logger = createLogger({ destination: logDestination(${JSON.stringify(file)}) });
+        logger.info('started');
+        logger.info({ route: '/api/health' }, 'request');
+        ${ending}`;
+      await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]).catch(
+        () => {},
+      );
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.map((line) => JSON.parse(line).msg)).toEqual(['started', 'request']);
+    });
+  }
 });
 
 describe('the request line put together from its fields', () => {

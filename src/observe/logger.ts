@@ -1,3 +1,4 @@
+import { openSync, writeSync } from 'node:fs';
 import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
 import { prettyLine } from './pretty-line.js';
 
@@ -112,18 +113,22 @@ export interface LogDestination extends DestinationStream {
  * asynchronous write through pino's own writer (SonicBoom); at least every second, and
  * whatever is pending when the process exits. A write per request line was a quarter of what
  * logging costs a request; SonicBoom gathering them itself measures the bytes it holds at each
- * line, which cost as much again: an array joined once costs neither.
+ * line, which cost as much again: an array joined once costs neither. A file is opened here,
+ * at once, so that a process ending right after its first line still writes it.
  */
 export function logDestination(dest: number | string): LogDestination {
-  const sink = pino.destination({ dest, sync: false });
+  const fd = typeof dest === 'number' ? dest : openSync(dest, 'a');
+  const sink = pino.destination({ dest: fd, sync: false });
   let lines: string[] = [];
   let chars = 0;
-  const drain = () => {
-    if (lines.length === 0) return;
+  const take = (): string => {
     const text = lines.join('');
     lines = [];
     chars = 0;
-    sink.write(text);
+    return text;
+  };
+  const drain = () => {
+    if (lines.length > 0) sink.write(take());
   };
   const flushing = setInterval(() => {
     try {
@@ -133,18 +138,29 @@ export function logDestination(dest: number | string): LogDestination {
       clearInterval(flushing);
     }
   }, FLUSH_MS).unref();
-  // pino's exit hook flushes the writer; the lines gathered here go first.
-  const atExit = () => {
+  // pino's own hooks end the writer when the event loop runs dry (beforeExit) and flush it at
+  // exit; these listeners run before them (prepended). At exit nothing asynchronous finishes:
+  // what SonicBoom holds, then the lines gathered here, are written synchronously.
+  const beforeExit = () => {
     try {
       drain();
-      sink.flushSync();
     } catch {
-      // Closed already, or not open yet: nothing can be written now.
+      // Closed already: nothing can be written now.
     }
   };
-  process.once('exit', atExit);
+  const atExit = () => {
+    try {
+      sink.flushSync();
+      if (lines.length > 0) writeSync(fd, take());
+    } catch {
+      // Closed already: nothing can be written now.
+    }
+  };
+  process.prependListener('beforeExit', beforeExit);
+  process.prependListener('exit', atExit);
   sink.once('close', () => {
     clearInterval(flushing);
+    process.removeListener('beforeExit', beforeExit);
     process.removeListener('exit', atExit);
   });
   return {
