@@ -44,5 +44,13 @@ describe('the HTTP series counted in plain numbers', () => {
     const sorted = async (registry: Registry) => (await registry.metrics()).split('\n').sort();
     expect(await sorted(ours)).toEqual(await sorted(theirs));
     expect((await ours.metrics()).match(/x_seconds_bucket/g)).toHaveLength(2 * 5);
+    // Reset, as the registry resets its own: nothing until the next request.
+    ours.resetMetrics();
+    theirs.resetMetrics();
+    expect(await sorted(ours)).toEqual(await sorted(theirs));
+    answered[0]?.(201, 0.002);
+    counter.inc({ method: 'POST', route: '/api/sessions', status: 201 });
+    histogram.observe({ method: 'POST', route: '/api/sessions' }, 0.002);
+    expect(await sorted(ours)).toEqual(await sorted(theirs));
   });
 });

@@ -39,18 +39,46 @@ export class HttpSeries {
     bounds: readonly number[],
   ) {
     this.#bounds = bounds;
-    const metric = (name: string, type: string, text: string, values: () => MetricValue[]) => ({
+    const metric = (
+      name: string,
+      type: string,
+      text: string,
+      values: () => MetricValue[],
+      reset: (counts: RouteCounts) => void,
+    ) => ({
       name,
       help: text,
       type,
       aggregator: 'sum',
       get: async () => ({ name, help: text, type, aggregator: 'sum', values: values() }),
-      reset: () => {},
+      reset: () => {
+        for (const counts of this.#routes) reset(counts);
+      },
     });
     // The registry takes any object that gives its values as its own metrics do.
     const register = registry.registerMetric.bind(registry) as (metric: unknown) => void;
-    register(metric(names.requests, 'counter', help.requests, () => this.#requests()));
-    register(metric(names.seconds, 'histogram', help.seconds, () => this.#seconds(names.seconds)));
+    register(
+      metric(
+        names.requests,
+        'counter',
+        help.requests,
+        () => this.#requests(),
+        (counts) => counts.byStatus.clear(),
+      ),
+    );
+    register(
+      metric(
+        names.seconds,
+        'histogram',
+        help.seconds,
+        () => this.#seconds(names.seconds),
+        (counts) => {
+          counts.buckets.fill(0);
+          counts.sum = 0;
+          counts.count = 0;
+        },
+      ),
+    );
   }
 
   /** The series of one method and route pattern: call once per route, keep what it gives. */
