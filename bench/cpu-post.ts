@@ -6,32 +6,36 @@ import { type ServerChild, startBareHonoChild, startSessionlogChild } from './se
 import { sessionsCwd } from './temp-dir.js';
 
 /** The servers the POST figures compare, each in its own child process. */
-export const POST_SERVERS = ['observed', 'unobserved', 'bare'] as const;
+export const POST_SERVERS = ['observed', 'unobserved', 'twin', 'bare'] as const;
 export type PostServer = (typeof POST_SERVERS)[number];
 
 /**
- * `POST /api/sessions` under autocannon against three servers: sessionlog as `serve` runs it
+ * `POST /api/sessions` under autocannon against four servers: sessionlog as `serve` runs it
  * (logging at info into a file, metrics collected), the same with logging silent and no
- * metrics, and a bare Hono route parsing the same body. Rounds interleave the servers in an
- * order that rotates from round to round, so that a noisy neighbour blurs each alike.
+ * metrics, its twin (the same again, in a process of its own: their ratio is the method's own
+ * error, an A/A control for the on/off ratio), and a bare Hono route parsing the same body.
+ * Rounds interleave the servers in an order that rotates from round to round, so that a noisy
+ * neighbour blurs each alike.
  */
 export async function postRounds(
   dir: string,
   config: BenchConfig,
 ): Promise<Record<PostServer, Load[]>> {
-  progress('cpu: starting sessionlog observed and unobserved, and the bare Hono route');
+  progress('cpu: starting sessionlog observed, unobserved and its twin, and the bare Hono route');
   const started = await Promise.allSettled([
     startSessionlogChild({
       db: join(dir, 'cpu-observed.db'),
       durability: 'full',
       cpuProfileDir: config.cpuProfileDir,
     }),
-    startSessionlogChild({
-      db: join(dir, 'cpu-unobserved.db'),
-      durability: 'full',
-      observed: false,
-      cpuProfileDir: config.cpuProfileDir,
-    }),
+    ...['cpu-unobserved.db', 'cpu-twin.db'].map((file) =>
+      startSessionlogChild({
+        db: join(dir, file),
+        durability: 'full',
+        observed: false,
+        cpuProfileDir: config.cpuProfileDir,
+      }),
+    ),
     startBareHonoChild(),
   ]);
   try {
@@ -43,7 +47,7 @@ export async function postRounds(
     ) as Record<PostServer, ServerChild>;
     // An existing directory, so that sessionlog does its realpath and checks (and watches it).
     const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
-    const loads: Record<PostServer, Load[]> = { observed: [], unobserved: [], bare: [] };
+    const loads: Record<PostServer, Load[]> = { observed: [], unobserved: [], twin: [], bare: [] };
     progress('cpu: warming up');
     for (const key of POST_SERVERS) await load(servers[key], body, config, config.httpWarmupMs);
     for (let round = 0; round < config.cpuRounds; round++) {

@@ -102,6 +102,8 @@ function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): Rep
       1 + OBSERVING_COST,
       true,
     ),
+    // The same server twice: how far the method alone moves the ratio above.
+    ratio('CPU A/A control: off / its twin', cpu('unobserved'), cpu('twin')),
     {
       kind: 'figure',
       name: 'throughput, logs + metrics',
@@ -126,6 +128,7 @@ function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): Rep
       rate('unobserved'),
       1 - OBSERVING_COST,
     ),
+    ratio('req/s A/A control: off / its twin', rate('unobserved'), rate('twin')),
     ratio('req/s sessionlog / bare Hono', rate('observed'), rate('bare')),
     {
       kind: 'note',
@@ -133,7 +136,7 @@ function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): Rep
     },
     {
       kind: 'note',
-      text: `failed requests (must be 0): observed ${failed('observed')}, unobserved ${failed('unobserved')}, bare ${failed('bare')}; event loop busy (median): ${busy('observed')}, ${busy('unobserved')}, ${busy('bare')}`,
+      text: `failed requests (must be 0): observed ${failed('observed')}, unobserved ${failed('unobserved')}, twin ${failed('twin')}, bare ${failed('bare')}; event loop busy (median): ${busy('observed')}, ${busy('unobserved')}, ${busy('twin')}, ${busy('bare')}`,
     },
   ];
 }
