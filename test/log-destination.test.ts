@@ -2,8 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Hono } from 'hono';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { requestId } from '../src/http/request-id.js';
+import { requestLog } from '../src/http/request-log.js';
 import { createLogger, fixedInfoLine, logDestination } from '../src/observe/logger.js';
 import { useTempDir } from './support/temp-dir.js';
 
@@ -82,5 +85,30 @@ describe('the request line put together from its fields', () => {
 
   it('is not offered for a logger made elsewhere', () => {
     expect(fixedInfoLine(pino({ level: 'info' }), route, 'request')).toBeUndefined();
+  });
+});
+
+describe('the request log through a logger made elsewhere', () => {
+  it('writes the same fields through pino', async () => {
+    const lines: string[] = [];
+    const app = new Hono();
+    app.use(requestId());
+    app.use(requestLog({ logger: pino({}, { write: (line: string) => void lines.push(line) }) }));
+    app.post('/api/sessions', (c) => {
+      c.set('written', 7);
+      return c.json({}, 201);
+    });
+    await app.request('/api/sessions', { method: 'POST', headers: { 'x-request-id': 'req-9' } });
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        msg: 'request',
+        method: 'POST',
+        route: '/api/sessions',
+        requestId: 'req-9',
+        status: 201,
+        position: 7,
+        ms: expect.any(Number),
+      }),
+    ]);
   });
 });
