@@ -4,10 +4,7 @@ import { sessionEventTypes } from '../events/schemas.js';
 import { FoldAsWritten } from '../projections/fold-as-written.js';
 import { sessionsProjection } from '../projections/sessions-projection.js';
 import type { ImportFold, ImportSnapshot } from '../stores/log-backend.js';
-import { snapshotOf } from '../stores/sqlite/snapshot-store.js';
-
-/** Positions between snapshots: SqliteProjections' default, which a log made by import has. */
-const SNAPSHOT_EVERY = 1000;
+import { SNAPSHOT_EVERY, snapshotOf } from '../stores/sqlite/snapshot-store.js';
 
 /**
  * The sessions projection folded in import's checking thread, on the envelopes the check

@@ -10,14 +10,14 @@ import type { ImportSnapshot } from '../log-backend.js';
 import type { SqliteDatabase } from './database.js';
 import { bindTable, createIndex, createTable } from './projection-table.js';
 import type { SqliteEventReader } from './reader.js';
-import { type SnapshotStats, SnapshotStore } from './snapshot-store.js';
+import { SNAPSHOT_EVERY, type SnapshotStats, SnapshotStore } from './snapshot-store.js';
 import { SnapshotsBehind } from './snapshots-behind.js';
 import { verifyProjection } from './verify-projection.js';
 
 /** How projections are kept. */
 export interface ProjectionsOptions {
   /**
-   * A snapshot every this many positions (default 1000), so that `asOf` folds at most that
+   * A snapshot every this many positions (default SNAPSHOT_EVERY, 1000), so that `asOf` folds at most that
    * many events; 0: no snapshots, `asOf` folds the log from the start.
    */
   snapshotEvery?: number;
@@ -57,7 +57,7 @@ export class SqliteProjections implements TransactionHook {
     this.#db = db;
     this.#reader = reader;
     this.#projections = projections;
-    this.#every = options.snapshotEvery ?? 1000;
+    this.#every = options.snapshotEvery ?? SNAPSHOT_EVERY;
     this.#logger = options.logger ?? fallbackLogger();
     // A read-only connection (verify) must not create anything.
     if (!db.readonly)

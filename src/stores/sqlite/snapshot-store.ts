@@ -28,6 +28,9 @@ const DDL = `CREATE TABLE IF NOT EXISTS projection_snapshots (
  */
 const SNAPSHOT_DEFLATE_LEVEL = 1;
 
+/** Positions between snapshots unless a server is told otherwise; a log made by import has it. */
+export const SNAPSHOT_EVERY = 1000;
+
 /** One stored snapshot: every row (`full`), or the rows changed since the previous one. */
 export interface SnapshotRecord {
   position: number;
