@@ -3,8 +3,15 @@ import type { EventLoopUtilization } from 'node:perf_hooks';
 /** What the bench may ask any server child: start a measured stretch, or report on it. */
 export type StatsRequest = { type: 'mark' } | { type: 'stats'; gc: boolean };
 
-/** A server child's messages: its port once it listens, and its stats when asked. */
-export type ServerMessage = { type: 'ready'; port: number } | ProcessStats;
+/**
+ * A server child's messages: its port once it listens (the ports of all its servers, in order,
+ * when it holds several), and its stats when asked.
+ */
+export type ServerMessage = { type: 'ready'; port: number; ports?: number[] } | ProcessStats;
+
+/** The servers bench/observing-child.ts holds in one process, in the order it tells their ports. */
+export const OBSERVING_SERVERS = ['observed', 'unobserved', 'twin'] as const;
+export type ObservingServer = (typeof OBSERVING_SERVERS)[number];
 
 export interface ProcessStats {
   type: 'stats';

@@ -101,8 +101,8 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleMissed: quick ? 100_000 : 1_000_000,
     scaleReturnRounds: quick ? 1 : 3,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
-    cpuRounds: quick ? 2 : 5,
-    cpuRoundMs: quick ? 1000 : 3000,
+    cpuRounds: quick ? 2 : 24,
+    cpuRoundMs: quick ? 1000 : 2000,
     cpuFanoutRounds: quick ? 1 : 3,
   };
 }

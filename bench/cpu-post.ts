@@ -1,8 +1,8 @@
-import { join } from 'node:path';
+import type { ObservingServer } from './child-stats.js';
 import type { BenchConfig } from './config.js';
 import { type Load, load } from './http-suite.js';
 import { progress } from './report.js';
-import { type ServerChild, startBareHonoChild, startSessionlogChild } from './server-children.js';
+import { type ServerChild, startBareHonoChild, startObservingChild } from './server-children.js';
 import { sessionsCwd } from './temp-dir.js';
 
 /** The servers the POST figures compare, each in its own child process. */
@@ -12,9 +12,10 @@ export type PostServer = (typeof POST_SERVERS)[number];
 /**
  * `POST /api/sessions` under autocannon against four servers: sessionlog as `serve` runs it
  * (logging at info into a file, metrics collected), the same with logging silent and no
- * metrics, its twin (the same again, in a process of its own: their ratio is the method's own
- * error, an A/A control for the on/off ratio), and a bare Hono route parsing the same body.
- * Rounds interleave the servers in an order that rotates from round to round, so that a noisy
+ * metrics, its twin (the same again: their ratio is the method's own error, an A/A control for
+ * the on/off ratio), and a bare Hono route parsing the same body. The three sessionlog servers
+ * share one child process (observing-child.ts says why), the bare route has its own. Rounds
+ * interleave the servers in an order that rotates from round to round, so that a noisy
  * neighbour blurs each alike.
  */
 export async function postRounds(
@@ -23,28 +24,15 @@ export async function postRounds(
 ): Promise<Record<PostServer, Load[]>> {
   progress('cpu: starting sessionlog observed, unobserved and its twin, and the bare Hono route');
   const started = await Promise.allSettled([
-    startSessionlogChild({
-      db: join(dir, 'cpu-observed.db'),
-      durability: 'full',
-      cpuProfileDir: config.cpuProfileDir,
-    }),
-    ...['cpu-unobserved.db', 'cpu-twin.db'].map((file) =>
-      startSessionlogChild({
-        db: join(dir, file),
-        durability: 'full',
-        observed: false,
-        cpuProfileDir: config.cpuProfileDir,
-      }),
-    ),
+    startObservingChild(dir, config.cpuProfileDir),
     startBareHonoChild(),
   ]);
   try {
-    const servers = Object.fromEntries(
-      started.map((settled, i) => {
-        if (settled.status === 'rejected') throw settled.reason;
-        return [POST_SERVERS[i], settled.value];
-      }),
-    ) as Record<PostServer, ServerChild>;
+    const [sessionlog, bare] = started.map((settled) => {
+      if (settled.status === 'rejected') throw settled.reason;
+      return settled.value;
+    }) as [Record<ObservingServer, ServerChild>, ServerChild];
+    const servers: Record<PostServer, ServerChild> = { ...sessionlog, bare };
     // An existing directory, so that sessionlog does its realpath and checks (and watches it).
     const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
     const loads: Record<PostServer, Load[]> = { observed: [], unobserved: [], twin: [], bare: [] };
@@ -59,8 +47,13 @@ export async function postRounds(
     }
     return loads;
   } finally {
-    await Promise.all(
-      started.map((settled) => (settled.status === 'fulfilled' ? settled.value.stop() : null)),
+    const stops = started.map((settled) =>
+      settled.status === 'rejected'
+        ? null
+        : 'stop' in settled.value
+          ? settled.value.stop()
+          : settled.value.observed.stop(),
     );
+    await Promise.all(stops);
   }
 }

@@ -20,6 +20,11 @@ export type ReportLine =
       name: string;
       ratio: number;
       perRound?: Summary;
+      /**
+       * The ratio's 90 % confidence interval (a median of paired rounds): a target is then met
+       * only when all of it is, not just its middle.
+       */
+      interval?: { low: number; high: number };
       target?: number;
       ceiling?: boolean;
     }
@@ -55,13 +60,21 @@ function formatLine(line: ReportLine): string {
       return `${`  ${line.name}`.padEnd(NAME)}${formatNumber(median).padStart(MEDIAN)}${range.padStart(RANGE)}  ${line.unit}${check}`;
     }
     case 'ratio': {
+      const { interval } = line;
+      // The end of the interval that is farther from meeting the target.
+      const judged =
+        interval === undefined ? line.ratio : line.ceiling ? interval.high : interval.low;
       const check =
-        line.target === undefined ? '' : ` ${targetCheck(line.ratio, line.target, line.ceiling)}`;
+        line.target === undefined ? '' : ` ${targetCheck(judged, line.target, line.ceiling)}`;
       const rounds =
         line.perRound === undefined
           ? ''
           : `per round ${line.perRound.min.toFixed(2)}–${line.perRound.max.toFixed(2)}`;
-      const value = `ratio ${line.ratio.toFixed(2)}${check}`;
+      const bounds =
+        interval === undefined
+          ? ''
+          : ` (90% CI ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})`;
+      const value = `ratio ${line.ratio.toFixed(interval === undefined ? 2 : 3)}${bounds}${check}`;
       return `${`  ${line.name}`.padEnd(NAME)}${value.padEnd(RATIO)}${rounds}`;
     }
     case 'note':

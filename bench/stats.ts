@@ -22,3 +22,31 @@ export function pairedRatios(top: readonly number[], bottom: readonly number[]):
   if (top.length !== bottom.length) throw new Error('paired figures need as many rounds');
   return top.map((value, i) => value / (bottom[i] as number));
 }
+
+/**
+ * A distribution-free confidence interval for the median of `samples` (at `confidence`, 90 %
+ * by default): between the k-th smallest and the k-th largest sample, k the largest for which
+ * fewer than k of n samples fall below the true median with probability at most (1 − c) / 2.
+ * It assumes nothing about the noise's shape, which on a shared machine is anything but
+ * normal; with too few samples for the confidence asked, it spans them all.
+ */
+export function medianInterval(
+  samples: readonly number[],
+  confidence = 0.9,
+): { low: number; high: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) throw new Error('no samples to bound');
+  const tail = (1 - confidence) / 2;
+  // P(Binomial(n, ½) ≤ k − 1): the chance that the k-th smallest lies above the median.
+  let k = 0;
+  let below = 0;
+  let term = 0.5 ** n;
+  while (k < Math.floor(n / 2) && below + term <= tail) {
+    below += term;
+    term = (term * (n - k)) / (k + 1);
+    k++;
+  }
+  const at = Math.max(k, 1) - 1;
+  return { low: sorted[at] as number, high: sorted[n - 1 - at] as number };
+}
