@@ -103,6 +103,6 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
     cpuRounds: quick ? 2 : 24,
     cpuRoundMs: quick ? 1000 : 2000,
-    cpuFanoutRounds: quick ? 1 : 3,
+    cpuFanoutRounds: quick ? 1 : 8,
   };
 }

@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
 import { type Delivery, measureDelivery } from './delivery.js';
 import { progress } from './report.js';
-import { type ServerChild, startSessionlogChild } from './server-children.js';
+import { startObservingChild } from './server-children.js';
 import { sessionsCwd } from './temp-dir.js';
 
 export const FANOUT_SERVERS = ['observed', 'unobserved'] as const;
@@ -11,30 +10,16 @@ export type FanoutServer = (typeof FANOUT_SERVERS)[number];
 /**
  * POST → delivery runs (fanout-suite.ts's: sessions created at a steady rate, every event to
  * every WebSocket client, the clients in their own processes) against sessionlog as `serve`
- * runs it and against the same with logging silent and no metrics, rounds alternating the two
- * in an order that swaps from round to round.
+ * runs it and against the same with logging silent and no metrics, both in one process
+ * (observing-child.ts says why), rounds alternating the two in an order that swaps from round
+ * to round.
  */
 export async function fanoutRounds(
   dir: string,
   config: BenchConfig,
 ): Promise<Record<FanoutServer, Delivery[]>> {
-  const started = await Promise.allSettled(
-    FANOUT_SERVERS.map((key) =>
-      startSessionlogChild({
-        db: join(dir, `cpu-fanout-${key}.db`),
-        durability: 'full',
-        observed: key === 'observed',
-        cpuProfileDir: config.cpuProfileDir,
-      }),
-    ),
-  );
+  const servers = await startObservingChild(dir, 'cpu-fanout', config.cpuProfileDir);
   try {
-    const servers = Object.fromEntries(
-      started.map((settled, i) => {
-        if (settled.status === 'rejected') throw settled.reason;
-        return [FANOUT_SERVERS[i], settled.value];
-      }),
-    ) as Record<FanoutServer, ServerChild>;
     const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
     const runs: Record<FanoutServer, Delivery[]> = { observed: [], unobserved: [] };
     for (let round = 0; round < config.cpuFanoutRounds; round++) {
@@ -59,9 +44,7 @@ export async function fanoutRounds(
     }
     return runs;
   } finally {
-    await Promise.all(
-      started.map((settled) => (settled.status === 'fulfilled' ? settled.value.stop() : null)),
-    );
+    await servers.observed.stop();
   }
 }
 

@@ -24,7 +24,7 @@ export async function postRounds(
 ): Promise<Record<PostServer, Load[]>> {
   progress('cpu: starting sessionlog observed, unobserved and its twin, and the bare Hono route');
   const started = await Promise.allSettled([
-    startObservingChild(dir, config.cpuProfileDir),
+    startObservingChild(dir, 'cpu', config.cpuProfileDir),
     startBareHonoChild(),
   ]);
   try {

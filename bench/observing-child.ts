@@ -1,5 +1,6 @@
 /**
- * A child process holding three sessionlog servers, each on its own log file in `dir`, as
+ * A child process holding three sessionlog servers, each on its own log file in `dir` (named
+ * `<prefix>-<server>.db`), as
  * `serve` runs them (loopback, no token, no limit on session creation, durable appends, file
  * watching as by default): `observed` logs a JSON line per request at info into a file and
  * collects metrics, as `serve` does; `unobserved` and `twin` log nothing and collect no
@@ -9,7 +10,7 @@
  * made of it) moved a three-process comparison by several per cent from one run to the next,
  * as much as what it measures; servers that share a process share that luck.
  *
- *   node --import tsx bench/observing-child.ts <dir>
+ *   node --import tsx bench/observing-child.ts <dir> <prefix>
  */
 
 import { join } from 'node:path';
@@ -17,12 +18,14 @@ import { createLogger, logDestination } from '../src/observe/logger.js';
 import { runServer } from '../src/server.js';
 import { OBSERVING_SERVERS, type ServerMessage, serveStats, tell } from './child-stats.js';
 
-const [dir] = process.argv.slice(2);
-if (dir === undefined) throw new Error('usage: observing-child.ts <dir>');
+const [dir, prefix] = process.argv.slice(2);
+if (dir === undefined || prefix === undefined) {
+  throw new Error('usage: observing-child.ts <dir> <prefix>');
+}
 const servers: Awaited<ReturnType<typeof runServer>>[] = [];
 for (const name of OBSERVING_SERVERS) {
   const observed = name === 'observed';
-  const db = join(dir, `cpu-${name}.db`);
+  const db = join(dir, `${prefix}-${name}.db`);
   servers.push(
     await runServer({
       db,

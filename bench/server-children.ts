@@ -64,15 +64,17 @@ export function startBufferedTableChild(db: string): Promise<ServerChild> {
 
 /**
  * sessionlog observed, unobserved and its twin, in one child process (observing-child.ts), on
- * log files in `dir`. Each is a ServerChild of its own; their stats are the process's, which
- * are one server's while only that one is loaded. Stopping any stops all three.
+ * log files `<prefix>-<server>.db` in `dir`. Each is a ServerChild of its own; their stats are
+ * the process's, which are one server's while only that one is loaded. Stopping any stops all
+ * three.
  */
 export async function startObservingChild(
   dir: string,
+  prefix: string,
   cpuProfileDir?: string,
 ): Promise<Record<ObservingServer, ServerChild>> {
   const child = startChild<StatsRequest, ServerMessage>('./observing-child.ts', {
-    args: [dir],
+    args: [dir, prefix],
     nodeArgs: profiling(cpuProfileDir),
   });
   const { server, ports = [] } = await started(child);
