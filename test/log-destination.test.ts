@@ -13,13 +13,29 @@ import { useTempDir } from './support/temp-dir.js';
 describe('the server log writer', () => {
   const dir = useTempDir();
 
-  it('writes a lone line within a second, though lines gather to 4 KiB, and stops with its writer', async () => {
+  it('writes as soon as 64 KiB of lines have gathered, not a second later', async () => {
+    const file = join(dir(), 'server.log');
+    const destination = logDestination(file);
+    const logger = createLogger({ destination });
+    const line = fixedInfoLine(logger, { route: '/api/sessions' }, 'request');
+    const padding = 'x'.repeat(900);
+    // 80 lines of ~1 KiB: past 64 KiB at about the 68th.
+    for (let i = 0; i < 80; i++) line?.(`"i":${i},"padding":"${padding}"`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const written = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(written.length).toBeGreaterThanOrEqual(60);
+    expect(written.length).toBeLessThan(80);
+    expect(JSON.parse(written[0] as string)).toMatchObject({ i: 0, route: '/api/sessions' });
+    destination.end();
+  });
+
+  it('writes a lone line within a second, though lines gather to 64 KiB, and stops with its writer', async () => {
     const file = join(dir(), 'server.log');
     const destination = logDestination(file);
     const logger = createLogger({ destination });
     logger.info({ route: '/api/health' }, 'request');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    // Gathered: far below 4 KiB, nothing written yet.
+    // Gathered: far below 64 KiB, nothing written yet.
     expect(readFileSync(file, 'utf8')).toBe('');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
