@@ -1,11 +1,10 @@
-import type { ObservingServer } from './child-stats.js';
 import type { BenchConfig } from './config.js';
 import { type Load, load } from './http-suite.js';
 import { progress } from './report.js';
 import { type ServerChild, startBareHonoChild, startObservingChild } from './server-children.js';
 import { sessionsCwd } from './temp-dir.js';
 
-/** The servers the POST figures compare, each in its own child process. */
+/** The servers the POST figures compare: the three sessionlog ones share a child process. */
 export const POST_SERVERS = ['observed', 'unobserved', 'twin', 'bare'] as const;
 export type PostServer = (typeof POST_SERVERS)[number];
 
@@ -23,16 +22,14 @@ export async function postRounds(
   config: BenchConfig,
 ): Promise<Record<PostServer, Load[]>> {
   progress('cpu: starting sessionlog observed, unobserved and its twin, and the bare Hono route');
-  const started = await Promise.allSettled([
+  const [sessionlog, bare] = await Promise.allSettled([
     startObservingChild(dir, 'cpu', config.cpuProfileDir),
     startBareHonoChild(),
   ]);
   try {
-    const [sessionlog, bare] = started.map((settled) => {
-      if (settled.status === 'rejected') throw settled.reason;
-      return settled.value;
-    }) as [Record<ObservingServer, ServerChild>, ServerChild];
-    const servers: Record<PostServer, ServerChild> = { ...sessionlog, bare };
+    if (sessionlog.status === 'rejected') throw sessionlog.reason;
+    if (bare.status === 'rejected') throw bare.reason;
+    const servers: Record<PostServer, ServerChild> = { ...sessionlog.value, bare: bare.value };
     // An existing directory, so that sessionlog does its realpath and checks (and watches it).
     const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
     const loads: Record<PostServer, Load[]> = { observed: [], unobserved: [], twin: [], bare: [] };
@@ -47,13 +44,9 @@ export async function postRounds(
     }
     return loads;
   } finally {
-    const stops = started.map((settled) =>
-      settled.status === 'rejected'
-        ? null
-        : 'stop' in settled.value
-          ? settled.value.stop()
-          : settled.value.observed.stop(),
-    );
-    await Promise.all(stops);
+    await Promise.all([
+      sessionlog.status === 'fulfilled' ? sessionlog.value.observed.stop() : null,
+      bare.status === 'fulfilled' ? bare.value.stop() : null,
+    ]);
   }
 }

@@ -1,8 +1,7 @@
 /**
- * A child process holding three sessionlog servers, each on its own log file in `dir` (named
- * `<prefix>-<server>.db`), as
- * `serve` runs them (loopback, no token, no limit on session creation, durable appends, file
- * watching as by default): `observed` logs a JSON line per request at info into a file and
+ * A child process holding three sessionlog servers (bench-server.ts: as `serve` runs them,
+ * durable appends, file watching as by default), each on its own log file in `dir` named
+ * `<prefix>-<server>.db`: `observed` logs a JSON line per request at info into a file and
  * collects metrics, as `serve` does; `unobserved` and `twin` log nothing and collect no
  * metrics. The bench loads one at a time, so the process's CPU over a round is that server's.
  *
@@ -14,30 +13,18 @@
  */
 
 import { join } from 'node:path';
-import { createLogger, logDestination } from '../src/observe/logger.js';
-import { runServer } from '../src/server.js';
+import { benchServer } from './bench-server.js';
 import { OBSERVING_SERVERS, type ServerMessage, serveStats, tell } from './child-stats.js';
 
 const [dir, prefix] = process.argv.slice(2);
 if (dir === undefined || prefix === undefined) {
   throw new Error('usage: observing-child.ts <dir> <prefix>');
 }
-const servers: Awaited<ReturnType<typeof runServer>>[] = [];
+const servers: Awaited<ReturnType<typeof benchServer>>[] = [];
 for (const name of OBSERVING_SERVERS) {
-  const observed = name === 'observed';
   const db = join(dir, `${prefix}-${name}.db`);
   servers.push(
-    await runServer({
-      db,
-      host: '127.0.0.1',
-      port: 0,
-      createRate: 0,
-      durability: 'full',
-      logger: observed
-        ? createLogger({ destination: logDestination(`${db}.server.log`) })
-        : createLogger({ level: 'silent' }),
-      collectMetrics: observed,
-    }),
+    await benchServer({ db, durability: 'full', watch: true, observed: name === 'observed' }),
   );
 }
 serveStats(async () => {

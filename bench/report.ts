@@ -75,7 +75,7 @@ function formatLine(line: ReportLine): string {
           ? ''
           : ` (90% CI ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})`;
       const value = `ratio ${line.ratio.toFixed(interval === undefined ? 2 : 3)}${bounds}${check}`;
-      return `${`  ${line.name}`.padEnd(NAME)}${value.padEnd(RATIO)}${rounds}`;
+      return `${`  ${line.name}`.padEnd(NAME)}${`${value}  `.padEnd(RATIO)}${rounds}`;
     }
     case 'note':
       return `    ${line.text}`;

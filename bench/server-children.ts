@@ -32,11 +32,6 @@ export interface SessionlogChildOptions {
   exposeGc?: boolean;
   /** BENCH_CPU_PROF: write a V8 CPU profile of the server here when it exits. */
   cpuProfileDir?: string | undefined;
-  /**
-   * Logging at info into a file and prom-client metrics, as `serve` has them (default), or
-   * neither (logger silent, no metrics collected): what observing costs is the difference.
-   */
-  observed?: boolean;
 }
 
 export function startSessionlogChild(options: SessionlogChildOptions): Promise<ServerChild> {
@@ -46,12 +41,7 @@ export function startSessionlogChild(options: SessionlogChildOptions): Promise<S
   ];
   return ready(
     startChild('./sessionlog-child.ts', {
-      args: [
-        options.db,
-        options.durability,
-        options.watch === false ? 'no-watch' : 'watch',
-        options.observed === false ? 'unobserved' : 'observed',
-      ],
+      args: [options.db, options.durability, options.watch === false ? 'no-watch' : 'watch'],
       nodeArgs,
     }),
   );
