@@ -141,16 +141,27 @@ export class ProjectionCheck {
 
   #checkSnapshot(record: SnapshotRecord): void {
     this.checked++;
+    if (this.#asFolded(record)) {
+      this.#checkHash(record);
+      this.#sinceSnapshot.clear();
+      return;
+    }
     const stored = this.#stored;
     const keys = record.full
       ? new Set([...this.fold.rows.keys(), ...stored.keys()])
       : this.#sinceSnapshot;
     if (record.full) stored.clear();
-    for (const row of record.rows) {
+    for (const row of record.rows()) {
       const key = this.#projection.keyOfRow(row);
       stored.set(key, row);
       keys.add(key);
     }
+    this.#checkHash(record);
+    for (const key of keys) this.#compare('snapshot', record.position, key, stored.get(key));
+    this.#sinceSnapshot.clear();
+  }
+
+  #checkHash(record: SnapshotRecord): void {
     const [event] = this.#reader.rows({ after: record.position - 1, upTo: record.position });
     if (event?.hash !== record.hash) {
       this.problem(
@@ -159,8 +170,35 @@ export class ProjectionCheck {
         "(folded from another log: its hash is not the event's)",
       );
     }
-    for (const key of keys) this.#compare('snapshot', record.position, key, stored.get(key));
-    this.#sinceSnapshot.clear();
+  }
+
+  /**
+   * Whether the snapshot's text is, character for character, what a snapshot of this fold
+   * stores at its position (the rows changed since the previous one, or every row, in the
+   * fold's order, as JSON.stringify writes them): then every row it holds equals the fold's,
+   * and the fold's rows stand for them from here on. It decides only "equal": anything else
+   * (another order, another writer, a lone surrogate that decoding makes U+FFFD, a row the
+   * snapshots held that the fold has not) is compared row by row, as the text is decoded. On
+   * a big log this spares decoding and comparing each snapshot's rows: a tenth of the fold.
+   */
+  #asFolded(record: SnapshotRecord): boolean {
+    const { rows } = this.fold;
+    const keys = record.full ? rows.keys() : this.#sinceSnapshot.values();
+    const expected: unknown[] = [];
+    const made: string[] = [];
+    for (const key of keys) {
+      const row = rows.get(key)?.row;
+      if (row === undefined || this.#projection.keyOfRow(row) !== key) return false;
+      expected.push(row);
+      made.push(key);
+    }
+    if (record.full) {
+      for (const key of this.#stored.keys()) if (!rows.has(key)) return false;
+    }
+    if (record.text.includes('\\ud') || JSON.stringify(expected) !== record.text) return false;
+    if (record.full) this.#stored.clear();
+    for (const [i, key] of made.entries()) this.#stored.set(key, expected[i]);
+    return true;
   }
 
   #checkTable(rows: ProjectionTable<unknown>): void {
