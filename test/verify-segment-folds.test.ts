@@ -61,7 +61,7 @@ describe('verify folds each segment in its own thread', () => {
       { after: 4, seed: 4, checked: [8], table: 'elsewhere' },
       { after: 8, seed: 8, checked: [12], table: 'compared' },
     ]);
-    expect(foldedInSegments(folds, plan, 12)).toBe(true);
+    expect(foldedInSegments(folds, plan, 12)).toEqual({ kind: 'agree' });
     const inSegments = await verify(logFile(), 3);
     expect(inSegments.output).toContain(
       'snapshots    sessions: 3 up to position 12 (2 full), each equals the fold at its position',
@@ -80,7 +80,7 @@ describe('verify folds each segment in its own thread', () => {
     );
     const { folds } = await checkSegments(logFile(), 12, 3, 4, { fold: plan }).report;
     expect(folds?.[1]?.mismatches).toBeGreaterThan(0);
-    expect(foldedInSegments(folds, plan, 12)).toBe(false);
+    expect(foldedInSegments(folds, plan, 12)).toEqual({ kind: 'fold again' });
     const inSegments = await verify(logFile(), 3);
     expect(inSegments.output).toMatch(
       /snapshots {4}sessions DISAGREES at position 8: row session-\S+ \(3 row\(s\) differ\)/,
@@ -120,14 +120,14 @@ describe('verify folds each segment in its own thread', () => {
     const withoutEight = { ...plan, snapshotsUpTo: 12 };
     const { folds } = await checkSegments(logFile(), 12, 3, 4, { fold: withoutEight }).report;
     expect(folds?.map(({ seed }) => seed)).toEqual([0, 4, 4]);
-    expect(foldedInSegments(folds, withoutEight, 12)).toBe(true);
+    expect(foldedInSegments(folds, withoutEight, 12)).toEqual({ kind: 'agree' });
     expect((await verify(logFile(), 3)).code).toBe(0);
 
     tamper(logFile(), 'DELETE FROM projection_snapshots');
     const none = { ...plan, snapshotsUpTo: 0 };
     const fromStart = await checkSegments(logFile(), 12, 3, 4, { fold: none }).report;
     expect(fromStart.folds?.map(({ seed }) => seed)).toEqual([0, 0, 0]);
-    expect(foldedInSegments(fromStart.folds, none, 12)).toBe(true);
+    expect(foldedInSegments(fromStart.folds, none, 12)).toEqual({ kind: 'agree' });
     const inSegments = await verify(logFile(), 3);
     expect(inSegments.output).toContain('snapshots    sessions: none yet');
     expect(inSegments.code).toBe(0);
@@ -143,5 +143,36 @@ describe('verify folds each segment in its own thread', () => {
     expect(inSegments.output).toContain('chain        BROKEN at position 6');
     expect(inSegments).toEqual(await verify(logFile(), 1));
     expect(inSegments.code).toBe(1);
+  });
+
+  // An append between the main thread's read and the thread's: the table it sees is not the
+  // one the main thread compares. The main thread then compares its own, from a snapshot the
+  // threads found equal to the fold.
+  it('leaves the table to the main thread when its thread saw another one, from a snapshot found equal', async () => {
+    const [first] = await writeLog(logFile());
+    const seenBefore: SegmentFoldPlan = { ...plan, table: { version: 1, position: 11 } };
+    const { folds } = await checkSegments(logFile(), 12, 3, 4, { fold: seenBefore }).report;
+    expect(folds?.map(({ table }) => table)).toEqual(['elsewhere', 'elsewhere', 'moved']);
+    const verdict = foldedInSegments(folds, seenBefore, 12);
+    expect(verdict).toEqual({ kind: 'table not compared', checked: new Set([4, 8, 12]) });
+
+    const log = openSessionlog({ db: logFile(), durability: 'normal', snapshotEvery: 4 });
+    try {
+      expect(log.projections.verifyTableFrom('sessions', new Set([4, 8, 12]))).toEqual([]);
+      // Not from a snapshot nobody compared.
+      expect(log.projections.verifyTableFrom('sessions', new Set([4, 8]))).toBeUndefined();
+    } finally {
+      await log.close();
+    }
+    tamper(logFile(), 'UPDATE sessions SET name = ? WHERE id = ?', 'edited', first);
+    const edited = openSessionlog({ db: logFile(), durability: 'normal', snapshotEvery: 4 });
+    try {
+      const found = edited.projections.verifyTableFrom('sessions', new Set([4, 8, 12]));
+      expect(found?.map(({ in: where, key, stored }) => [where, key, stored])).toEqual([
+        ['table', first, expect.objectContaining({ name: 'edited' })],
+      ]);
+    } finally {
+      await edited.close();
+    }
   });
 });

@@ -138,29 +138,44 @@ export class SegmentFold implements RowsFolded {
 }
 
 /**
- * Whether the segments' folds stand for one fold of the whole log, 1..head: none failed, each
- * found the snapshots and the table it compared equal to its fold, the table was compared
- * (when there is one at a position in the log) in a thread that saw it as the main thread saw
- * it, and each seed is a snapshot that a segment before compared with its own fold. The first
- * segment starts from nothing; by induction every seed is then the fold at its position, and
- * every fold is the one-pass fold. Anything else (a disagreement, above all): the caller folds
- * the log in one pass, which reports it as verify always did.
+ * What the segments' folds stand for. `agree`: one fold of the whole log, 1..head, that agrees
+ * with every snapshot and the table. `table not compared`: the same, but the thread whose
+ * segment holds the table's checkpoint saw another table than the main thread (appended to
+ * since): the caller compares the table itself, from a snapshot in `checked`. `fold again`:
+ * anything else, above all a disagreement; the caller folds the log in one pass, which reports
+ * it as verify always did.
+ *
+ * They agree when none failed, each found the snapshots and the table it compared equal to its
+ * fold, and each seed is a snapshot that a segment before compared with its own fold. The
+ * first segment starts from nothing; by induction every seed is then the fold at its
+ * position, and every segment's fold is the one-pass fold's.
  */
+export type SegmentsVerdict =
+  | { kind: 'agree' }
+  | { kind: 'table not compared'; checked: ReadonlySet<number> }
+  | { kind: 'fold again' };
+
 export function foldedInSegments(
   folds: readonly SegmentFoldReport[] | undefined,
   plan: SegmentFoldPlan,
   head: number,
-): boolean {
-  if (folds === undefined || folds.length === 0 || plan.snapshotsUpTo > head) return false;
+): SegmentsVerdict {
+  const again = { kind: 'fold again' } as const;
+  if (folds === undefined || folds.length === 0 || plan.snapshotsUpTo > head) return again;
   const { table } = plan;
-  if (table !== undefined && (table.position < 1 || table.position > head)) return false;
+  if (table !== undefined && (table.position < 1 || table.position > head)) return again;
   const checked = new Set<number>();
   let compared = 0;
+  let moved = 0;
   for (const fold of folds) {
-    if (fold.failed !== undefined || fold.mismatches > 0 || fold.table === 'moved') return false;
-    if (fold.seed !== 0 && !checked.has(fold.seed)) return false;
+    if (fold.failed !== undefined || fold.mismatches > 0) return again;
+    if (fold.seed !== 0 && !checked.has(fold.seed)) return again;
     for (const position of fold.checked) checked.add(position);
     if (fold.table === 'compared') compared++;
+    if (fold.table === 'moved') moved++;
   }
-  return compared === (table === undefined ? 0 : 1);
+  const expected = table === undefined ? 0 : 1;
+  if (compared === expected && moved === 0) return { kind: 'agree' };
+  if (compared === 0 && moved === expected) return { kind: 'table not compared', checked };
+  return again;
 }

@@ -75,7 +75,14 @@ export async function verifySqliteLog(
       { fold: plan, progressed },
     );
     const segments = await checks.report;
-    const mismatches = foldedInSegments(segments.folds, plan, head) ? [] : projections.verify();
+    const verdict = foldedInSegments(segments.folds, plan, head);
+    // The table seen from a snapshot the threads found equal to the fold; a row that differs
+    // is reported from the one-pass fold (which knows the last position that changed it).
+    const table =
+      verdict.kind === 'table not compared'
+        ? projections.verifyTableFrom(name, verdict.checked)
+        : undefined;
+    const mismatches = verdict.kind === 'agree' || table?.length === 0 ? [] : projections.verify();
     const chain = verifyChain(db, segments.chain);
     // Rows at positions the chain does not expect (a gap, a position below 1) are leaves too:
     // the tree is then computed over the rows as they are, in one pass.
