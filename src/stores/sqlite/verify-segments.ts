@@ -34,11 +34,12 @@ export interface SegmentChecks {
 }
 
 /**
- * Threads for the chain and the tree beside the main thread's fold: one per core but the
- * main thread's, at least one (the fold and the hashing then share two cores evenly).
+ * Threads for the chain, the tree and the fold: one per core, at least two, at most eight
+ * (the main thread waits for them). Each segment after the first starts from a stored
+ * snapshot, decoded once per segment: more segments than cores would only add those.
  */
 export function defaultSegments(): number {
-  return Math.max(2, Math.min(8, availableParallelism() - 1));
+  return Math.max(2, Math.min(8, availableParallelism()));
 }
 
 /**
