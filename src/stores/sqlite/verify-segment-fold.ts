@@ -35,16 +35,17 @@ export interface SegmentFoldReport {
 
 /**
  * The projection folded over a segment, (after, upTo], from the rows its chain check reads
- * (one read of each row: the fold's columns ride with the hashed content), seeded with the stored snapshot at or
- * before `after`, and compared with the snapshots and the table on the way. The seed is taken
- * on trust here: it is sound only if the segment that holds its position found the snapshot
- * equal to its own fold, which the main thread looks at (verify.ts).
+ * (one read of each row: the fold's columns ride with the hashed content), seeded with the
+ * stored snapshot at or before `after`, and compared with the snapshots and the table on the
+ * way. The seed is taken on trust here: it is sound only if the segment that holds its
+ * position found the snapshot equal to its own fold, which the main thread looks at
+ * (foldedInSegments).
  */
 export class SegmentFold implements RowsFolded {
   readonly #projection: AnyProjection;
   readonly #registry: EventRegistry;
   readonly #seed: number;
-  readonly #table: SegmentFoldReport['table'];
+  #table: SegmentFoldReport['table'];
   readonly #upTo: number;
   #check: ProjectionCheck | undefined;
   #stepping: ReturnType<ProjectionCheck['fold']['stepping']> | undefined;
@@ -64,10 +65,11 @@ export class SegmentFold implements RowsFolded {
     this.#upTo = upTo;
     const inSegment = plan.table !== undefined && plan.table.position > after;
     const here = inSegment && (plan.table?.position ?? 0) <= upTo;
-    this.#table = here ? this.#sameTable(db, plan) : 'elsewhere';
+    this.#table = 'elsewhere';
     const snapshots = new SnapshotStore(db);
     let seed = 0;
     try {
+      if (here) this.#table = this.#sameTable(db, plan);
       const start =
         after === 0 ? undefined : snapshots.load(projection, Math.min(after, plan.snapshotsUpTo));
       seed = start?.position ?? 0;
