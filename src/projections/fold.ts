@@ -56,6 +56,26 @@ export class Fold {
     stops: Iterable<number> = [],
     atStop: (position: number) => void = () => {},
   ): this {
+    const stepping = this.stepping(stops, atStop);
+    for (let after = this.position; after < upTo; ) {
+      const { events, last } = this.#page(reader, { after, upTo, limit: READ_PAGE });
+      if (last === undefined) break;
+      for (const event of events) stepping.apply(event);
+      after = last;
+    }
+    stepping.end(upTo);
+    return this;
+  }
+
+  /**
+   * `run` for a caller that reads the events itself (verify's segments, which read each row
+   * once for the chain, the tree and the fold): `apply` each event in position order, then
+   * `end` at the last position read; the stops are met as `run` meets them.
+   */
+  stepping(
+    stops: Iterable<number>,
+    atStop: (position: number) => void,
+  ): { apply(event: ProjectedEvent<AnyEvent>): void; end(upTo: number): void } {
     const pending = stops[Symbol.iterator]();
     let stop = pending.next();
     const reach = (position: number) => {
@@ -65,18 +85,16 @@ export class Fold {
         this.changed.clear();
       }
     };
-    for (let after = this.position; after < upTo; ) {
-      const { events, last } = this.#page(reader, { after, upTo, limit: READ_PAGE });
-      if (last === undefined) break;
-      for (const event of events) {
+    return {
+      apply: (event) => {
         reach(event.position - 1);
         this.apply(event);
-      }
-      after = last;
-    }
-    reach(upTo);
-    this.position = Math.max(this.position, upTo);
-    return this;
+      },
+      end: (upTo) => {
+        reach(upTo);
+        this.position = Math.max(this.position, upTo);
+      },
+    };
   }
 
   /**

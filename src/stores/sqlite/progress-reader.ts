@@ -7,10 +7,37 @@ import { SqliteEventReader } from './reader.js';
 /** How often the rows read are reported (verify's progress line). */
 const REPORT_EVERY = 10_000;
 
-type RawRow = [number, string, number, string, string, string, number | string];
-
 /** The meta nearly every event has: its schema version is 1 without parsing it. */
 const PLAIN_META = JSON.stringify({ schemaVersion: 1 });
+
+/**
+ * The columns verify's fold reads of a row (see ProgressReader), after its position: what
+ * `foldedColumns` decodes.
+ */
+export const FOLD_COLUMNS = `stream, version, type, time, data, iif(meta = '${PLAIN_META}', 1, meta)`;
+
+/**
+ * The event of a row read as position and FOLD_COLUMNS (at `row[at]` on), as the fold takes it;
+ * undefined for a type not in `types`. A number is PLAIN_META's version: a stored meta never is
+ * one (its column has TEXT affinity, which stores a number as text). Any other meta is parsed,
+ * as it always was, whether the type is folded or not.
+ */
+export function foldedColumns(
+  position: number,
+  row: readonly unknown[],
+  at: number,
+  types: ReadonlySet<string>,
+  registry: EventRegistry,
+): ProjectedEvent<AnyEvent> | undefined {
+  const meta = row[at + 5] as number | string;
+  const from = typeof meta === 'number' ? meta : (JSON.parse(meta) as EventMeta).schemaVersion;
+  const type = row[at + 2] as string;
+  if (!types.has(type)) return undefined;
+  const stream = row[at] as string;
+  const version = row[at + 1] as number;
+  const time = row[at + 3] as string;
+  return foldedEvent(position, stream, version, type, time, row[at + 4] as string, from, registry);
+}
 
 /**
  * The reader of verify's fold: it says how far it has read, every REPORT_EVERY positions past
@@ -32,7 +59,7 @@ export class ProgressReader extends SqliteEventReader {
     this.#progress = progress;
     this.#page = db
       .prepare(
-        `SELECT position, stream, version, type, time, data, iif(meta = @plain, 1, meta) FROM events
+        `SELECT position, ${FOLD_COLUMNS} FROM events
          WHERE position > @after AND position <= @upTo ORDER BY position LIMIT @limit`,
       )
       .raw(true);
@@ -42,15 +69,11 @@ export class ProgressReader extends SqliteEventReader {
     page: { after: number; upTo: number; limit: number },
     types: ReadonlySet<string>,
   ): FoldPage {
-    const rows = this.#page.all({ ...page, plain: PLAIN_META }) as RawRow[];
+    const rows = this.#page.all(page) as [number, ...unknown[]][];
     const events: ProjectedEvent<AnyEvent>[] = [];
-    for (const [position, stream, version, type, time, data, meta] of rows) {
-      // A number is PLAIN_META's version: a stored meta never is one (its column has TEXT
-      // affinity, which stores a number as text). Any other meta is parsed, as it always was,
-      // whether the type is folded or not.
-      const from = typeof meta === 'number' ? meta : (JSON.parse(meta) as EventMeta).schemaVersion;
-      if (!types.has(type)) continue;
-      events.push(foldedEvent(position, stream, version, type, time, data, from, this.registry));
+    for (const row of rows) {
+      const event = foldedColumns(row[0], row, 1, types, this.registry);
+      if (event !== undefined) events.push(event);
     }
     const last = rows.at(-1)?.[0];
     if (last !== undefined && last >= this.#reported + REPORT_EVERY) {

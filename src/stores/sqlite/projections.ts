@@ -12,7 +12,7 @@ import { bindTable, createIndex, createTable } from './projection-table.js';
 import type { SqliteEventReader } from './reader.js';
 import { SNAPSHOT_EVERY, type SnapshotStats, SnapshotStore } from './snapshot-store.js';
 import { SnapshotsBehind } from './snapshots-behind.js';
-import { verifyProjection } from './verify-projection.js';
+import { ProjectionCheck, verifyProjection } from './verify-projection.js';
 
 /** How projections are kept. */
 export interface ProjectionsOptions {
@@ -238,6 +238,40 @@ export class SqliteProjections implements TransactionHook {
         })
         .sort((a, b) => a.position - b.position),
     )();
+  }
+
+  /**
+   * Compares the projection's table with the fold at its checkpoint, folded from the latest
+   * snapshot at or before it, which must be one of `trusted` (snapshots known to equal a fresh
+   * fold of the log) or none: verify's table check when its threads saw another table. Undefined
+   * when it cannot tell so (the snapshot is not trusted, or cannot be read).
+   */
+  verifyTableFrom(name: string, trusted: ReadonlySet<number>): ProjectionMismatch[] | undefined {
+    const projection = this.#find(name);
+    const checkpoint = this.checkpoint(name);
+    if (checkpoint === undefined || checkpoint.version !== projection.version) return [];
+    return this.#db.transaction(() => {
+      let seed: ReturnType<SnapshotStore['load']>;
+      try {
+        seed = this.#snapshots.load(projection, checkpoint.position);
+      } catch {
+        return undefined;
+      }
+      if (seed.position !== 0 && !trusted.has(seed.position)) return undefined;
+      const table = { rows: this.table(projection), position: checkpoint.position };
+      const reader = this.#reader;
+      const check = new ProjectionCheck({
+        projection,
+        reader,
+        table,
+        snapshots: this.#snapshots,
+        upTo: checkpoint.position,
+        seed,
+        snapshotsUpTo: seed.position,
+      });
+      check.fold.run(reader, checkpoint.position, check.stops(), (at) => check.atStop(at));
+      return check.mismatches;
+    })();
   }
 
   /** What the snapshots of a projection's current version hold. */

@@ -36,7 +36,10 @@ export interface SnapshotRecord {
   position: number;
   hash: string;
   full: boolean;
-  rows: unknown[];
+  /** Its rows as the JSON text they were stored as (inflated). */
+  text: string;
+  /** Its rows, decoded from `text`; throws when they cannot be read. */
+  rows(): unknown[];
 }
 
 export interface SnapshotStats {
@@ -193,7 +196,19 @@ export class SnapshotStore {
       | undefined;
     if (stored === undefined) return undefined;
     const { position, hash, full } = stored;
-    return { position, hash, full: full === 1, rows: decode(projection, stored) };
+    let text: string;
+    try {
+      text = inflateSync(stored.data).toString('utf8');
+    } catch (error) {
+      throw unreadable(projection, stored, error);
+    }
+    return {
+      position,
+      hash,
+      full: full === 1,
+      text,
+      rows: () => decode(projection, stored, text),
+    };
   }
 
   stats(projection: AnyProjection): SnapshotStats {
@@ -235,15 +250,19 @@ export class SnapshotStore {
   }
 }
 
-function decode(projection: AnyProjection, snapshot: StoredSnapshot): unknown[] {
+function decode(projection: AnyProjection, snapshot: StoredSnapshot, text?: string): unknown[] {
   try {
-    const rows = JSON.parse(inflateSync(snapshot.data).toString('utf8')) as unknown[];
+    const rows = JSON.parse(text ?? inflateSync(snapshot.data).toString('utf8')) as unknown[];
     // JSON kept the lone surrogates of a snapshot folded before the log refused them, where
     // the fold and the table now hold U+FFFD, as a database's text stores it.
     return wellFormed(rows);
   } catch (error) {
-    throw new Error(
-      `the ${projection.name} snapshot at position ${snapshot.position} cannot be read: ${String(error)}`,
-    );
+    throw unreadable(projection, snapshot, error);
   }
+}
+
+function unreadable(projection: AnyProjection, snapshot: StoredSnapshot, error: unknown): Error {
+  return new Error(
+    `the ${projection.name} snapshot at position ${snapshot.position} cannot be read: ${String(error)}`,
+  );
 }

@@ -17,6 +17,15 @@ export const TREE_BLOCK = 2 ** 16;
  */
 const PAGE = 1000;
 
+/**
+ * What else reads a segment's rows as it checks them, in the same read (its fold): `columns`
+ * more of each row, handed over in position order (the row as read, `columns` from `at` on).
+ */
+export interface RowsFolded {
+  readonly columns: string;
+  add(position: number, row: readonly unknown[], at: number): void;
+}
+
 /** A run of the log, positions (after, upTo]; `after` is a multiple of `block`. */
 export interface Segment {
   after: number;
@@ -60,6 +69,7 @@ export function checkSegment(
   db: SqliteDatabase,
   segment: Segment,
   reached: (position: number) => void = () => {},
+  folding?: RowsFolded,
 ): SegmentReport {
   const { after, upTo, block } = segment;
   const previous =
@@ -69,18 +79,19 @@ export function checkSegment(
           | string
           | undefined) ?? '(none: the position is missing)');
   const check = new ChainCheck({ position: after, hash: previous });
-  const row = db.prepare(
+  const whole = db.prepare(
     'SELECT position, id, stream, version, type, time, data, meta, hash FROM events WHERE position = ?',
   );
+  const also = folding === undefined ? '' : `, ${folding.columns}`;
   const withContent = db
     .prepare(
-      `SELECT position, hash, ${HASHED_CONTENT} FROM events
+      `SELECT position, hash, ${HASHED_CONTENT}${also} FROM events
        WHERE position > ? AND position <= ? ORDER BY position LIMIT ${PAGE}`,
     )
     .raw(true);
   const hashesOnly = db
     .prepare(
-      `SELECT position, hash FROM events
+      `SELECT position, hash, NULL${also} FROM events
        WHERE position > ? AND position <= ? ORDER BY position LIMIT ${PAGE}`,
     )
     .raw(true);
@@ -93,13 +104,15 @@ export function checkSegment(
       number,
       string,
       string | null,
+      ...unknown[],
     ][];
-    for (const [position, hash, content] of page) {
+    for (const row of page) {
+      const [position, hash, content] = row;
       // A hash the chain recomputed is 64 lowercase hex digits; any other is looked at.
       const intact =
         check.broken === undefined &&
         ((content !== null && check.acceptContent(position, hash, content)) ||
-          check.next(row.get(position) as EventRow));
+          check.next(whole.get(position) as EventRow));
       if (unreadable === undefined) {
         try {
           blocks.add(hash, intact);
@@ -108,6 +121,7 @@ export function checkSegment(
         }
       }
       leaves++;
+      folding?.add(position, row, 3);
     }
     const last = page.at(-1);
     if (last === undefined) break;

@@ -3,6 +3,13 @@ import type { Worker } from 'node:worker_threads';
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { startWorker } from '../../workers/start-worker.js';
 import { type Segment, type SegmentReport, TREE_BLOCK } from './verify-segment.js';
+import type { SegmentFoldPlan, SegmentFoldReport } from './verify-segment-fold.js';
+
+/** Events a thread checks between two of its progress messages (the progress line). */
+export const PROGRESS_EVERY = 10_000;
+
+/** A segment's report, with its fold's when it was asked to fold. */
+type FoldedSegmentReport = SegmentReport & { fold?: SegmentFoldReport };
 
 /** What the segments found together: the chain over 1..head and the tree's fresh root. */
 export interface SegmentsReport {
@@ -13,6 +20,8 @@ export interface SegmentsReport {
    * pass, as the rows are).
    */
   tree: { fresh: Buffer } | { unreadable: string } | undefined;
+  /** Each segment's fold, in order, when they were asked to fold. */
+  folds?: (Segment & SegmentFoldReport)[];
 }
 
 /** Checks in flight: their progress, and their report. */
@@ -25,11 +34,12 @@ export interface SegmentChecks {
 }
 
 /**
- * Threads for the chain and the tree beside the main thread's fold: one per core but the
- * main thread's, at least one (the fold and the hashing then share two cores evenly).
+ * Threads for the chain, the tree and the fold: one per core, at least two, at most eight
+ * (the main thread waits for them). Each segment after the first starts from a stored
+ * snapshot, decoded once per segment: more segments than cores would only add those.
  */
 export function defaultSegments(): number {
-  return Math.max(2, Math.min(8, availableParallelism() - 1));
+  return Math.max(2, Math.min(8, availableParallelism()));
 }
 
 /**
@@ -58,7 +68,14 @@ export function checkSegments(
   head: number,
   count: number,
   block = TREE_BLOCK,
+  also: {
+    /** The projection to fold over each segment, as the main thread saw the log. */
+    fold?: SegmentFoldPlan;
+    /** Told each time a thread has checked another PROGRESS_EVERY events of its segment. */
+    progressed?: () => void;
+  } = {},
 ): SegmentChecks {
+  const { fold, progressed } = also;
   const segments = planSegments(head, count, block);
   const reached = segments.map(({ after }) => {
     const cell = new BigInt64Array(new SharedArrayBuffer(8));
@@ -68,7 +85,7 @@ export function checkSegments(
   const workers: Worker[] = [];
   const reports = segments.map(
     (segment, i) =>
-      new Promise<SegmentReport>((resolve, reject) => {
+      new Promise<FoldedSegmentReport>((resolve, reject) => {
         const failed = (why: string) =>
           reject(
             new Error(
@@ -76,10 +93,13 @@ export function checkSegments(
             ),
           );
         const worker = startWorker(new URL('./verify-worker', import.meta.url), {
-          workerData: { file, segment, reached: reached[i] },
+          workerData: { file, segment, reached: reached[i], fold },
         });
         workers.push(worker);
-        worker.once('message', resolve);
+        worker.on('message', (message: FoldedSegmentReport | 'progressed') => {
+          if (message === 'progressed') progressed?.();
+          else resolve(message);
+        });
         worker.once('error', (error) => failed(error.message));
         worker.once('exit', (code) =>
           failed(`the thread ended (exit code ${code}) with no report`),
@@ -107,7 +127,14 @@ export function checkSegments(
 }
 
 /** The segments' reports, in order, as one: the first break, the first unreadable hash. */
-export function combine(reports: readonly SegmentReport[], head: number): SegmentsReport {
+export function combine(reports: readonly FoldedSegmentReport[], head: number): SegmentsReport {
+  const folds = reports.flatMap(({ after, upTo, block, fold }) =>
+    fold === undefined ? [] : [{ after, upTo, block, ...fold }],
+  );
+  return { ...combineChecks(reports, head), ...(folds.length === 0 ? {} : { folds }) };
+}
+
+function combineChecks(reports: readonly SegmentReport[], head: number): SegmentsReport {
   let events = 0;
   let chain: SegmentReport['chain'] = { events: 0, head: 0 };
   for (const report of reports) {

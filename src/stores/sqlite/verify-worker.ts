@@ -1,23 +1,47 @@
 /**
  * A worker thread of `verify`: checks one segment of the log (verify-segment.ts) on its own
- * read-only connection and posts the report. `workerData`: the file, the segment, and a
- * shared cell to write the position reached in (the progress line).
+ * read-only connection, folds the sessions projection over it from the same rows when asked
+ * (verify-segment-fold.ts), and posts the report. `workerData`: the file, the segment, a
+ * shared cell to write the position reached in (the progress line), and the fold's plan.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { mapForScan, openDatabase } from './database.js';
 import { checkSegment, type Segment } from './verify-segment.js';
+import { SegmentFold, type SegmentFoldPlan } from './verify-segment-fold.js';
+import { PROGRESS_EVERY } from './verify-segments.js';
 
-const { file, segment, reached } = workerData as {
+const { file, segment, reached, fold } = workerData as {
   file: string;
   segment: Segment;
   reached: BigInt64Array;
+  fold?: SegmentFoldPlan;
 };
 const db = openDatabase(file, { readonly: true });
+/** Events of the segment checked when the main thread was last told. */
+let told = 0;
 mapForScan(db);
 try {
-  const report = db.transaction(() =>
-    checkSegment(db, segment, (position) => Atomics.store(reached, 0, BigInt(position))),
-  )();
+  const report = db.transaction(() => {
+    const folding =
+      fold === undefined
+        ? undefined
+        : new SegmentFold(db, segment, fold, sessionsProjection, sessionEventTypes);
+    const checked = checkSegment(
+      db,
+      segment,
+      (position) => {
+        Atomics.store(reached, 0, BigInt(position));
+        if (position - segment.after >= told + PROGRESS_EVERY) {
+          told += PROGRESS_EVERY;
+          parentPort?.postMessage('progressed');
+        }
+      },
+      folding,
+    );
+    return folding === undefined ? checked : { ...checked, fold: folding.report() };
+  })();
   parentPort?.postMessage(report);
 } finally {
   db.close();

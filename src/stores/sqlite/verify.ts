@@ -13,11 +13,13 @@ import { ProgressReader } from './progress-reader.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { hasTreeTable, verifyChain } from './verify-chain.js';
+import { TREE_BLOCK } from './verify-segment.js';
+import { foldedInSegments, type SegmentFoldPlan } from './verify-segment-fold.js';
 import {
   checkSegments,
   defaultSegments,
+  PROGRESS_EVERY,
   type SegmentChecks,
-  type SegmentsReport,
 } from './verify-segments.js';
 
 /**
@@ -28,7 +30,7 @@ export async function verifySqliteLog(
   file: string,
   out: ReportOutput,
   also?: LogCheck,
-  options: { segments?: number } = {},
+  options: { segments?: number; block?: number } = {},
 ): Promise<number> {
   if (!existsSync(file)) {
     out.error(`sessionlog verify: no log at ${file}`);
@@ -44,16 +46,43 @@ export async function verifySqliteLog(
     // and the tree read positions 1..head, which no later commit changes.
     db.exec('BEGIN');
     const head = new SqliteEventReader(db, sessionEventTypes).head();
-    checks = checkSegments(file, head, options.segments ?? defaultSegments());
     const reader = new ProgressReader(db, sessionEventTypes, (position) =>
       out.reached?.(position, head),
     );
     const projections = new SqliteProjections(db, reader, [sessionsProjection]);
     const { name, version } = sessionsProjection;
-    const mismatches = projections.verify();
     const checkpoint = projections.checkpoint(name);
     const snapshots = projections.snapshotStats(name);
-    const segments = await whileWaiting(checks, head, out);
+    // The threads fold the projection as they check the chain, each segment from the snapshot
+    // before it; only when they agree with every snapshot and the table is their word taken.
+    const plan: SegmentFoldPlan = {
+      snapshotsUpTo: snapshots.latest,
+      table: checkpoint?.version === version ? checkpoint : undefined,
+    };
+    // The progress line: the events checked by all the threads, in steps of PROGRESS_EVERY.
+    let shown = 0;
+    const progressed = () => {
+      const done = checks?.done() ?? 0;
+      if (done - shown < PROGRESS_EVERY) return;
+      shown = done - (done % PROGRESS_EVERY);
+      out.reached?.(shown, head);
+    };
+    checks = checkSegments(
+      file,
+      head,
+      options.segments ?? defaultSegments(),
+      options.block ?? TREE_BLOCK,
+      { fold: plan, progressed },
+    );
+    const segments = await checks.report;
+    const verdict = foldedInSegments(segments.folds, plan, head);
+    // The table seen from a snapshot the threads found equal to the fold; a row that differs
+    // is reported from the one-pass fold (which knows the last position that changed it).
+    const table =
+      verdict.kind === 'table not compared'
+        ? projections.verifyTableFrom(name, verdict.checked)
+        : undefined;
+    const mismatches = verdict.kind === 'agree' || table?.length === 0 ? [] : projections.verify();
     const chain = verifyChain(db, segments.chain);
     // Rows at positions the chain does not expect (a gap, a position below 1) are leaves too:
     // the tree is then computed over the rows as they are, in one pass.
@@ -149,23 +178,4 @@ function compareTree(
   if (size !== head) return checked;
   const plan = rootPlan(head);
   return { ...checked, stored: plan.finish(tree.readNodes(plan.keys)) };
-}
-
-/**
- * The segments' report, once the fold is done; meanwhile the progress line follows them (the
- * fold showed positions; now the hashes checked).
- */
-async function whileWaiting(
-  checks: SegmentChecks,
-  head: number,
-  out: ReportOutput,
-): Promise<SegmentsReport> {
-  const { reached } = out;
-  if (reached === undefined) return checks.report;
-  const timer = setInterval(() => reached(checks.done(), head, 'hashes checked'), 250);
-  try {
-    return await checks.report;
-  } finally {
-    clearInterval(timer);
-  }
 }
