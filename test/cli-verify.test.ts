@@ -5,33 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { runCli } from './support/cli.js';
 import { useLogFile } from './support/temp-dir.js';
-import { writeTwelveEvents } from './support/twelve-events.js';
+import { tamper, writeTwelveEventLog } from './support/twelve-events.js';
 import { appendUncheckedSqlite } from './support/unchecked-append.js';
-
-/** Twelve events over four sessions, with snapshots every `snapshotEvery` positions. */
-async function writeLog(file: string, snapshotEvery = 4): Promise<string[]> {
-  const log = openSessionlog({ db: file, durability: 'normal', snapshotEvery });
-  try {
-    const ids = await writeTwelveEvents(log.commands);
-    log.projections.catchUpSnapshots();
-    return ids;
-  } finally {
-    await log.close();
-  }
-}
-
-/** Edits the file behind sessionlog's back, as an intruder with write access would. */
-function tamper(file: string, sql: string, ...params: unknown[]): void {
-  const raw = new Database(file);
-  raw.prepare(sql).run(...params);
-  raw.close();
-}
 
 describe('sessionlog verify', () => {
   const logFile = useLogFile();
 
   it('checks every snapshot against the fold at its position', async () => {
-    await writeLog(logFile());
+    await writeTwelveEventLog(logFile());
     const { code, output } = await runCli('verify', '--db', logFile());
     expect(output).toContain(
       'snapshots    sessions: 3 up to position 12 (2 full), each equals the fold at its position',
@@ -40,7 +21,7 @@ describe('sessionlog verify', () => {
   });
 
   it('finds a snapshot edited behind the log, and rebuild makes it right again', async () => {
-    const [first] = await writeLog(logFile());
+    const [first] = await writeTwelveEventLog(logFile());
     const forged = [{ id: first, name: 'forged' }]; // in place of the two rows changed there
     tamper(
       logFile(),
@@ -64,7 +45,7 @@ describe('sessionlog verify', () => {
   // Rows are compared part by part, and by their canonical JSON where the parts do not tell:
   // a row written in another key order is the same row; a count written as text is not.
   it('compares snapshot rows by their canonical JSON, whatever the order of their keys', async () => {
-    await writeLog(logFile());
+    await writeTwelveEventLog(logFile());
     const rewrite = (edit: (row: Record<string, unknown>) => Record<string, unknown>) => {
       const raw = new Database(logFile());
       const { data } = raw
@@ -97,7 +78,7 @@ describe('sessionlog verify', () => {
   });
 
   it('finds an append-only trigger replaced by one that refuses nothing', async () => {
-    await writeLog(logFile());
+    await writeTwelveEventLog(logFile());
     const raw = new Database(logFile());
     raw.exec(`DROP TRIGGER events_no_update;
       CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END;`);
@@ -109,7 +90,7 @@ describe('sessionlog verify', () => {
   });
 
   it('finds a log whose last events were cut off, though what is left chains intact', async () => {
-    await writeLog(logFile());
+    await writeTwelveEventLog(logFile());
     const raw = new Database(logFile());
     raw.exec('DROP TRIGGER events_no_delete');
     raw.prepare('DELETE FROM events WHERE position > 10').run();
@@ -125,7 +106,7 @@ describe('sessionlog verify', () => {
   });
 
   it('does not compare a table built by another version of the projection, and says so', async () => {
-    await writeLog(logFile());
+    await writeTwelveEventLog(logFile());
     tamper(logFile(), "UPDATE projections SET version = 99 WHERE name = 'sessions'");
     const { code, output } = await runCli('verify', '--db', logFile());
     expect(output).toContain(
@@ -176,7 +157,7 @@ describe('sessionlog verify', () => {
   });
 
   it('verifies a log made before snapshots existed, read-only, and creates nothing in it', async () => {
-    await writeLog(logFile(), 0);
+    await writeTwelveEventLog(logFile(), 0);
     tamper(logFile(), 'DROP TABLE projection_snapshots');
     const { code, output } = await runCli('verify', '--db', logFile());
     expect(output).toContain('snapshots    sessions: none yet');

@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import type { SessionCommands } from '../../src/sessions/session-commands.js';
+import { openSessionlog } from '../../src/stores/sqlite/open-sqlite.js';
 
 /**
  * Twelve events over four sessions (start, rename, and the ends last, under idempotency
@@ -15,4 +17,23 @@ export async function writeTwelveEvents(commands: SessionCommands): Promise<stri
     await commands.end(id, { status: 'completed' }, { idempotencyKey: `end-${i}` });
   }
   return ids;
+}
+
+/** The twelve events in a new log file, snapshots every `snapshotEvery` positions written. */
+export async function writeTwelveEventLog(file: string, snapshotEvery = 4): Promise<string[]> {
+  const log = openSessionlog({ db: file, durability: 'normal', snapshotEvery });
+  try {
+    const ids = await writeTwelveEvents(log.commands);
+    log.projections.catchUpSnapshots();
+    return ids;
+  } finally {
+    await log.close();
+  }
+}
+
+/** Edits the file behind sessionlog's back, as an intruder with write access would. */
+export function tamper(file: string, sql: string, ...params: unknown[]): void {
+  const raw = new Database(file);
+  raw.prepare(sql).run(...params);
+  raw.close();
 }
