@@ -58,12 +58,15 @@ export interface BenchConfig {
   cpuProfileDir: string | undefined;
   /**
    * The cpu suite (cpu-suite.ts): interleaved rounds of server CPU per POST (each as long as
-   * `cpuRoundMs`, after an `httpWarmupMs` warm-up per server), and of fan-out runs (each
-   * `fanoutMs` at `fanoutRate` to `fanoutClients`) per server.
+   * `cpuRoundMs`, after an `httpWarmupMs` warm-up per server), and of fan-out stretches (each
+   * `cpuFanoutMs` at `fanoutRate` to `fanoutClients`) per server. Many short rounds rather
+   * than a few long ones: the machine's speed changes from one second to the next, and the
+   * figures are medians of rounds side by side.
    */
   cpuRounds: number;
   cpuRoundMs: number;
   cpuFanoutRounds: number;
+  cpuFanoutMs: number;
 }
 
 export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -101,8 +104,9 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleMissed: quick ? 100_000 : 1_000_000,
     scaleReturnRounds: quick ? 1 : 3,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
-    cpuRounds: quick ? 2 : 24,
-    cpuRoundMs: quick ? 1000 : 2000,
-    cpuFanoutRounds: quick ? 1 : 8,
+    cpuRounds: quick ? 2 : 150,
+    cpuRoundMs: quick ? 1000 : 400,
+    cpuFanoutRounds: quick ? 1 : 30,
+    cpuFanoutMs: quick ? 1000 : 2000,
   };
 }

@@ -1,5 +1,5 @@
 import type { BenchConfig } from './config.js';
-import { type Delivery, measureDelivery } from './delivery.js';
+import { type Delivery, type DeliveryClients, openDelivery } from './delivery.js';
 import { progress } from './report.js';
 import { startObservingChild } from './server-children.js';
 import { sessionsCwd } from './temp-dir.js';
@@ -8,42 +8,47 @@ export const FANOUT_SERVERS = ['observed', 'unobserved'] as const;
 export type FanoutServer = (typeof FANOUT_SERVERS)[number];
 
 /**
- * POST → delivery runs (fanout-suite.ts's: sessions created at a steady rate, every event to
- * every WebSocket client, the clients in their own processes) against sessionlog as `serve`
- * runs it and against the same with logging silent and no metrics, both in one process
- * (observing-child.ts says why), rounds alternating the two in an order that swaps from round
- * to round.
+ * POST → delivery (fanout-suite.ts's: sessions created at a steady rate, every event to every
+ * WebSocket client, the clients in their own processes) against sessionlog as `serve` runs it
+ * and against the same with logging silent and no metrics, both in one process
+ * (observing-child.ts says why). Each server keeps its clients for the whole run, and short
+ * stretches alternate between them (observed, unobserved, unobserved, observed, …): the
+ * machine's speed moves from one second to the next, and a pair of stretches side by side
+ * sees the same machine.
  */
 export async function fanoutRounds(
   dir: string,
   config: BenchConfig,
 ): Promise<Record<FanoutServer, Delivery[]>> {
   const servers = await startObservingChild(dir, 'cpu-fanout', config.cpuProfileDir);
+  const opened: Partial<Record<FanoutServer, DeliveryClients>> = {};
   try {
     const body = JSON.stringify({ cwd: sessionsCwd(dir), name: 'bench' });
+    for (const key of FANOUT_SERVERS) {
+      progress(`cpu: fan-out, ${config.fanoutClients} clients on ${key}`);
+      opened[key] = await openDelivery({
+        postTo: servers[key],
+        deliverFrom: servers[key],
+        clients: config.fanoutClients,
+        processes: config.fanoutProcesses,
+        connectBatch: config.connectBatch,
+        rate: config.fanoutRate,
+        body,
+      });
+    }
     const runs: Record<FanoutServer, Delivery[]> = { observed: [], unobserved: [] };
     for (let round = 0; round < config.cpuFanoutRounds; round++) {
+      progress(
+        `cpu: fan-out round ${round + 1}/${config.cpuFanoutRounds}: ${config.fanoutRate} creations/s for ${config.cpuFanoutMs / 1000} s on each`,
+      );
       const order = round % 2 === 0 ? FANOUT_SERVERS : [...FANOUT_SERVERS].reverse();
       for (const key of order) {
-        progress(
-          `cpu: fan-out round ${round + 1}/${config.cpuFanoutRounds}, ${key}: ${config.fanoutClients} clients, ${config.fanoutRate} creations/s`,
-        );
-        runs[key].push(
-          await measureDelivery({
-            postTo: servers[key],
-            deliverFrom: servers[key],
-            clients: config.fanoutClients,
-            processes: config.fanoutProcesses,
-            connectBatch: config.connectBatch,
-            rate: config.fanoutRate,
-            ms: config.fanoutMs,
-            body,
-          }),
-        );
+        runs[key].push(await (opened[key] as DeliveryClients).measure(config.cpuFanoutMs));
       }
     }
     return runs;
   } finally {
+    for (const clients of Object.values(opened)) await clients.close();
     await servers.observed.stop();
   }
 }

@@ -54,31 +54,62 @@ export interface Delivery {
  * clients and the POSTing bench are separate processes reading one wall clock.
  */
 export async function measureDelivery(run: DeliveryRun): Promise<Delivery> {
+  const clients = await openDelivery(run);
+  try {
+    return await clients.measure(run.ms);
+  } finally {
+    await clients.close();
+  }
+}
+
+/** `run`'s clients, open and warmed up: measured over as many stretches as asked. */
+export interface DeliveryClients {
+  /** One stretch of `ms` of creations at `run.rate`, each delivered to every client. */
+  measure(ms: number): Promise<Delivery>;
+  close(): Promise<void>;
+}
+
+/** Opens `run`'s clients on `deliverFrom` and warms them up (`run.ms` is not used). */
+export async function openDelivery(run: Omit<DeliveryRun, 'ms'>): Promise<DeliveryClients> {
   const crowds = startCrowds(run.processes);
   try {
     const wsUrl = `${run.deliverFrom.url.replace(/^http/, 'ws')}/ws`;
     await openClients(crowds, wsUrl, run.clients, run.connectBatch);
     const warm = await postSessionsAtRate(run.postTo.url, run.body, run.rate, WARMUP_MS);
     await awaitDeliveries(crowds, warm.sent.length * run.clients, SETTLE_MS);
-    await Promise.all(crowds.map((crowd) => crowd.ask({ type: 'reset' }, 'progress')));
-    run.postTo.mark();
-    run.deliverFrom.mark();
-    const posted = await postSessionsAtRate(run.postTo.url, run.body, run.rate, run.ms);
-    await awaitDeliveries(crowds, posted.sent.length * run.clients, SETTLE_MS);
-    const [postTo, deliverFrom] = await Promise.all([run.postTo.stats(), run.deliverFrom.stats()]);
-    const { clientsBusy, ...delivered } = await gather(crowds, posted);
-    await closeClients(crowds);
-    return {
-      ...delivered,
-      posted,
-      expected: posted.sent.length * run.clients,
-      busy: { postTo: postTo.busy, deliverFrom: deliverFrom.busy, clients: clientsBusy },
-      cpuMicros: { postTo: postTo.cpuMicros, deliverFrom: deliverFrom.cpuMicros },
-      cpuSystemMicros: deliverFrom.cpuSystemMicros,
-    };
-  } finally {
+  } catch (error) {
     await stopCrowds(crowds);
+    throw error;
   }
+  return {
+    measure: async (ms) => {
+      await Promise.all(crowds.map((crowd) => crowd.ask({ type: 'reset' }, 'progress')));
+      run.postTo.mark();
+      run.deliverFrom.mark();
+      const posted = await postSessionsAtRate(run.postTo.url, run.body, run.rate, ms);
+      await awaitDeliveries(crowds, posted.sent.length * run.clients, SETTLE_MS);
+      const [postTo, deliverFrom] = await Promise.all([
+        run.postTo.stats(),
+        run.deliverFrom.stats(),
+      ]);
+      const { clientsBusy, ...delivered } = await gather(crowds, posted);
+      return {
+        ...delivered,
+        posted,
+        expected: posted.sent.length * run.clients,
+        busy: { postTo: postTo.busy, deliverFrom: deliverFrom.busy, clients: clientsBusy },
+        cpuMicros: { postTo: postTo.cpuMicros, deliverFrom: deliverFrom.cpuMicros },
+        cpuSystemMicros: deliverFrom.cpuSystemMicros,
+      };
+    },
+    close: async () => {
+      try {
+        await closeClients(crowds);
+      } finally {
+        await stopCrowds(crowds);
+      }
+    },
+  };
 }
 
 /** The clients' arrival times, turned into latencies against the POSTs' send times. */

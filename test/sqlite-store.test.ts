@@ -25,8 +25,12 @@ describe('the SQLite log', () => {
   it('makes the sessions indexes of an older log again in the order new ones have, and reads newest first', async () => {
     // A second apart: sessions started in the same millisecond would be ordered by their
     // random ids, not by the order they were started in.
-    let now = Date.parse('2026-01-01T00:00:00Z');
-    const first = openSessionlog({ db: logFile(), clock: () => new Date((now += 1000)) });
+    let seconds = 0;
+    const clock = () => {
+      seconds++;
+      return new Date(Date.UTC(2026, 0, 1, 0, 0, seconds));
+    };
+    const first = openSessionlog({ db: logFile(), clock });
     for (const name of ['a', 'b', 'c']) {
       await first.commands.start({ cwd: '/tmp', hostname: 'h', platform: 'linux', name });
     }

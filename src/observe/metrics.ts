@@ -1,7 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { CommitObservation } from '../events/group-commit.js';
 import { UPGRADE_REFUSALS } from '../http/gateway/upgrade-refusal.js';
 import { HttpSeries } from './http-series.js';
+import { PlainCounter, PlainHistogram } from './plain-series.js';
 
 /** What the gauges read at scrape time (nothing on a hot path keeps them current). */
 export interface MetricSources {
@@ -30,23 +31,21 @@ export class Metrics {
   #sources: MetricSources | undefined;
   #pgReconnects = 0;
 
-  readonly eventsAppended = new Counter({
+  // Moved on every commit: in plain numbers (plain-series.ts), not prom-client's own.
+  /** By event type: `labels({ type })`. */
+  readonly eventsAppended = new PlainCounter(this.registry, {
     name: 'sessionlog_events_appended_total',
     help: 'Events committed to the log by this node, by event type',
-    labelNames: ['type'] as const,
-    registers: [this.registry],
   });
-  readonly commitSeconds = new Histogram({
+  readonly commitSeconds = new PlainHistogram(this.registry, {
     name: 'sessionlog_commit_duration_seconds',
     help: 'Time to write one group commit (a batch of appends), until it is durable',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
+    bounds: LATENCY_BUCKETS,
   });
-  readonly commitBatch = new Histogram({
+  readonly commitBatch = new PlainHistogram(this.registry, {
     name: 'sessionlog_commit_batch_size',
     help: 'Appends committed together by one group commit',
-    buckets: BATCH_BUCKETS,
-    registers: [this.registry],
+    bounds: BATCH_BUCKETS,
   });
   readonly subscriptionsResumed = new Counter({
     name: 'sessionlog_subscription_resumes_total',
