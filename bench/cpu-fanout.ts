@@ -48,8 +48,11 @@ export async function fanoutRounds(
     }
     return runs;
   } finally {
-    for (const clients of Object.values(opened)) await clients.close();
-    await servers.observed.stop();
+    try {
+      for (const clients of Object.values(opened)) await clients.close();
+    } finally {
+      await servers.observed.stop();
+    }
   }
 }
 
