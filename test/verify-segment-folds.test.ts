@@ -1,8 +1,13 @@
 import { deflateSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { sessionEventTypes } from '../src/events/schemas.js';
+import { sessionsProjection } from '../src/projections/sessions-projection.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { SqliteProjections } from '../src/stores/sqlite/projections.js';
+import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
 import { verifySqliteLog } from '../src/stores/sqlite/verify.js';
+import { verifyTableFrom } from '../src/stores/sqlite/verify-projection.js';
 import {
   foldedInSegments,
   type SegmentFoldPlan,
@@ -35,6 +40,18 @@ async function verifyAsOnePass(file: string): Promise<{ code: number; output: st
 
 /** The plan verify gives the threads on the intact twelve-event log. */
 const plan: SegmentFoldPlan = { snapshotsUpTo: 12, table: { version: 1, position: 12 } };
+
+/** The main thread's table check from the snapshots `trusted`, on the log file as verify opens it. */
+function tableFromFile(file: string, trusted: ReadonlySet<number>) {
+  const db = openDatabase(file, { readonly: true });
+  try {
+    const reader = new SqliteEventReader(db, sessionEventTypes);
+    const projections = new SqliteProjections(db, reader, [sessionsProjection]);
+    return verifyTableFrom(db, projections.verifyTarget(sessionsProjection.name), trusted);
+  } finally {
+    db.close();
+  }
+}
 
 describe('verify folds each segment in its own thread', () => {
   const logFile = useLogFile();
@@ -137,25 +154,16 @@ describe('verify folds each segment in its own thread', () => {
     const { folds } = await checkSegments(logFile(), 12, 3, 4, { fold: seenBefore }).report;
     expect(folds?.map(({ table }) => table)).toEqual(['elsewhere', 'elsewhere', 'moved']);
     const verdict = foldedInSegments(folds, seenBefore, 12);
+    const tableFrom = (trusted: ReadonlySet<number>) => tableFromFile(logFile(), trusted);
     expect(verdict).toEqual({ kind: 'table not compared', checked: new Set([4, 8, 12]) });
 
-    const log = openSessionlog({ db: logFile(), durability: 'normal', snapshotEvery: 4 });
-    try {
-      expect(log.projections.verifyTableFrom('sessions', new Set([4, 8, 12]))).toEqual([]);
-      // Not from a snapshot nobody compared.
-      expect(log.projections.verifyTableFrom('sessions', new Set([4, 8]))).toBeUndefined();
-    } finally {
-      await log.close();
-    }
+    expect(tableFrom(new Set([4, 8, 12]))).toEqual([]);
+    // Not from a snapshot nobody compared.
+    expect(tableFrom(new Set([4, 8]))).toBeUndefined();
     tamper(logFile(), 'UPDATE sessions SET name = ? WHERE id = ?', 'edited', first);
-    const edited = openSessionlog({ db: logFile(), durability: 'normal', snapshotEvery: 4 });
-    try {
-      const found = edited.projections.verifyTableFrom('sessions', new Set([4, 8, 12]));
-      expect(found?.map(({ in: where, key, stored }) => [where, key, stored])).toEqual([
-        ['table', first, expect.objectContaining({ name: 'edited' })],
-      ]);
-    } finally {
-      await edited.close();
-    }
+    const found = tableFrom(new Set([4, 8, 12]));
+    expect(found?.map(({ in: where, key, stored }) => [where, key, stored])).toEqual([
+      ['table', first, expect.objectContaining({ name: 'edited' })],
+    ]);
   });
 });

@@ -12,7 +12,7 @@ import { bindTable, createIndex, createTable } from './projection-table.js';
 import type { SqliteEventReader } from './reader.js';
 import { SNAPSHOT_EVERY, type SnapshotStats, SnapshotStore } from './snapshot-store.js';
 import { SnapshotsBehind } from './snapshots-behind.js';
-import { ProjectionCheck, verifyProjection } from './verify-projection.js';
+import { type VerifyTarget, verifyProjections } from './verify-projection.js';
 
 /** How projections are kept. */
 export interface ProjectionsOptions {
@@ -221,57 +221,31 @@ export class SqliteProjections implements TransactionHook {
 
   /**
    * Compares every projection's table, and each of its snapshots, with a fresh fold of the log
-   * and returns the disagreements, earliest position first.
+   * (verify-projection.ts) and returns the disagreements, earliest position first.
    */
   verify(): ProjectionMismatch[] {
-    return this.#db.transaction(() =>
-      this.#projections
-        .flatMap((projection) => {
-          const checkpoint = this.checkpoint(projection.name);
-          const built = checkpoint !== undefined && checkpoint.version === projection.version;
-          const table = built
-            ? { rows: this.table(projection), position: checkpoint.position }
-            : undefined;
-          const reader = this.#reader;
-          return verifyProjection({ projection, reader, table, snapshots: this.#snapshots })
-            .mismatches;
-        })
-        .sort((a, b) => a.position - b.position),
-    )();
+    return verifyProjections(this.#db, this);
+  }
+
+  /** The projections kept, by name. */
+  get names(): string[] {
+    return this.#projections.map((projection) => projection.name);
   }
 
   /**
-   * Compares the projection's table with the fold at its checkpoint, folded from the latest
-   * snapshot at or before it, which must be one of `trusted` (snapshots known to equal a fresh
-   * fold of the log) or none: verify's table check when its threads saw another table. Undefined
-   * when it cannot tell so (the snapshot is not trusted, or cannot be read).
+   * What verify compares for a projection: the log, the snapshots, and the table at its
+   * checkpoint, unless it was never built or was built by another projection version.
    */
-  verifyTableFrom(name: string, trusted: ReadonlySet<number>): ProjectionMismatch[] | undefined {
+  verifyTarget(name: string): VerifyTarget {
     const projection = this.#find(name);
     const checkpoint = this.checkpoint(name);
-    if (checkpoint === undefined || checkpoint.version !== projection.version) return [];
-    return this.#db.transaction(() => {
-      let seed: ReturnType<SnapshotStore['load']>;
-      try {
-        seed = this.#snapshots.load(projection, checkpoint.position);
-      } catch {
-        return undefined;
-      }
-      if (seed.position !== 0 && !trusted.has(seed.position)) return undefined;
-      const table = { rows: this.table(projection), position: checkpoint.position };
-      const reader = this.#reader;
-      const check = new ProjectionCheck({
-        projection,
-        reader,
-        table,
-        snapshots: this.#snapshots,
-        upTo: checkpoint.position,
-        seed,
-        snapshotsUpTo: seed.position,
-      });
-      check.fold.run(reader, checkpoint.position, check.stops(), (at) => check.atStop(at));
-      return check.mismatches;
-    })();
+    const built = checkpoint !== undefined && checkpoint.version === projection.version;
+    return {
+      projection,
+      reader: this.#reader,
+      table: built ? { rows: this.table(projection), position: checkpoint.position } : undefined,
+      snapshots: this.#snapshots,
+    };
   }
 
   /** What the snapshots of a projection's current version hold. */

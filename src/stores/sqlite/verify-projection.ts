@@ -2,6 +2,8 @@ import { sameCanonicalJson } from '../../events/same-json.js';
 import { Fold, type FoldedRow } from '../../projections/fold.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import type { AnyProjection, ProjectionTable } from '../../projections/projection.js';
+import type { SqliteDatabase } from './database.js';
+import type { SqliteProjections } from './projections.js';
 import type { SqliteEventReader } from './reader.js';
 import type { SnapshotRecord, SnapshotStore } from './snapshot-store.js';
 
@@ -38,6 +40,56 @@ export function verifyProjection(target: VerifyTarget): {
     mismatches: mismatches.sort((a, b) => a.position - b.position),
     snapshots: check.checked,
   };
+}
+
+/**
+ * Compares every projection's table, and each of its snapshots, with a fresh fold of the log
+ * and returns the disagreements, earliest position first.
+ */
+export function verifyProjections(
+  db: SqliteDatabase,
+  projections: SqliteProjections,
+): ProjectionMismatch[] {
+  return db.transaction(() =>
+    projections.names
+      .flatMap((name) => verifyProjection(projections.verifyTarget(name)).mismatches)
+      .sort((a, b) => a.position - b.position),
+  )();
+}
+
+/**
+ * Compares a projection's table with the fold at its checkpoint, folded from the latest
+ * snapshot at or before it, which must be one of `trusted` (snapshots known to equal a fresh
+ * fold of the log) or none: verify's table check when its threads saw another table. Undefined
+ * when it cannot tell so (the snapshot is not trusted, or cannot be read).
+ */
+export function verifyTableFrom(
+  db: SqliteDatabase,
+  { projection, reader, table, snapshots }: VerifyTarget,
+  trusted: ReadonlySet<number>,
+): ProjectionMismatch[] | undefined {
+  if (table === undefined) return [];
+  return db.transaction(() => {
+    let seed: ReturnType<SnapshotStore['load']>;
+    try {
+      seed = snapshots.load(projection, table.position);
+    } catch {
+      return undefined;
+    }
+    if (seed.position !== 0 && !trusted.has(seed.position)) return undefined;
+    const upTo = table.position;
+    const check = new ProjectionCheck({
+      projection,
+      reader,
+      table,
+      snapshots,
+      upTo,
+      seed,
+      snapshotsUpTo: seed.position,
+    });
+    check.fold.run(reader, upTo, check.stops(), (at) => check.atStop(at));
+    return check.mismatches;
+  })();
 }
 
 /** Where a check's fold starts: the rows a snapshot holds at its position (it is not checked). */

@@ -13,6 +13,7 @@ import { ProgressReader } from './progress-reader.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { hasTreeTable, verifyChain } from './verify-chain.js';
+import { verifyTableFrom } from './verify-projection.js';
 import { TREE_BLOCK } from './verify-segment.js';
 import { foldedInSegments, type SegmentFoldPlan } from './verify-segment-fold.js';
 import {
@@ -80,7 +81,7 @@ export async function verifySqliteLog(
     // is reported from the one-pass fold (which knows the last position that changed it).
     const table =
       verdict.kind === 'table not compared'
-        ? projections.verifyTableFrom(name, verdict.checked)
+        ? verifyTableFrom(db, projections.verifyTarget(name), verdict.checked)
         : undefined;
     const mismatches = verdict.kind === 'agree' || table?.length === 0 ? [] : projections.verify();
     const chain = verifyChain(db, segments.chain);
