@@ -104,7 +104,7 @@ export function benchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     scaleMissed: quick ? 100_000 : 1_000_000,
     scaleReturnRounds: quick ? 1 : 3,
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
-    cpuRounds: quick ? 2 : 150,
+    cpuRounds: quick ? 2 : 152,
     cpuRoundMs: quick ? 1000 : 400,
     cpuFanoutRounds: quick ? 1 : 30,
     cpuFanoutMs: quick ? 1000 : 2000,

@@ -1,20 +1,20 @@
+import { balancedOrders } from './balanced-order.js';
 import type { BenchConfig } from './config.js';
 import { type Delivery, type DeliveryClients, openDelivery } from './delivery.js';
 import { progress } from './report.js';
 import { startObservingChild } from './server-children.js';
 import { sessionsCwd } from './temp-dir.js';
 
-export const FANOUT_SERVERS = ['observed', 'unobserved'] as const;
+export const FANOUT_SERVERS = ['observed', 'unobserved', 'twin'] as const;
 export type FanoutServer = (typeof FANOUT_SERVERS)[number];
 
 /**
  * POST → delivery (fanout-suite.ts's: sessions created at a steady rate, every event to every
  * WebSocket client, the clients in their own processes) against sessionlog as `serve` runs it
- * and against the same with logging silent and no metrics, both in one process
- * (observing-child.ts says why). Each server keeps its clients for the whole run, and short
- * stretches alternate between them (observed, unobserved, unobserved, observed, …): the
- * machine's speed moves from one second to the next, and a pair of stretches side by side
- * sees the same machine.
+ * and against the same with logging silent and no metrics, and its twin (the A/A control), all
+ * in one process (observing-child.ts says why). Each server keeps its clients for the whole
+ * run, and short stretches take turns in balanced orders (balanced-order.ts): the machine's
+ * speed moves from one second to the next, and the stretches of a round are side by side.
  */
 export async function fanoutRounds(
   dir: string,
@@ -36,13 +36,13 @@ export async function fanoutRounds(
         body,
       });
     }
-    const runs: Record<FanoutServer, Delivery[]> = { observed: [], unobserved: [] };
+    const runs: Record<FanoutServer, Delivery[]> = { observed: [], unobserved: [], twin: [] };
+    const orders = balancedOrders(FANOUT_SERVERS);
     for (let round = 0; round < config.cpuFanoutRounds; round++) {
       progress(
         `cpu: fan-out round ${round + 1}/${config.cpuFanoutRounds}: ${config.fanoutRate} creations/s for ${config.cpuFanoutMs / 1000} s on each`,
       );
-      const order = round % 2 === 0 ? FANOUT_SERVERS : [...FANOUT_SERVERS].reverse();
-      for (const key of order) {
+      for (const key of orders[round % orders.length] as FanoutServer[]) {
         runs[key].push(await (opened[key] as DeliveryClients).measure(config.cpuFanoutMs));
       }
     }

@@ -1,3 +1,4 @@
+import { balancedOrders } from './balanced-order.js';
 import type { BenchConfig } from './config.js';
 import { type Load, load } from './http-suite.js';
 import { progress } from './report.js';
@@ -14,8 +15,8 @@ export type PostServer = (typeof POST_SERVERS)[number];
  * metrics, its twin (the same again: their ratio is the method's own error, an A/A control for
  * the on/off ratio), and a bare Hono route parsing the same body. The three sessionlog servers
  * share one child process (observing-child.ts says why), the bare route has its own. Rounds
- * interleave the servers in an order that rotates from round to round, so that a noisy
- * neighbour blurs each alike.
+ * interleave the servers in balanced orders (balanced-order.ts), so that a noisy neighbour,
+ * and what each server leaves behind for the next, blur each alike.
  */
 export async function postRounds(
   dir: string,
@@ -35,10 +36,10 @@ export async function postRounds(
     const loads: Record<PostServer, Load[]> = { observed: [], unobserved: [], twin: [], bare: [] };
     progress('cpu: warming up');
     for (const key of POST_SERVERS) await load(servers[key], body, config, config.httpWarmupMs);
+    const orders = balancedOrders(POST_SERVERS);
     for (let round = 0; round < config.cpuRounds; round++) {
       progress(`cpu: POST round ${round + 1}/${config.cpuRounds}`);
-      for (let i = 0; i < POST_SERVERS.length; i++) {
-        const key = POST_SERVERS[(round + i) % POST_SERVERS.length] as PostServer;
+      for (const key of orders[round % orders.length] as PostServer[]) {
         loads[key].push(await load(servers[key], body, config, config.cpuRoundMs));
       }
     }

@@ -22,9 +22,14 @@ export type ReportLine =
       perRound?: Summary;
       /**
        * The ratio's 90 % confidence interval (a median of paired rounds): a target is then met
-       * only when all of it is, not just its middle.
+       * only when all of it is, not just its middle, unless `judgedOn` is the median.
        */
       interval?: { low: number; high: number };
+      /**
+       * `median`: the target is judged on the ratio itself, as every other figure here is, and
+       * the check says where the interval reaches when its far end misses.
+       */
+      judgedOn?: 'median';
       target?: number;
       ceiling?: boolean;
     }
@@ -60,12 +65,14 @@ function formatLine(line: ReportLine): string {
       return `${`  ${line.name}`.padEnd(NAME)}${formatNumber(median).padStart(MEDIAN)}${range.padStart(RANGE)}  ${line.unit}${check}`;
     }
     case 'ratio': {
-      const { interval } = line;
+      const { interval, target, ceiling } = line;
       // The end of the interval that is farther from meeting the target.
-      const judged =
-        interval === undefined ? line.ratio : line.ceiling ? interval.high : interval.low;
-      const check =
-        line.target === undefined ? '' : ` ${targetCheck(judged, line.target, line.ceiling)}`;
+      const far = interval === undefined ? line.ratio : ceiling ? interval.high : interval.low;
+      const judged = line.judgedOn === 'median' ? line.ratio : far;
+      let check = target === undefined ? '' : ` ${targetCheck(judged, target, ceiling)}`;
+      if (target !== undefined && far !== judged && !meets(far, target, ceiling)) {
+        check = `${check.slice(0, -1)} on the median; its interval reaches ${far.toFixed(3)})`;
+      }
       const rounds =
         line.perRound === undefined
           ? ''
@@ -83,8 +90,12 @@ function formatLine(line: ReportLine): string {
 }
 
 function targetCheck(value: number, target: number, ceiling = false): string {
-  const met = ceiling ? value <= target : value >= target;
+  const met = meets(value, target, ceiling);
   return `(target ${ceiling ? '≤' : '≥'} ${formatNumber(target)}: ${met ? 'met' : 'NOT met'})`;
+}
+
+function meets(value: number, target: number, ceiling = false): boolean {
+  return ceiling ? value <= target : value >= target;
 }
 
 /** A share (0–1) as a whole percentage, for notes. */
