@@ -28,7 +28,9 @@ const BEHIND_MS = 1000;
  *   - both with logging (pino at info, into a file) and metrics (prom-client) as `serve` has
  *     them, against the same server with logging silent and no metrics collected.
  *
- * Medians of interleaved rounds; ratios of the medians, with their per-round range.
+ * Medians of short rounds, the servers taking turns in balanced orders; ratios of the
+ * medians with their per-round range, and the on/off ratios as medians of the rounds' own
+ * ratios with their 90 % intervals.
  */
 export async function cpuSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
   const posts = await postRounds(dir, config);

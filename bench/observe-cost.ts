@@ -89,7 +89,7 @@ export async function observationCost(dir: string): Promise<{
  * event in the observers' eyes (commit counted, batch observed) and answers as a created
  * session does.
  */
-export function app(logger: Logger, metrics: Metrics | undefined): Hono {
+function app(logger: Logger, metrics: Metrics | undefined): Hono {
   const counting = commitCounter(metrics, logger);
   const app = new Hono();
   app.use(requestId());
