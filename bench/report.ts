@@ -68,9 +68,10 @@ function formatLine(line: ReportLine): string {
       const { interval, target, ceiling } = line;
       // The end of the interval that is farther from meeting the target.
       const far = interval === undefined ? line.ratio : ceiling ? interval.high : interval.low;
-      const judged = line.judgedOn === 'median' ? line.ratio : far;
-      let check = target === undefined ? '' : ` ${targetCheck(judged, target, ceiling)}`;
-      if (target !== undefined && far !== judged && !meets(far, target, ceiling)) {
+      const onMedian = line.judgedOn === 'median' && interval !== undefined;
+      let check =
+        target === undefined ? '' : ` ${targetCheck(onMedian ? line.ratio : far, target, ceiling)}`;
+      if (target !== undefined && onMedian && !meets(far, target, ceiling)) {
         check = `${check.slice(0, -1)} on the median; its interval reaches ${far.toFixed(3)})`;
       }
       const rounds =
