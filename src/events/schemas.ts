@@ -27,19 +27,22 @@ const relativePath = text(4096)
   .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(p), 'must be relative to the cwd')
   .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not leave the cwd');
 
+// Each schema lists its fields in code unit order: what zod parses comes out in the order of
+// its shape, which is then canonical JSON's, and the hash of an append is written by
+// JSON.stringify rather than by sorting (hash.ts; test/schemas.test.ts holds the order).
 export const SessionStarted = z.strictObject({
   cwd: absolutePath,
   hostname: text(255).min(1),
+  name: text(200).optional(),
   platform: text(64).min(1),
   user: text(255).optional(),
-  name: text(200).optional(),
 });
 
 export const SessionUpdated = z
   .strictObject({
     name: text(200).optional(),
-    summary: text(10_000).optional(),
     status: z.literal('in_progress').optional(),
+    summary: text(10_000).optional(),
   })
   .refine(
     (d) => d.name !== undefined || d.summary !== undefined || d.status !== undefined,
@@ -47,8 +50,8 @@ export const SessionUpdated = z
   );
 
 export const SessionEnded = z.strictObject({
-  status: z.enum(['completed', 'failed']),
   reason: text(2000).optional(),
+  status: z.enum(['completed', 'failed']),
   summary: text(10_000).optional(),
 });
 
@@ -58,8 +61,8 @@ export const SessionDeleted = z.strictObject({
 
 export const FileChanged = z.strictObject({
   change: z.enum(['created', 'modified', 'deleted']),
-  path: relativePath,
   kind: z.enum(['file', 'dir']),
+  path: relativePath,
 });
 
 export const WatchFailed = z.strictObject({
