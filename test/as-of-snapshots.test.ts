@@ -72,6 +72,25 @@ describe('projection snapshots', () => {
     await reopened.close();
   });
 
+  it('are folded from what this connection committed, and read from the log where another did', async () => {
+    const file = logFile();
+    const log = openSessionlog({ db: file, durability: 'normal', snapshotEvery: 10 });
+    // A second connection to the same file, writing no snapshots of its own.
+    const other = openSessionlog({ db: file, durability: 'normal', snapshotEvery: 0 });
+    const [mine] = await startSessions(log, 1);
+    for (let i = 0; i < 25; i++) await log.store.append(mine as string, [fileChanged]);
+    // Positions 27..39 are not heard by `log`: its snapshots at 30 must read them.
+    const [theirs] = await startSessions(other, 1);
+    for (let i = 0; i < 12; i++) await other.store.append(theirs as string, [fileChanged]);
+    for (let i = 0; i < 25; i++) await log.store.append(mine as string, [fileChanged]);
+    log.projections.catchUpSnapshots();
+    expect(log.projections.snapshotStats('sessions').latest).toBe(60);
+    await Promise.all([log.close(), other.close()]);
+    const reopened = openSessionlog({ db: file, snapshotEvery: 10 });
+    expect(reopened.projections.verify()).toEqual([]);
+    await reopened.close();
+  });
+
   it('stop being written when the log closes', async () => {
     const errors: string[] = [];
     const logger = createLogger({ destination: { write: (line) => void errors.push(line) } });

@@ -60,6 +60,8 @@ export function openSessionlog({
       ...(onCommit ? { onCommit } : {}),
       ...(logger ? { logger } : {}),
     });
+    // What a commit wrote is folded into the snapshots behind the log from memory.
+    store.subscribe((events) => projections.committed(events));
     const sessions = projections.table(sessionsProjection);
     const checkpoint = () => projections.checkpoint(sessionsProjection.name)?.position ?? 0;
     const view: SessionsView = {

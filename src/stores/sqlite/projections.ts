@@ -145,6 +145,14 @@ export class SqliteProjections implements TransactionHook {
   }
 
   /**
+   * Events the store has committed, in order (its commit listener): the snapshots behind the
+   * log fold them from memory instead of reading them back.
+   */
+  committed(events: readonly Envelope<AnyEvent>[]): void {
+    this.#behind.heard(events);
+  }
+
+  /**
    * Replays the whole log into a fresh table and swaps it in, in one transaction; the
    * snapshots are dropped and written again from the same fold (`progress` hears of each).
    */

@@ -1,3 +1,4 @@
+import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import type { Logger } from '../../observe/logger.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
@@ -67,6 +68,11 @@ export class SnapshotsBehind {
         this.#logger.error({ err: error }, 'writing snapshots failed');
       }
     });
+  }
+
+  /** Events just committed on this connection, in order (each snapshotter keeps them). */
+  heard(events: readonly Envelope<AnyEvent>[]): void {
+    for (const snapshotter of this.#snapshotters.values()) snapshotter.heard(events);
   }
 
   /** Writes every snapshot the log is owed, now; returns how many. */
