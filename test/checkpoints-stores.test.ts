@@ -103,6 +103,69 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
     await expectTreeOfEvents(served, random);
   });
 
+  // PostgreSQL keeps its tree by (level, idx): only SQLite's moved.
+  const sqliteOnly = backend.name === 'SQLite' ? it : it.skip;
+  sqliteOnly(
+    'is moved to its (ends, level) key from a log of schema version 2, every node kept',
+    async () => {
+      const random = seeded(11);
+      let served = await serve();
+      await appendRandomly(served.log.store, random, 6);
+      const root = await storedRoot(served.tree);
+      await served.log.close();
+      await keyTreeByLevel(db());
+      const nodes = (file: string) => {
+        const reading = new Database(file, { readonly: true });
+        try {
+          return reading
+            .prepare('SELECT level, idx, hex(hash) AS hash FROM merkle_nodes ORDER BY level, idx')
+            .all();
+        } finally {
+          reading.close();
+        }
+      };
+      const before = nodes(db());
+
+      // Read-only, the old layout is read as it is.
+      const lines: string[] = [];
+      const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
+      expect(await openLog(db()).verify(out)).toBe(0);
+      expect(lines.join('\n')).toMatch(/tree {9}\d+ leaves, root \S+ equals a fresh computation/);
+
+      // A writer moves it: the same nodes, the new key, the triggers, and appends go on.
+      served = await serve();
+      expect((await storedRoot(served.tree)).equals(root)).toBe(true);
+      expect(nodes(db())).toEqual(before);
+      const file = new Database(db(), { readonly: true });
+      try {
+        expect(
+          file.prepare("SELECT value FROM meta WHERE key = 'schemaVersion'").pluck().get(),
+        ).toBe('3');
+        const key = file
+          .prepare(
+            "SELECT name FROM pragma_index_info('sqlite_autoindex_merkle_nodes_1') ORDER BY seqno",
+          )
+          .pluck()
+          .all();
+        expect(key).toEqual(['ends', 'level']);
+        expect(
+          file
+            .prepare('SELECT count(*) FROM merkle_nodes WHERE ends != (idx + 1) << level')
+            .pluck()
+            .get(),
+        ).toBe(0);
+      } finally {
+        file.close();
+      }
+      await appendRandomly(served.log.store, random, 2);
+      await expectTreeOfEvents(served, random);
+      await served.log.close();
+      lines.length = 0;
+      expect(await openLog(db()).verify(out)).toBe(0);
+      expect(lines.join('\n')).toMatch(/append-only +triggers in place/);
+    },
+  );
+
   it('is checked by verify: a stored node edited in place is found', async () => {
     const served = await serve();
     await appendRandomly(served.log.store, seeded(3), 3);
@@ -138,6 +201,24 @@ async function forgetTree(db: string, backend: string): Promise<void> {
   await onDatabase(db, backend, [
     'DROP TABLE merkle_nodes',
     "UPDATE meta SET value = '1' WHERE key = 'schemaVersion'",
+  ]);
+}
+
+/** Makes the log's tree look as schema version 2 kept it: keyed by (level, idx). */
+async function keyTreeByLevel(db: string): Promise<void> {
+  await onDatabase(db, 'SQLite', [
+    'DROP TRIGGER merkle_nodes_no_update',
+    'DROP TRIGGER merkle_nodes_no_delete',
+    `CREATE TABLE by_level (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+      PRIMARY KEY (level, idx)) STRICT, WITHOUT ROWID`,
+    'INSERT INTO by_level SELECT level, idx, hash FROM merkle_nodes',
+    'DROP TABLE merkle_nodes',
+    'ALTER TABLE by_level RENAME TO merkle_nodes',
+    `CREATE TRIGGER merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only: UPDATE refused'); END`,
+    `CREATE TRIGGER merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'merkle_nodes is append-only: DELETE refused'); END`,
+    "UPDATE meta SET value = '2' WHERE key = 'schemaVersion'",
   ]);
 }
 

@@ -4,13 +4,15 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Durability } from '../../events/store.js';
 import { APPLICATION_ID, contentsOf, notALogError } from './log-mark.js';
-import { MERKLE_DDL } from './merkle-tree.js';
+import { MERKLE_DDL, migrateTreeLayout } from './merkle-tree.js';
 
 export type SqliteDatabase = Database.Database;
 export type Statement = Database.Statement<unknown[]>;
 
 // 2: the Merkle tree (merkle_nodes). A sessionlog that only knows 1 would append without it.
-export const SCHEMA_VERSION = 2;
+// 3: the tree keyed by (ends, level) (merkle-tree.ts): one that knows 2 would write its rows
+// in the old layout.
+export const SCHEMA_VERSION = 3;
 
 export interface OpenOptions {
   durability?: Durability;
@@ -150,6 +152,7 @@ function migrate(db: SqliteDatabase, file: string, create: boolean): void {
       throw notALogError(file, db, contents);
     }
     db.exec(SCHEMA);
+    migrateTreeLayout(db, APPEND_ONLY_SQL);
     // Logs made before the mark are recognised by their meta and marked now.
     if (contents !== 'log') db.pragma(`application_id = ${APPLICATION_ID}`);
     const found = readMeta(db, 'schemaVersion');

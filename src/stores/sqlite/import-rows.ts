@@ -76,8 +76,8 @@ export function eventWriter(db: SqliteDatabase): (events: EventColumns) => void 
 export function nodeWriter(db: SqliteDatabase): (nodes: NodeColumns) => void {
   const insert =
     db.prepare(`WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < @count)
-    INSERT INTO merkle_nodes (level, idx, hash)
-    SELECT @level, @first + i, substr(@hashes, i * 32 + 1, 32) FROM k`);
+    INSERT INTO merkle_nodes (ends, level, idx, hash)
+    SELECT (@first + i + 1) << @level, @level, @first + i, substr(@hashes, i * 32 + 1, 32) FROM k`);
   return ({ level, index, hash }) => {
     const hashes = Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
     for (let start = 0, end = 1; start < level.length; start = end, end = start + 1) {

@@ -6,16 +6,58 @@ import type { SqliteDatabase, Statement } from './database.js';
 /**
  * The log's Merkle tree (src/checkpoints/merkle-nodes.ts): node (level, idx) is the hash of
  * 2^level leaves from leaf idx · 2^level. Level 0 is stored too (one row per event): the
- * tree's size is then one index seek, and a proof never reads the events table.
+ * tree's size is then one seek, and a proof never reads the events table.
+ *
+ * Keyed by `ends`, the number of leaves the node is complete at ((idx + 1) · 2^level), then its
+ * level: a commit's leaves and every node they complete are then neighbours, a page or two of
+ * the table, where keyed by (level, idx) they were spread over one page per level (15 of a
+ * 32-append commit's 54 pages in the write-ahead log). Logs made before (schema version 2)
+ * are moved to this layout when a writer opens them (`migrateTreeLayout`); read-only, they are
+ * read as they are.
  */
 export const MERKLE_DDL = `
 CREATE TABLE IF NOT EXISTS merkle_nodes (
+  ends  INTEGER NOT NULL,
   level INTEGER NOT NULL,
   idx   INTEGER NOT NULL,
   hash  BLOB NOT NULL,
-  PRIMARY KEY (level, idx)
+  PRIMARY KEY (ends, level)
 ) STRICT, WITHOUT ROWID;
 `;
+
+/** Whether the tree's table is keyed by (ends, level), or by (level, idx) as before. */
+function keyedByEnds(db: SqliteDatabase): boolean {
+  return (
+    db
+      .prepare("SELECT count(*) FROM pragma_table_info('merkle_nodes') WHERE name = 'ends'")
+      .pluck()
+      .get() === 1
+  );
+}
+
+/**
+ * Moves a tree kept by (level, idx) to MERKLE_DDL's layout, in the caller's transaction: the
+ * append-only triggers are dropped with the old table and made again by the caller's schema.
+ * Returns whether there was anything to move.
+ */
+export function migrateTreeLayout(db: SqliteDatabase, triggers: string): boolean {
+  const present =
+    db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'merkle_nodes'").pluck().get() ===
+    1;
+  if (!present || keyedByEnds(db)) return false;
+  db.exec(`
+    DROP TRIGGER IF EXISTS merkle_nodes_no_update;
+    DROP TRIGGER IF EXISTS merkle_nodes_no_delete;
+    ALTER TABLE merkle_nodes RENAME TO merkle_nodes_by_level;
+    ${MERKLE_DDL}
+    INSERT INTO merkle_nodes (ends, level, idx, hash)
+      SELECT (idx + 1) << level, level, idx, hash FROM merkle_nodes_by_level
+      ORDER BY (idx + 1) << level, level;
+    DROP TABLE merkle_nodes_by_level;
+    ${triggers}
+  `);
+  return true;
+}
 
 /** Events hashed per transaction when a tree is built from the log (catch-up, rebuild). */
 const TREE_PAGE = 10_000;
@@ -23,19 +65,31 @@ const TREE_PAGE = 10_000;
 /** The stored tree, read and written on one connection. */
 export class SqliteTree {
   readonly #db: SqliteDatabase;
-  readonly #sql: { size: Statement; insert: Statement; read: Statement; page: Statement };
+  readonly #sql: { size: Statement; read: Statement; page: Statement };
+  /** Prepared at the first write: a read-only connection to a log of the old layout has none. */
+  #insert: Statement | undefined;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
+    // A log of schema version 2 opened read-only (verify, an export) keeps its old layout.
+    const byEnds = keyedByEnds(db);
     this.#sql = {
       size: db
-        .prepare('SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0')
+        .prepare(
+          byEnds
+            ? 'SELECT coalesce(max(ends), 0) FROM merkle_nodes'
+            : 'SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0',
+        )
         .pluck(),
-      insert: db.prepare('INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)'),
       // The keys as a JSON list of [level, idx], so any number of them is one query.
       read: db.prepare(
         `SELECT m.level, m.idx, m.hash FROM json_each(?) AS k JOIN merkle_nodes AS m
-         ON m.level = json_extract(k.value, '$[0]') AND m.idx = json_extract(k.value, '$[1]')`,
+         ON ${
+           byEnds
+             ? `m.ends = (json_extract(k.value, '$[1]') + 1) << json_extract(k.value, '$[0]')
+               AND m.level = json_extract(k.value, '$[0]')`
+             : `m.level = json_extract(k.value, '$[0]') AND m.idx = json_extract(k.value, '$[1]')`
+         }`,
       ),
       page: db.prepare(
         'SELECT position, hash FROM events WHERE position > ? ORDER BY position LIMIT ?',
@@ -58,7 +112,12 @@ export class SqliteTree {
   };
 
   write(nodes: readonly StoredNode[]): void {
-    for (const { level, index, hash } of nodes) this.#sql.insert.run(level, index, hash);
+    this.#insert ??= this.#db.prepare(
+      'INSERT INTO merkle_nodes (ends, level, idx, hash) VALUES (?, ?, ?, ?)',
+    );
+    for (const { level, index, hash } of nodes) {
+      this.#insert.run((index + 1) * 2 ** level, level, index, hash);
+    }
   }
 
   /**
