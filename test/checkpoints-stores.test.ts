@@ -103,8 +103,8 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
     await expectTreeOfEvents(served, random);
   });
 
-  // PostgreSQL keeps its tree by (level, idx): only SQLite's moved.
-  const sqliteOnly = backend.name === 'SQLite' ? it : it.skip;
+  // Only SQLite's layout moved (PostgreSQL keeps its tree by (level, idx)): no test for it there.
+  const sqliteOnly = backend.name === 'SQLite' ? it : () => {};
   sqliteOnly(
     'is moved to its (ends, level) key from a log of schema version 2, every node kept',
     async () => {
