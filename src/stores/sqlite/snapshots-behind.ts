@@ -72,6 +72,7 @@ export class SnapshotsBehind {
 
   /** Events just committed on this connection, in order (each snapshotter keeps them). */
   heard(events: readonly Envelope<AnyEvent>[]): void {
+    if (this.#every <= 0) return; // snapshots off: nothing to keep them for
     for (const snapshotter of this.#snapshotters.values()) snapshotter.heard(events);
   }
 
