@@ -41,6 +41,20 @@ describe('the security guard', () => {
         expect((await request('/api/health', { headers: { host } })).status, host).toBe(200);
       }
     });
+
+    it('gives each Host the same answer however often and among however many it is asked', async () => {
+      const { request } = openApp();
+      const status = async (host: string) =>
+        (await request('/api/health', { headers: { host } })).status;
+      // More made-up names than the guard keeps verdicts for, the same two asked between them.
+      for (let i = 0; i < 150; i++) {
+        expect(await status(`evil-${i}.example`)).toBe(403);
+        if (i % 10 === 0) {
+          expect(await status('localhost:3001')).toBe(200);
+          expect(await status('evil-0.example')).toBe(403);
+        }
+      }
+    });
   });
 
   describe('Origin (cross-site writes)', () => {
