@@ -7,8 +7,8 @@
 # package.json beside a node_modules). Each serves a fresh log on a loopback port; rounds of
 # autocannon (50 connections) alternate between them, A first in odd rounds and B first in
 # even ones, and the server's CPU (all threads, /proc/<pid>/stat) is divided by the requests it
-# answered. Prints each round, then the median of B/A over the rounds and a 90 % bootstrap
-# interval of it: on a noisy machine, a ratio of paired rounds is the figure, not a time.
+# answered. Prints each round, then the median of B/A over the rounds and its 90 % interval
+# (bench/ab-summary.ts): on a noisy machine, a ratio of paired rounds is the figure, not a time.
 set -euo pipefail
 a=$(cd "$1" && pwd); b=$(cd "$2" && pwd); rounds=${3:-40}; secs=${4:-2}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,14 +41,4 @@ for r in $(seq 1 "$rounds"); do
     echo "$r $v $(( (t1 - t0) * 1000000 / hz / n ))"
   done
 done | tee "$work/results"
-node -e '
-const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => l.split(" "));
-const by = { A: {}, B: {} };
-for (const [r, v, us] of rows) by[v][r] = Number(us);
-const ratios = Object.keys(by.A).map((r) => by.B[r] / by.A[r]);
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-let seed = 1;
-const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
-const boots = Array.from({ length: 5000 }, () => median(ratios.map(() => ratios[Math.floor(random() * ratios.length)]))).sort((x, y) => x - y);
-console.log(`µs per POST: A ${median(Object.values(by.A))}, B ${median(Object.values(by.B))}; B/A ${median(ratios).toFixed(3)} (90 % interval ${boots[250].toFixed(3)}–${boots[4750].toFixed(3)}), B lower in ${ratios.filter((x) => x < 1).length} of ${ratios.length} rounds`);
-' "$work/results"
+"$here/node_modules/.bin/tsx" "$here/bench/ab-summary.ts" "$work/results"

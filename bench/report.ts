@@ -69,11 +69,14 @@ function formatLine(line: ReportLine): string {
       // The end of the interval that is farther from meeting the target.
       const far = interval === undefined ? line.ratio : ceiling ? interval.high : interval.low;
       const onMedian = line.judgedOn === 'median' && interval !== undefined;
-      let check =
-        target === undefined ? '' : ` ${targetCheck(onMedian ? line.ratio : far, target, ceiling)}`;
-      if (target !== undefined && onMedian && !meets(far, target, ceiling)) {
-        check = `${check.slice(0, -1)} on the median; its interval reaches ${far.toFixed(3)})`;
-      }
+      const reaches =
+        onMedian && target !== undefined && !meets(far, target, ceiling)
+          ? ` on the median; its interval reaches ${far.toFixed(3)}`
+          : '';
+      const check =
+        target === undefined
+          ? ''
+          : ` ${targetCheck(onMedian ? line.ratio : far, target, ceiling, reaches)}`;
       const rounds =
         line.perRound === undefined
           ? ''
@@ -90,9 +93,10 @@ function formatLine(line: ReportLine): string {
   }
 }
 
-function targetCheck(value: number, target: number, ceiling = false): string {
+/** `(target ≤ 1.05: met)`, with `said` before its closing parenthesis. */
+function targetCheck(value: number, target: number, ceiling = false, said = ''): string {
   const met = meets(value, target, ceiling);
-  return `(target ${ceiling ? '≤' : '≥'} ${formatNumber(target)}: ${met ? 'met' : 'NOT met'})`;
+  return `(target ${ceiling ? '≤' : '≥'} ${formatNumber(target)}: ${met ? 'met' : 'NOT met'}${said})`;
 }
 
 function meets(value: number, target: number, ceiling = false): boolean {
