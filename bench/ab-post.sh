@@ -16,13 +16,13 @@ work=$(mktemp -d /tmp/sessionlog-ab-XXXXXX)
 mkdir -p "$work/cwd"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-start() { # DIR PORT NAME
-  node "$1/bin/sessionlog.js" serve --db "$work/$3.db" --port "$2" --create-rate 0 \
-    --log-level info 2>"$work/$3.log" >/dev/null &
+for v in A B; do
+  if [ "$v" = A ]; then dir=$a; port=3911; else dir=$b; port=3912; fi
+  node "$dir/bin/sessionlog.js" serve --db "$work/$v.db" --port "$port" --create-rate 0 \
+    --log-level info 2>"$work/$v.log" >/dev/null &
   pids+=($!)
-  echo $!
-}
-pid_a=$(start "$a" 3911 A); pid_b=$(start "$b" 3912 B)
+done
+pid_a=${pids[0]}; pid_b=${pids[1]}
 sleep 2
 body="{\"cwd\":\"$work/cwd\",\"name\":\"bench\"}"
 load() { # PORT SECONDS → requests answered
