@@ -52,6 +52,14 @@ export async function cpuPostSuite(dir: string, config: BenchConfig): Promise<Re
   return postReport(await postRounds(dir, config), config);
 }
 
+/**
+ * The delivery figures of `cpuSuite` alone (`npx tsx bench/only.ts cpu-fanout`, about four
+ * minutes): for working on CPU per delivery and its latency without the POST runs.
+ */
+export async function cpuFanoutSuite(dir: string, config: BenchConfig): Promise<ReportLine[]> {
+  return fanoutReport(await fanoutRounds(dir, config), config);
+}
+
 function postReport(loads: Record<PostServer, Load[]>, config: BenchConfig): ReportLine[] {
   const cpu = (key: PostServer) => loads[key].map((l) => l.cpuPerRequest);
   const rate = (key: PostServer) => loads[key].map((l) => l.rate);

@@ -1,5 +1,5 @@
 /**
- * `tsx bench/only.ts http fanout cpu cpu-post pg replay sessions-read scale …`: some suites of `npm run bench`, by name, for working
+ * `tsx bench/only.ts http fanout cpu cpu-post cpu-fanout pg replay sessions-read scale …`: some suites of `npm run bench`, by name, for working
  * on one figure without waiting for all of them.
  */
 import { appendSuite } from './append-suite.js';
@@ -8,7 +8,7 @@ import { auditorSuite } from './auditor-suite.js';
 import { buildBigLog } from './big-log.js';
 import { checkpointSuite } from './checkpoint-suite.js';
 import { benchConfig } from './config.js';
-import { cpuPostSuite, cpuSuite } from './cpu-suite.js';
+import { cpuFanoutSuite, cpuPostSuite, cpuSuite } from './cpu-suite.js';
 import { fanoutSuite } from './fanout-suite.js';
 import { httpSuite } from './http-suite.js';
 import { idleMemorySuite } from './idle-memory-suite.js';
@@ -30,7 +30,10 @@ await withTempDir(async (dir) => {
   if (wanted.has('http')) lines.push(...(await httpSuite(dir, config)));
   if (wanted.has('fanout')) lines.push(...(await fanoutSuite(dir, config)));
   if (wanted.has('cpu')) lines.push(...(await cpuSuite(dir, config)));
-  else if (wanted.has('cpu-post')) lines.push(...(await cpuPostSuite(dir, config)));
+  else {
+    if (wanted.has('cpu-post')) lines.push(...(await cpuPostSuite(dir, config)));
+    if (wanted.has('cpu-fanout')) lines.push(...(await cpuFanoutSuite(dir, config)));
+  }
   if (wanted.has('memory')) lines.push(...(await idleMemorySuite(dir, config)));
   if (wanted.has('watcher')) lines.push(...(await watcherSuite(dir, config)));
   if (wanted.has('pg')) lines.push(...(await pgSuite(dir, config)));

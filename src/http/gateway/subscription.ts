@@ -10,7 +10,10 @@ import type { BatchLimits, WireEncoder } from './wire-encoder.js';
 export interface Sink {
   /** Bytes accepted but not yet written to the network. */
   readonly buffered: number;
-  /** A text frame; `done` runs once it has been handed to the network (or failed). */
+  /**
+   * A text frame; `done` runs once it has been handed to the network (or failed), which may
+   * be before `send` returns.
+   */
   send(frame: string | Buffer, done: () => void): void;
   close(code: number, reason: string): void;
 }
@@ -134,9 +137,10 @@ export class Subscription {
     this.#head = Math.max(this.#head, last.position);
     const follows = events[0]?.position === this.#cursor + 1;
     if (this.#live && !this.#reading && follows && !this.#congested()) {
+      // The cursor first: a sink may say a frame was sent before `send` returns.
+      this.#cursor = last.position;
       // Unfiltered subscribers all get the commit's own array, whose frames are encoded once.
       this.#deliver(this.#filtered ? events.filter((event) => this.#matches(event)) : events);
-      this.#cursor = last.position;
       this.#watermark();
     } else {
       void this.#catchUp();
@@ -274,11 +278,13 @@ export class Subscription {
 
   #sendRaw(frame: string | Buffer): void {
     this.lastSentAt = this.#clock();
-    this.#options.sink.send(frame, () => {
-      // The network took a frame: if the client is no longer congested, catch it up.
-      if (!this.#closed && !this.#reading && this.#cursor < this.#head && !this.#congested()) {
-        void this.#catchUp();
-      }
-    });
+    this.#options.sink.send(frame, this.#sent);
   }
+
+  /** The network took a frame: if the client is no longer congested, catch it up. */
+  readonly #sent = (): void => {
+    if (!this.#closed && !this.#reading && this.#cursor < this.#head && !this.#congested()) {
+      void this.#catchUp();
+    }
+  };
 }

@@ -1,0 +1,134 @@
+import { performance } from 'node:perf_hooks';
+import { afterEach, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, type Sink, Subscription } from '../src/http/gateway/subscription.js';
+import {
+  createSubscriptionHub,
+  type SubscriptionHub,
+} from '../src/http/gateway/subscription-hub.js';
+import { wsEncoder } from '../src/http/gateway/ws-encoder.js';
+import { openDatabase } from '../src/stores/sqlite/database.js';
+import { SqliteEventStore } from '../src/stores/sqlite/store.js';
+import { started } from './support/events.js';
+import { useLogFile } from './support/temp-dir.js';
+
+const logFile = useLogFile();
+let close: (() => void) | undefined;
+afterEach(() => {
+  close?.();
+  close = undefined;
+});
+
+/** What a subscriber's socket was handed: each write, when it began and how long it took. */
+interface Write {
+  frame: string | Buffer;
+  at: number;
+}
+
+/**
+ * A subscriber whose every write costs `writeMs` of the event loop, as a socket write does
+ * (microseconds each, but a thousand of them in one fan-out).
+ */
+function slowSink(writes: Write[], writeMs: number): Sink {
+  return {
+    buffered: 0,
+    send(frame, done) {
+      const at = performance.now();
+      while (performance.now() - at < writeMs) {
+        // The write's cost.
+      }
+      writes.push({ frame, at });
+      done();
+    },
+    close() {},
+  };
+}
+
+async function hubOnLog(liveBatchMs: number) {
+  const db = openDatabase(logFile());
+  const store = new SqliteEventStore(db);
+  const hub: SubscriptionHub = await createSubscriptionHub({ store, liveBatchMs });
+  close = () => {
+    hub.close();
+    db.close();
+  };
+  return { store, hub };
+}
+
+function subscribe(hub: SubscriptionHub, store: SqliteEventStore, sink: Sink, client: string) {
+  const subscription = new Subscription({
+    store,
+    sink,
+    encoder: wsEncoder,
+    after: hub.head,
+    head: hub.head,
+    streams: undefined,
+    types: undefined,
+    limits: DEFAULT_LIMITS,
+  });
+  hub.add(subscription, client);
+  subscription.start();
+  return subscription;
+}
+
+it('under a steady stream of commits, a fan-out that takes long is spaced out: it holds the event loop a third of the time at most', async () => {
+  const { store, hub } = await hubOnLog(10);
+  // 20 subscribers at 1 ms a write: a fan-out holds the loop ~20 ms, twice the batch window.
+  const writes: Write[][] = Array.from({ length: 20 }, () => []);
+  for (const [i, sunk] of writes.entries()) subscribe(hub, store, slowSink(sunk, 1), `c${i}`);
+  // Past each subscriber's `live` frame.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const commits = 60;
+  for (let i = 0; i < commits; i++) {
+    await store.append(`s${i}`, [started]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+
+  // Every subscriber got every commit once, in order.
+  for (const sunk of writes) {
+    const positions = sunk
+      .filter(({ frame }) => typeof frame !== 'string')
+      .flatMap(({ frame }) =>
+        (JSON.parse(String(frame)) as { events: { position: number }[] }).events.map(
+          (e) => e.position,
+        ),
+      );
+    expect(positions).toEqual(Array.from({ length: commits }, (_, i) => i + 1));
+  }
+  // Each fan-out: from the first subscriber's write to the last one's end. The next one starts
+  // no sooner than the batch window after it began, and twice its length after it ended.
+  const fanOuts = (writes[0] ?? [])
+    .map((first, n) => ({
+      start: first.at,
+      end: Math.max(...writes.map((sunk) => (sunk[n]?.at ?? 0) + 1)),
+    }))
+    .slice(1);
+  expect(fanOuts.length).toBeGreaterThan(3);
+  for (const [n, { start, end }] of fanOuts.slice(0, -1).entries()) {
+    const next = fanOuts[n + 1]?.start ?? 0;
+    // Timers may fire up to a millisecond early (they count whole milliseconds).
+    expect(next - end + 1).toBeGreaterThanOrEqual(2 * (end - start));
+  }
+});
+
+it('when the log is quiet, a commit goes out at once, and those within the window follow together', async () => {
+  const { store, hub } = await hubOnLog(100);
+  const writes: Write[] = [];
+  subscribe(hub, store, slowSink(writes, 0), 'c');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const before = writes.length;
+  const sent = performance.now();
+  await store.append('a', [started]);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  // At once: the first commit after a quiet spell does not wait for the window.
+  expect(writes.slice(before).map(({ at }) => at - sent)).toEqual([expect.any(Number)]);
+  expect((writes[before]?.at ?? Infinity) - sent).toBeLessThan(50);
+  await store.append('b', [started]);
+  await store.append('c', [started]);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  // The two that followed within the window: one write, both events.
+  const later = writes.slice(before + 1).map(({ frame }) => JSON.parse(String(frame)));
+  expect(later).toEqual([
+    expect.objectContaining({ type: 'events', events: [expect.anything(), expect.anything()] }),
+  ]);
+});
