@@ -1,9 +1,10 @@
+// The build, not the sources: server-build.ts says why.
+import { createLogger, logDestination } from '../dist/observe/logger.js';
+import { runServer } from '../dist/server.js';
 import type { Durability } from '../src/events/store.js';
-import { createLogger, logDestination } from '../src/observe/logger.js';
-import { runServer } from '../src/server.js';
 
 /**
- * sessionlog as `serve` runs it (default security: loopback, no token) on `db`, with no limit
+ * sessionlog as `serve` runs it, from this checkout's build (`npm run build` first; default security: loopback, no token) on `db`, with no limit
  * on session creation, for a bench's child process: observed as by default (a JSON line per
  * request at info into a file beside the log, prom-client metrics) or not at all (logger
  * silent, no metrics collected: what the cpu suite measures observing against).

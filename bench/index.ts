@@ -37,7 +37,8 @@
  *      compressed, and a client back after missing 1,000,000 events (npm run build first).
  *
  * Servers and WebSocket crowds run in child processes (child-process.ts), so that neither
- * shares an event loop with the load generator or with each other.
+ * shares an event loop with the load generator or with each other. The servers run this
+ * checkout's build, as users do (server-build.ts): npm run build first.
  *
  * Machines are noisy: append figures run in interleaved rounds (append-suite.ts) and the report
  * shows the median and min–max over the rounds, and ratios of the medians with their

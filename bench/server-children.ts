@@ -7,6 +7,7 @@ import {
   type ServerMessage,
   type StatsRequest,
 } from './child-stats.js';
+import { assertServerBuilt } from './server-build.js';
 
 /** A server in a child process: where to reach it, and how busy and how big it is. */
 export interface ServerChild {
@@ -35,6 +36,7 @@ export interface SessionlogChildOptions {
 }
 
 export function startSessionlogChild(options: SessionlogChildOptions): Promise<ServerChild> {
+  assertServerBuilt();
   const nodeArgs = [
     ...(options.exposeGc ? ['--expose-gc'] : []),
     ...profiling(options.cpuProfileDir),
@@ -63,6 +65,7 @@ export async function startObservingChild(
   prefix: string,
   cpuProfileDir?: string,
 ): Promise<Record<ObservingServer, ServerChild>> {
+  assertServerBuilt();
   const child = startChild<StatsRequest, ServerMessage>('./observing-child.ts', {
     args: [dir, prefix],
     nodeArgs: profiling(cpuProfileDir),
