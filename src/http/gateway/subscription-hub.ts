@@ -35,6 +35,8 @@ export interface HubOptions {
  * twice: 1.1 ×; three times: 0.9 ×, with a p99 no lower.)
  */
 const FAN_OUT_REST = 2;
+/** A fan-out that stalled (a long collection, say) delays the next by this much at most. */
+const MAX_FAN_OUT_REST_MS = 250;
 
 /**
  * Every open subscription, WebSocket and Server-Sent Events alike, fed from one
@@ -72,7 +74,8 @@ export async function createSubscriptionHub(options: HubOptions) {
     pending = [];
     for (const subscription of subscriptions.keys()) subscription.onCommit(events);
     const ended = performance.now();
-    nextFanOut = Math.max(started + liveBatchMs, ended + FAN_OUT_REST * (ended - started));
+    const rest = Math.min(FAN_OUT_REST * (ended - started), MAX_FAN_OUT_REST_MS);
+    nextFanOut = Math.max(started + liveBatchMs, ended + rest);
   };
   const unsubscribe = store.subscribe((events) => {
     head = Math.max(head, events.at(-1)?.position ?? head);
