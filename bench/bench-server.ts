@@ -4,10 +4,11 @@ import { runServer } from '../dist/server.js';
 import type { Durability } from '../src/events/store.js';
 
 /**
- * sessionlog as `serve` runs it, from this checkout's build (`npm run build` first; default security: loopback, no token) on `db`, with no limit
- * on session creation, for a bench's child process: observed as by default (a JSON line per
- * request at info into a file beside the log, prom-client metrics) or not at all (logger
- * silent, no metrics collected: what the cpu suite measures observing against).
+ * sessionlog as `serve` runs it, from this checkout's build (`npm run build` first; default
+ * security: loopback, no token) on `db`, with no limit on session creation, for a bench's
+ * child process: observed as by default (a JSON line per request at info into a file beside
+ * the log, prom-client metrics) or not at all (logger silent, no metrics collected: what the
+ * cpu suite measures observing against).
  */
 export function benchServer(options: {
   db: string;

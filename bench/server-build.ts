@@ -14,8 +14,9 @@ export function serverBuildStale(): string | undefined {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
     const source = join(entry.parentPath, entry.name);
     const path = relative(src, source);
-    const built = join(REPO, 'dist', path.replace(/\.ts$/, '.js'));
-    if (!existsSync(built)) return `dist/${relative(join(REPO, 'dist'), built)} is missing`;
+    const output = path.replace(/\.ts$/, '.js');
+    const built = join(REPO, 'dist', output);
+    if (!existsSync(built)) return `dist/${output} is missing`;
     if (statSync(built).mtimeMs < statSync(source).mtimeMs) return `src/${path} changed`;
   }
   return undefined;
