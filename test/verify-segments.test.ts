@@ -7,7 +7,7 @@ import { chainHashOf, chainHashOfContent, GENESIS_HASH } from '../src/events/has
 import { sessionEventTypes } from '../src/events/schemas.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
-import { checkSegment, HASHED_CONTENT } from '../src/stores/sqlite/verify-segment.js';
+import { checkSegment, HASHED_CONTENT, TREE_BLOCK } from '../src/stores/sqlite/verify-segment.js';
 import { checkSegments, planSegments } from '../src/stores/sqlite/verify-segments.js';
 import { useLogFile } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
@@ -56,10 +56,36 @@ describe('verify in segments, each in a worker thread', () => {
       { after: 8, upTo: 12, block: 4 },
     ]);
     expect(planSegments(10, 2, 4)).toEqual([
-      { after: 0, upTo: 8, block: 4 },
-      { after: 8, upTo: 10, block: 4 },
+      { after: 0, upTo: 4, block: 4 },
+      { after: 4, upTo: 10, block: 4 },
     ]);
+    // Fewer segments than asked when there are fewer blocks than threads.
+    expect(planSegments(5, 4, 4)).toEqual([
+      { after: 0, upTo: 4, block: 4 },
+      { after: 4, upTo: 5, block: 4 },
+    ]);
+    expect(planSegments(3, 2, 4)).toEqual([{ after: 0, upTo: 3, block: 4 }]);
     expect(planSegments(0, 2, 4)).toEqual([]);
+  });
+
+  it('cuts segments of about the same length: the check ends with the longest', () => {
+    // The scale log: whole segments of blocks were 589,824 + 500,177 positions.
+    for (const [head, count] of [
+      [1_090_001, 2],
+      [300_000, 2],
+      [1_000_000, 3],
+      [70_000, 8],
+    ] as const) {
+      const segments = planSegments(head, count);
+      expect(segments[0]?.after).toBe(0);
+      expect(segments.at(-1)?.upTo).toBe(head);
+      const lengths = segments.map(({ after, upTo }) => upTo - after);
+      expect(Math.max(...lengths) - Math.min(...lengths)).toBeLessThanOrEqual(TREE_BLOCK);
+      for (const [i, segment] of segments.entries()) {
+        expect(segment.after % TREE_BLOCK).toBe(0);
+        if (i > 0) expect(segment.after).toBe(segments[i - 1]?.upTo);
+      }
+    }
   });
 
   it('finds an intact log intact, with the root one pass computes', async () => {

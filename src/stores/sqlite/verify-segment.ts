@@ -6,9 +6,10 @@ import type { EventRow } from './reader.js';
 
 /**
  * Leaves per block of a segment's tree: a segment starts at a multiple of it, so each full
- * block is a node of the whole tree (2^16 leaves: a few dozen nodes per million events).
+ * block is a node of the whole tree (2^12 leaves: a few hundred nodes per million events, and
+ * segments cut within 2,048 positions of an even share).
  */
-export const TREE_BLOCK = 2 ** 16;
+export const TREE_BLOCK = 2 ** 12;
 
 /**
  * Rows per read: one statement per page, no cursor left open between them. A page dies young:

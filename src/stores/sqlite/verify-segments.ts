@@ -43,15 +43,21 @@ export function defaultSegments(): number {
 }
 
 /**
- * Positions 1..head in `count` runs of whole tree blocks (the last ends at the head), so that
- * each segment's blocks are nodes of the whole tree.
+ * Positions 1..head in at most `count` runs of about the same length, each starting at a
+ * multiple of `block` (the last ends at the head), so that each segment's blocks are nodes of
+ * the whole tree. The threads run side by side and the check ends with the longest: a segment
+ * boundary is the multiple of `block` nearest to its even share, never whole segments of
+ * blocks (1,090,001 events in 2 segments of 2^16-blocks were 589,824 + 500,177 that way).
  */
 export function planSegments(head: number, count: number, block = TREE_BLOCK): Segment[] {
-  const blocks = Math.ceil(head / block);
-  const per = Math.max(1, Math.ceil(blocks / count)) * block;
   const segments: Segment[] = [];
-  for (let after = 0; after < head; after += per) {
-    segments.push({ after, upTo: Math.min(head, after + per), block });
+  let after = 0;
+  for (let i = 1; i <= count && after < head; i++) {
+    const share = Math.round((head * i) / count / block) * block;
+    const upTo = i === count ? head : Math.min(head, share);
+    if (upTo <= after) continue;
+    segments.push({ after, upTo, block });
+    after = upTo;
   }
   return segments;
 }
