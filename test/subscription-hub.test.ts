@@ -167,6 +167,8 @@ it('a fan-out that stalled delays the next by a quarter of a second at most', as
     'events',
   ]);
   const rest = (second?.at ?? Infinity) - stallEnded;
-  expect(rest).toBeGreaterThanOrEqual(249);
+  // 250 ms after the hub saw the stall end, which was a little before this test did (the
+  // append resolved after it), less a timer firing up to a millisecond early: ≥ 240 here.
+  expect(rest).toBeGreaterThanOrEqual(240);
   expect(rest).toBeLessThan(600);
 });

@@ -5,7 +5,7 @@ import { startWorker } from '../../workers/start-worker.js';
 import { type Segment, type SegmentReport, TREE_BLOCK } from './verify-segment.js';
 import type { SegmentFoldPlan, SegmentFoldReport } from './verify-segment-fold.js';
 
-/** Events a thread checks between two of its progress messages (the progress line). */
+/** Events checked, over all the threads, between two progress lines. */
 export const PROGRESS_EVERY = 10_000;
 
 /** A segment's report, with its fold's when it was asked to fold. */
@@ -77,7 +77,7 @@ export function checkSegments(
   also: {
     /** The projection to fold over each segment, as the main thread saw the log. */
     fold?: SegmentFoldPlan;
-    /** Told each time a thread has checked another PROGRESS_EVERY events of its segment. */
+    /** Told each time a thread has checked another thousand or so events of its segment. */
     progressed?: () => void;
   } = {},
 ): SegmentChecks {

@@ -10,7 +10,13 @@ import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { mapForScan, openDatabase } from './database.js';
 import { checkSegment, type Segment } from './verify-segment.js';
 import { SegmentFold, type SegmentFoldPlan } from './verify-segment-fold.js';
-import { PROGRESS_EVERY } from './verify-segments.js';
+
+/**
+ * Events this thread checks between two messages to the main thread, which sums every
+ * thread's position and shows a line each PROGRESS_EVERY the sum passes: the threads' steps
+ * are smaller than that, so that the line moves as often however many threads share the log.
+ */
+const TELL_EVERY = 1_000;
 
 const { file, segment, reached, fold } = workerData as {
   file: string;
@@ -33,8 +39,8 @@ try {
       segment,
       (position) => {
         Atomics.store(reached, 0, BigInt(position));
-        if (position - segment.after >= told + PROGRESS_EVERY) {
-          told += PROGRESS_EVERY;
+        if (position - segment.after >= told + TELL_EVERY) {
+          told = position - segment.after;
           parentPort?.postMessage('progressed');
         }
       },
