@@ -45,9 +45,9 @@ export function defaultSegments(): number {
 /**
  * Positions 1..head in at most `count` runs of about the same length, each starting at a
  * multiple of `block` (the last ends at the head), so that each segment's blocks are nodes of
- * the whole tree. The threads run side by side and the check ends with the longest: a segment
- * boundary is the multiple of `block` nearest to its even share, never whole segments of
- * blocks (1,090,001 events in 2 segments of 2^16-blocks were 589,824 + 500,177 that way).
+ * the whole tree. The threads run side by side and the check ends with the longest, so each
+ * boundary is the multiple of `block` nearest its even share (giving each segment as many
+ * whole blocks as the first cut 1,090,001 events into 589,824 + 500,177 with 2^16-blocks).
  */
 export function planSegments(head: number, count: number, block = TREE_BLOCK): Segment[] {
   const segments: Segment[] = [];
