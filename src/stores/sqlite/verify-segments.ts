@@ -45,9 +45,9 @@ export function defaultSegments(): number {
 /**
  * Positions 1..head in at most `count` runs of about the same length, each starting at a
  * multiple of `block` (the last ends at the head), so that each segment's blocks are nodes of
- * the whole tree. The threads run side by side and the check ends with the longest, so each
- * boundary is the multiple of `block` nearest its even share (giving each segment as many
- * whole blocks as the first cut 1,090,001 events into 589,824 + 500,177 with 2^16-blocks).
+ * the whole tree. The check ends with its longest thread, so each boundary is the multiple of
+ * `block` nearest its even share. (Equal counts of whole blocks, as before, cut 1,090,001
+ * events into 589,824 + 500,177 with 2^16-blocks.)
  */
 export function planSegments(head: number, count: number, block = TREE_BLOCK): Segment[] {
   const segments: Segment[] = [];
@@ -77,7 +77,7 @@ export function checkSegments(
   also: {
     /** The projection to fold over each segment, as the main thread saw the log. */
     fold?: SegmentFoldPlan;
-    /** Told each time a thread has checked another thousand or so events of its segment. */
+    /** Told each time a thread has checked another page (1,000 events) of its segment. */
     progressed?: () => void;
   } = {},
 ): SegmentChecks {

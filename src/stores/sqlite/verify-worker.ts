@@ -11,13 +11,6 @@ import { mapForScan, openDatabase } from './database.js';
 import { checkSegment, type Segment } from './verify-segment.js';
 import { SegmentFold, type SegmentFoldPlan } from './verify-segment-fold.js';
 
-/**
- * Events this thread checks between two messages to the main thread, which sums every
- * thread's position and shows a line each PROGRESS_EVERY the sum passes: the threads' steps
- * are smaller than that, so that the line moves as often however many threads share the log.
- */
-const TELL_EVERY = 1_000;
-
 const { file, segment, reached, fold } = workerData as {
   file: string;
   segment: Segment;
@@ -25,8 +18,6 @@ const { file, segment, reached, fold } = workerData as {
   fold?: SegmentFoldPlan;
 };
 const db = openDatabase(file, { readonly: true });
-/** Events of the segment checked when the main thread was last told. */
-let told = 0;
 mapForScan(db);
 try {
   const report = db.transaction(() => {
@@ -37,12 +28,11 @@ try {
     const checked = checkSegment(
       db,
       segment,
+      // Once a page (1,000 rows): the main thread sums every thread's position and shows a
+      // line each PROGRESS_EVERY the sum passes, however many threads share the log.
       (position) => {
         Atomics.store(reached, 0, BigInt(position));
-        if (position - segment.after >= told + TELL_EVERY) {
-          told = position - segment.after;
-          parentPort?.postMessage('progressed');
-        }
+        parentPort?.postMessage('progressed');
       },
       folding,
     );
