@@ -114,9 +114,10 @@ describeInChromium('the dashboard', () => {
       // At the field for assistive technology too: invalid, described by the message, focused.
       expect(await directory.getAttribute('aria-invalid')).toBe('true');
       expect(await directory.getAttribute('aria-describedby')).toContain('new-cwd-error');
-      expect(await directory.evaluate((input) => input === input.ownerDocument.activeElement)).toBe(
-        true,
-      );
+      // Focus moves after the message is drawn (an effect of that render): waited for, not raced.
+      await expect
+        .poll(() => directory.evaluate((input) => input === input.ownerDocument.activeElement))
+        .toBe(true);
     }
     await screenshot(page, 'new-session-error');
 
