@@ -151,7 +151,7 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
   }
   // Versions of 100,000 streams: dropped once the build is done.
   const started = performance.now();
-  const report = await openLog(file).importEvents(batches());
+  const report = await (await openLog(file)).importEvents(batches());
   versions.clear();
   if (report.events !== total) throw new Error(`built ${report.events} events, not ${total}`);
   return {

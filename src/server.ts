@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { checkpointOrigin } from './checkpoints/checkpoint.js';
 import { ed25519Signer } from './checkpoints/signed-note.js';
-import { SESSION_EVENT_TYPES } from './events/schemas.js';
+import { SESSION_EVENT_TYPES } from './events/event-types.js';
 import type { Durability } from './events/store.js';
 import { createApp } from './http/app.js';
 import { staticDashboard } from './http/dashboard.js';
@@ -103,7 +103,7 @@ export async function runServer(options: ServerOptions) {
   let log: Sessionlog | undefined;
   let watching: SessionWatching | undefined;
   try {
-    const backend = openLog(db);
+    const backend = await openLog(db);
     const served = await backend.serve({
       durability,
       ...(metrics === undefined ? {} : { onCommit: metrics.onCommit }),

@@ -41,7 +41,7 @@ async function appendRandomly(
 describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
   const track = useClosables();
   const serve = async (): Promise<ServedLog> => {
-    const served = await openLog(db()).serve({ durability: 'full' });
+    const served = await (await openLog(db())).serve({ durability: 'full' });
     track(served.log);
     return served;
   };
@@ -75,7 +75,7 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
     await expectTreeOfEvents(served, random);
     await served.log.close();
 
-    const reports = await openLog(db()).rebuild(undefined);
+    const reports = await (await openLog(db())).rebuild(undefined);
     expect(reports.map((r) => r.summary ?? r.name).join('\n')).toMatch(
       /^checked tree: \d+ leaves, root .* equals a fresh computation/m,
     );
@@ -93,7 +93,10 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
 
     const lines: string[] = [];
     expect(
-      await openLog(db()).verify({ log: (l) => lines.push(l), error: (l) => lines.push(l) }),
+      await (await openLog(db())).verify({
+        log: (l) => lines.push(l),
+        error: (l) => lines.push(l),
+      }),
     ).toBe(0);
     expect(lines.join('\n')).toMatch(/tree {9}not built yet/);
 
@@ -129,7 +132,7 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
       // Read-only, the old layout is read as it is.
       const lines: string[] = [];
       const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
-      expect(await openLog(db()).verify(out)).toBe(0);
+      expect(await (await openLog(db())).verify(out)).toBe(0);
       expect(lines.join('\n')).toMatch(/tree {9}\d+ leaves, root \S+ equals a fresh computation/);
 
       // A writer moves it: the same nodes, the new key, the triggers, and appends go on.
@@ -161,7 +164,7 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
       await expectTreeOfEvents(served, random);
       await served.log.close();
       lines.length = 0;
-      expect(await openLog(db()).verify(out)).toBe(0);
+      expect(await (await openLog(db())).verify(out)).toBe(0);
       expect(lines.join('\n')).toMatch(/append-only +triggers in place/);
     },
   );
@@ -172,23 +175,23 @@ describeEachBackend('the Merkle tree kept with the log', (db, backend) => {
     await served.log.close();
     const lines: string[] = [];
     const out = { log: (l: string) => lines.push(l), error: (l: string) => lines.push(l) };
-    expect(await openLog(db()).verify(out)).toBe(0);
+    expect(await (await openLog(db())).verify(out)).toBe(0);
     expect(lines.join('\n')).toMatch(/tree {9}\d+ leaves, root \S+ equals a fresh computation/);
 
     // The first node the root folds: an edit elsewhere shows in the proofs that read it.
     const [first] = rangeNodes({ start: 0, end: await headOf(db()) });
     await editNode(db(), backend.name, first as NodeKey);
     lines.length = 0;
-    expect(await openLog(db()).verify(out)).toBe(1);
+    expect(await (await openLog(db())).verify(out)).toBe(1);
     expect(lines.join('\n')).toMatch(/tree {9}DISAGREES: the stored root of size \d+ is/);
-    await expect(openLog(db()).rebuild(undefined)).rejects.toThrow(
+    await expect((await openLog(db())).rebuild(undefined)).rejects.toThrow(
       /the stored Merkle tree is wrong/,
     );
   });
 });
 
 async function headOf(db: string): Promise<number> {
-  const reader = await openLog(db).openReader('test');
+  const reader = await (await openLog(db)).openReader('test');
   try {
     return await reader.head();
   } finally {

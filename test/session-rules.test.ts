@@ -1,6 +1,7 @@
 import { AssertionError } from 'node:assert';
 import { describe, expect, it } from 'vitest';
-import { evolve, type SessionState } from '../src/sessions/session.js';
+import { sessionsProjection } from '../src/projections/sessions-projection.js';
+import { DATA_NOT_READ, evolve, type SessionState } from '../src/sessions/session.js';
 import {
   ConflictError,
   GoneError,
@@ -346,6 +347,32 @@ describe('evolve', () => {
     { type: 'WatchFailed', data: watchFailure },
   ] satisfies SessionEvent[])('a $type on an unknown stream yields no session', (event) => {
     expect(replay([[t1, event]])).toBeNull();
+  });
+
+  // A fold from stored rows leaves the data of DATA_NOT_READ's types unparsed (undefined):
+  // the projection, well-formedness check and all, must not look at it.
+  const samples: SessionEvent[] = [
+    deleted,
+    { type: 'FileChanged', data: fileChange },
+    { type: 'WatchFailed', data: watchFailure },
+  ];
+  it.each(
+    [...DATA_NOT_READ].map((type) => samples.find((sample) => sample.type === type) as SessionEvent),
+  )('the sessions projection never reads the data of a $type', (event) => {
+    const untouchable = new Proxy(
+      {},
+      {
+        get: () => expect.unreachable(`${event.type}'s data was read`),
+        ownKeys: () => expect.unreachable(`${event.type}'s data was listed`),
+        has: () => expect.unreachable(`${event.type}'s data was looked into`),
+      },
+    );
+    const before = replay([[t1, started]]);
+    const at = { stream: 'session-1', version: 2, position: 2, time: t2 };
+    const { evolve: project } = sessionsProjection;
+    expect(project(before, { ...at, type: event.type, data: untouchable })).toEqual(
+      project(before, { ...at, ...event }),
+    );
   });
 });
 

@@ -48,7 +48,7 @@ the Ed25519 signature line. An auditor keeps it outside the server; \`sessionlog
       return 0;
     }
     if (values.token !== undefined) throw new Error('--token goes with --url');
-    const backend = openLog(dbFrom(values));
+    const backend = await openLog(dbFrom(values));
     // The key first: a log is not opened for a checkpoint that could not be signed.
     const key = await checkpointSigningKey(backend, keyFile);
     const opened = await backend.openTree('checkpoint');

@@ -1,4 +1,4 @@
-import { SESSION_EVENT_TYPES } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/event-types.js';
 
 /** Which events a command reads: as `GET /api/events` takes them (`after`, `types`, `streams`). */
 export interface EventFilter {

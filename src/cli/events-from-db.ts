@@ -25,7 +25,8 @@ export async function eventsFromDb(
   filter: EventFilter,
   { follow, writer, signal }: { follow: boolean; writer: DataWriter; signal: AbortSignal },
 ): Promise<void> {
-  const reader = await openLog(file).openReader('events');
+  const log = await openLog(file);
+  const reader = await log.openReader('events');
   try {
     const { types, streams } = filter;
     /** Every position up to here has been read (written out, or filtered out). */

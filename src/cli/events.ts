@@ -3,7 +3,6 @@ import { DataWriter } from './data-writer.js';
 import { eventFilter } from './event-filter.js';
 import { eventsFromDb } from './events-from-db.js';
 import { eventsFromUrl } from './events-from-url.js';
-import { followGateway } from './follow-gateway.js';
 import { untilInterrupted } from './interrupt.js';
 import { serverAddress } from './server-address.js';
 
@@ -54,9 +53,11 @@ interrupted (Ctrl-C, SIGTERM). A reader that goes away (| head) ends it quietly.
         await eventsFromDb(dbFrom(values), filter, { follow, writer, signal });
       } else {
         const { origin, token } = serverAddress(url, values.token as string | undefined);
-        if (follow)
+        if (follow) {
+          // The WebSocket client loads only for --follow.
+          const { followGateway } = await import('./follow-gateway.js');
           code = await followGateway(origin, token, filter, { writer, signal, note: out.error });
-        else await eventsFromUrl(origin, token, filter, { writer, signal });
+        } else await eventsFromUrl(origin, token, filter, { writer, signal });
       }
       if (writer.failure !== undefined) throw writer.failure;
       return code;

@@ -36,7 +36,7 @@ is not recognised by the new one.
         ? (out.input ?? process.stdin)
         : createReadStream(from, { highWaterMark: 1 << 20 });
     const size = from === undefined ? 0 : statSync(from).size;
-    const backend = openLog(dbFrom(values));
+    const backend = await openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
     async function* batches(): ImportBatches {
       const checked = checkedInThread(input, { fold: backend.importFold });

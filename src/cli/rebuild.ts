@@ -19,12 +19,12 @@ nodes never change, so it is checked, not made again. The log itself is only rea
   --projection NAME  only this projection (known: sessions)`,
   options: { ...dbOption, projection: { type: 'string', short: 'p' } },
   async run(values, out) {
+    const log = await openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
-    let reports: Awaited<ReturnType<ReturnType<typeof openLog>['rebuild']>>;
+    let reports: Awaited<ReturnType<typeof log.rebuild>>;
     try {
-      reports = await openLog(dbFrom(values)).rebuild(
-        values.projection as string | undefined,
-        (done, total) => progress.update(done, total),
+      reports = await log.rebuild(values.projection as string | undefined, (done, total) =>
+        progress.update(done, total),
       );
     } finally {
       progress.end();

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { isLoopbackHost } from '../net/loopback.js';
-import { createLogger, LOG_FORMATS, LOG_LEVELS } from '../observe/logger.js';
 import { tokenProblem } from '../protocol/token.js';
 import { type Command, dbFrom } from './args.js';
 
@@ -48,6 +47,8 @@ to open. SIGINT/SIGTERM shut it down cleanly (WebSockets close with 1001).
     'log-format': { type: 'string' },
   },
   async run(values, out) {
+    // The server's modules load when it starts: the other commands never need them.
+    const { createLogger, LOG_FORMATS, LOG_LEVELS } = await import('../observe/logger.js');
     const env = process.env;
     const flag = (name: string, variable: string): string | undefined =>
       (values[name] as string | undefined) ?? env[variable];

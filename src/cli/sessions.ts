@@ -60,7 +60,8 @@ from the stored table: what verify compares that table with. The file is opened 
       return 0;
     }
     if (values.token !== undefined) throw new Error('--token goes with --url');
-    const { sessions: listed, position } = await openLog(dbFrom(values)).sessionsAsOf(asOf, status);
+    const log = await openLog(dbFrom(values));
+    const { sessions: listed, position } = await log.sessionsAsOf(asOf, status);
     // The same JSON as the HTTP answer, byte for byte.
     out.log(JSON.stringify({ sessions: listed.map(toSession), position }));
     return 0;

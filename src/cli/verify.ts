@@ -56,9 +56,10 @@ as it is without one.
     const saved =
       checkpointFile === undefined ? undefined : await readSavedCheckpoint(checkpointFile, keyFile);
     if (from !== undefined) return verifyExport(from, out, saved);
+    const log = await openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
     try {
-      return await openLog(dbFrom(values)).verify(
+      return await log.verify(
         {
           // A report line replaces the progress line, which comes back with the next update.
           log: (line) => {

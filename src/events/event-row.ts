@@ -1,5 +1,5 @@
 import type { AnyEvent, Envelope, EventMeta, ProjectedEvent } from './envelope.js';
-import type { EventRegistry } from './schemas.js';
+import type { EventVersions } from './event-types.js';
 import type { ReadOptions } from './store.js';
 
 /** An events row as a store holds it: data and meta as their canonical JSON text. */
@@ -24,22 +24,28 @@ export interface FoldPage {
 }
 
 /**
+ * What a fold takes of the log: the event types it handles, and those of them whose data it
+ * never reads (a reader hands these over with `data` undefined, its JSON not parsed).
+ */
+export interface FoldedTypes {
+  readonly handles: ReadonlySet<string>;
+  readonly dataNotRead?: ReadonlySet<string>;
+}
+
+/**
  * The log's rows read synchronously, in position order: what folding a projection needs of a
  * store (it skips the types it ignores before their JSON is parsed, and upcasts the rest).
  */
 export interface EventRowReader {
-  readonly registry: EventRegistry;
+  readonly registry: EventVersions;
   rows(options?: ReadOptions): Iterable<EventRow>;
   /**
    * A page of `rows` as a fold takes them, when the store can read less than whole rows:
-   * the events of `types` decoded as `decodeForFold` decodes them, the others skipped.
+   * the events of `types.handles` decoded as `decodeForFold` decodes them, the others skipped.
    * verify's fold reads every row of the log, and each column or object made per row for
    * nothing costs it a few percent.
    */
-  foldPage?(
-    page: { after: number; upTo: number; limit: number },
-    types: ReadonlySet<string>,
-  ): FoldPage;
+  foldPage?(page: { after: number; upTo: number; limit: number }, types: FoldedTypes): FoldPage;
 }
 
 /**
@@ -60,7 +66,7 @@ export function decodeRow(row: EventRow): Envelope<AnyEvent> {
  * The event a projection folds, from a whole row: its data parsed and upcast as
  * `upcast(decodeRow(row))` gives it; meta is parsed for its schema version alone.
  */
-export function decodeForFold(row: EventRow, registry: EventRegistry): ProjectedEvent<AnyEvent> {
+export function decodeForFold(row: EventRow, registry: EventVersions): ProjectedEvent<AnyEvent> {
   const { position, stream, version, type, time, data, meta } = row;
   const from = (JSON.parse(meta) as EventMeta).schemaVersion;
   return foldedEvent(position, stream, version, type, time, data, from, registry);
@@ -68,8 +74,9 @@ export function decodeForFold(row: EventRow, registry: EventRegistry): Projected
 
 /**
  * `decodeForFold` from the columns a fold reads: `dataJson` parsed and upcast from schema
- * version `from` (as JSON.parse of meta gives it: undefined when meta has none). Positional,
- * so that a reader of raw rows makes one object per event.
+ * version `from` (as JSON.parse of meta gives it: undefined when meta has none), or left out
+ * (undefined) for a type whose data the fold never reads (FoldedTypes). Positional, so that a
+ * reader of raw rows makes one object per event.
  */
 export function foldedEvent(
   position: number,
@@ -77,16 +84,19 @@ export function foldedEvent(
   version: number,
   type: string,
   time: string,
-  dataJson: string,
+  dataJson: string | undefined,
   from: number | undefined,
-  registry: EventRegistry,
+  registry: EventVersions,
 ): ProjectedEvent<AnyEvent> {
-  const data = upcastData(type, JSON.parse(dataJson), from, position, registry).data;
-  return { position, stream, version, type, time, data };
+  const data =
+    dataJson === undefined
+      ? undefined
+      : upcastData(type, JSON.parse(dataJson), from, position, registry).data;
+  return { position, stream, version, type, time, data } as ProjectedEvent<AnyEvent>;
 }
 
 /** Brings data written under an older schema version up to the current one. */
-export function upcast(event: Envelope<AnyEvent>, registry: EventRegistry): Envelope<AnyEvent> {
+export function upcast(event: Envelope<AnyEvent>, registry: EventVersions): Envelope<AnyEvent> {
   const { type, data, meta, position } = event;
   const from = meta.schemaVersion;
   const upcast = upcastData(type, data, from, position, registry);
@@ -104,7 +114,7 @@ function upcastData(
   data: unknown,
   from: number | undefined,
   position: number,
-  registry: EventRegistry,
+  registry: EventVersions,
 ): { data: unknown; schemaVersion: number | undefined } {
   const definition = registry[type];
   // An undefined version compares false with any, so it is left as it is (as it always was).

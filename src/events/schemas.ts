@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  type EventTypeVersion,
+  type SessionEventType,
+  sessionEventVersions,
+} from './event-types.js';
 import { NOT_WELL_FORMED } from './well-formed.js';
 
 /**
@@ -70,32 +75,26 @@ export const WatchFailed = z.strictObject({
 });
 
 /**
- * What the log knows of an event type: its schema and the version of that schema. When a
- * schema changes, its version goes up and `upcast[n]` turns data stored at version n into
- * data of version n + 1, so old events are read in the current shape.
+ * What the log knows of an event type: its version and upcasters (event-types.ts), and the
+ * schema its data is validated with at that version.
  */
-export interface EventTypeDefinition {
-  readonly schemaVersion: number;
+export interface EventTypeDefinition extends EventTypeVersion {
   readonly schema: z.ZodType;
-  readonly upcast?: Readonly<Record<number, (data: unknown) => unknown>>;
 }
 
 export type EventRegistry = Readonly<Record<string, EventTypeDefinition>>;
 
+const versions = sessionEventVersions;
 export const sessionEventTypes = {
-  SessionStarted: { schemaVersion: 1, schema: SessionStarted },
-  SessionUpdated: { schemaVersion: 1, schema: SessionUpdated },
-  SessionEnded: { schemaVersion: 1, schema: SessionEnded },
-  SessionDeleted: { schemaVersion: 1, schema: SessionDeleted },
-  FileChanged: { schemaVersion: 1, schema: FileChanged },
-  WatchFailed: { schemaVersion: 1, schema: WatchFailed },
-} as const satisfies EventRegistry;
+  SessionStarted: { ...versions.SessionStarted, schema: SessionStarted },
+  SessionUpdated: { ...versions.SessionUpdated, schema: SessionUpdated },
+  SessionEnded: { ...versions.SessionEnded, schema: SessionEnded },
+  SessionDeleted: { ...versions.SessionDeleted, schema: SessionDeleted },
+  FileChanged: { ...versions.FileChanged, schema: FileChanged },
+  WatchFailed: { ...versions.WatchFailed, schema: WatchFailed },
+} as const satisfies Record<SessionEventType, EventTypeDefinition>;
 
 type SessionEventTypes = typeof sessionEventTypes;
-export type SessionEventType = keyof SessionEventTypes;
-
-/** Every session event type, in the registry's order: the one list the rest of the code uses. */
-export const SESSION_EVENT_TYPES: readonly string[] = Object.keys(sessionEventTypes);
 
 /** A session event as a command decides it: its type and its data, before the log stamps it. */
 export type SessionEvent = {

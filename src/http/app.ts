@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
-import { SESSION_EVENT_TYPES } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/event-types.js';
 import type { Logger } from '../observe/logger.js';
 import type { Metrics } from '../observe/metrics.js';
 import { EVENT_STREAM_PATH, WEBSOCKET_PATH } from '../protocol/subscription-url.js';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { SESSION_EVENT_TYPES } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/event-types.js';
 import type { Sessionlog } from '../sessions/sessionlog.js';
 import { acceptsNdjson, ndjsonEvents } from './ndjson.js';
 import { newestFirstPage } from './newest-first.js';

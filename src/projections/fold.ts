@@ -102,9 +102,9 @@ export class Fold {
    * their JSON is parsed, and the stops between them see the same rows (nothing changed).
    */
   #page(reader: EventRowReader, page: { after: number; upTo: number; limit: number }): FoldPage {
-    const { handles } = this.projection;
-    const paged = reader.foldPage?.(page, handles);
+    const paged = reader.foldPage?.(page, this.projection);
     if (paged !== undefined) return paged;
+    const { handles } = this.projection;
     const rows = Array.from(reader.rows(page));
     const events = rows
       .filter((row) => handles.has(row.type))

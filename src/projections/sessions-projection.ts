@@ -1,7 +1,7 @@
 import type { ProjectedEvent } from '../events/envelope.js';
-import { SESSION_EVENT_TYPES } from '../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../events/event-types.js';
 import { illFormedPath, wellFormed } from '../events/well-formed.js';
-import { evolve, type SessionState } from '../sessions/session.js';
+import { DATA_NOT_READ, evolve, type SessionState } from '../sessions/session.js';
 import type { ListedTable, Projection } from './projection.js';
 
 /** The sessions table as a store gives it: `list` filters by status. */
@@ -22,12 +22,16 @@ export const sessionsProjection: Projection<SessionState, 'status'> = {
   // The events this projection handles are exactly the session events.
   // The row before is well-formed already (made here, or read from a text column), so only an
   // event with an ill-formed string can make an ill-formed row: look at the event's strings
-  // that rows are made of (its stream, time and data; its type is one of `handles`).
+  // that rows are made of (its stream, time and data; its type is one of `handles`, and the
+  // data of DATA_NOT_READ's types is in no row).
+  dataNotRead: DATA_NOT_READ,
   evolve: (row, event) => {
     const next = evolve(row, event as ProjectedEvent);
-    const { stream, time, data } = event;
+    const { type, stream, time, data } = event;
     const wellFormedEvent =
-      stream.isWellFormed() && time.isWellFormed() && illFormedPath(data) === undefined;
+      stream.isWellFormed() &&
+      time.isWellFormed() &&
+      (DATA_NOT_READ.has(type) || illFormedPath(data) === undefined);
     return wellFormedEvent ? next : wellFormed(next);
   },
   table: {

@@ -29,6 +29,16 @@ export const isEnded = (state: SessionState): boolean =>
   state.status === 'completed' || state.status === 'failed';
 
 /**
+ * The event types whose data `evolve` never reads (a fold from stored rows leaves it unparsed;
+ * test/session-rules.test.ts folds each with a data that throws when touched).
+ */
+export const DATA_NOT_READ: ReadonlySet<string> = new Set([
+  'SessionDeleted',
+  'FileChanged',
+  'WatchFailed',
+]);
+
+/**
  * Applies one event to a session. Pure: the time and the version come from the envelope.
  * The sessions table, `asOf` and the command handler's state are all this fold.
  */

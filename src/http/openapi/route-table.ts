@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SESSION_EVENT_TYPES } from '../../events/schemas.js';
+import { SESSION_EVENT_TYPES } from '../../events/event-types.js';
 import { EVENT_PAGE, SESSIONS_PAGE } from '../../protocol/pages.js';
 import { EVENT_STREAM_PATH } from '../../protocol/subscription-url.js';
 import { DeleteBody, PatchBody, StartBody } from '../session-bodies.js';

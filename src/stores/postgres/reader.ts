@@ -3,7 +3,7 @@ import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { rememberEnvelopeJson } from '../../events/envelope-json.js';
 import { StoreUnavailableError } from '../../events/errors.js';
 import { decodeRow, type EventRow, rowJson, upcast } from '../../events/event-row.js';
-import type { EventRegistry } from '../../events/schemas.js';
+import type { EventVersions } from '../../events/event-types.js';
 import type { EnvelopeText, ReadOptions } from '../../events/store.js';
 
 export const EVENT_COLUMNS =
@@ -20,9 +20,9 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
  */
 export class PgEventReader {
   readonly #db: Queryable;
-  readonly registry: EventRegistry;
+  readonly registry: EventVersions;
 
-  constructor(db: Queryable, registry: EventRegistry) {
+  constructor(db: Queryable, registry: EventVersions) {
     this.#db = db;
     this.registry = registry;
   }

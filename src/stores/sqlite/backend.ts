@@ -1,28 +1,29 @@
 import { existsSync } from 'node:fs';
-import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionEventVersions } from '../../events/event-types.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
 import { treeRebuildReport } from '../verify-tree.js';
 import { openDatabase, readMeta } from './database.js';
-import { importSqlite } from './import.js';
 import { lockLogFile } from './lock.js';
 import { checkLogFile } from './log-mark.js';
 import { SqliteTree } from './merkle-tree.js';
 import { ndjsonPages } from './ndjson-pages.js';
-import { openSessionlog } from './open-sqlite.js';
 import { SqliteProjections } from './projections.js';
 import { SqliteEventReader } from './reader.js';
 import { verifySqliteLog, verifyTree } from './verify.js';
 import { hasTreeTable } from './verify-chain.js';
 
-/** A log in a SQLite file, or in memory (`:memory:`). */
+/**
+ * A log in a SQLite file, or in memory (`:memory:`). What writes (serve, rebuild, import) is
+ * loaded when it runs: a command that only reads loads no schema validator.
+ */
 export function sqliteBackend(file: string): LogBackend {
   const inMemory = file === ':memory:';
   /** Opens the file read-only: it must hold a log already, and nothing in it changes. */
   const openReadOnly = () => {
     if (!existsSync(file)) throw new Error(`no log at ${file}`);
     const db = openDatabase(file, { readonly: true });
-    return { db, reader: new SqliteEventReader(db, sessionEventTypes) };
+    return { db, reader: new SqliteEventReader(db, sessionEventVersions) };
   };
   /**
    * Opening the log extended its tree to the head; its nodes never change, so `rebuild`
@@ -47,6 +48,7 @@ export function sqliteBackend(file: string): LogBackend {
       if (!inMemory) checkLogFile(file);
       const lock = inMemory ? undefined : lockLogFile(file);
       try {
+        const { openSessionlog } = await import('./open-sqlite.js');
         const log = openSessionlog({
           db: file,
           durability,
@@ -131,6 +133,7 @@ export function sqliteBackend(file: string): LogBackend {
       // A mistyped path must not leave an empty log behind it.
       if (!inMemory && !existsSync(file)) throw new Error(`no log at ${file}`);
       // Only an existing log: an empty file is not made one, another program's is not touched.
+      const { openSessionlog } = await import('./open-sqlite.js');
       const log = openSessionlog({ db: file, create: false });
       let reports: RebuildReport[];
       try {
@@ -147,7 +150,7 @@ export function sqliteBackend(file: string): LogBackend {
     },
 
     importFold: true,
-    importEvents: (batches) => importSqlite(file, batches),
+    importEvents: async (batches) => (await import('./import.js')).importSqlite(file, batches),
 
     verify: (out, also) => verifySqliteLog(file, out, also),
   };

@@ -1,6 +1,6 @@
 import type { AnyEvent, EventMeta, ProjectedEvent } from '../../events/envelope.js';
-import { type FoldPage, foldedEvent } from '../../events/event-row.js';
-import type { EventRegistry } from '../../events/schemas.js';
+import { type FoldedTypes, type FoldPage, foldedEvent } from '../../events/event-row.js';
+import type { EventVersions } from '../../events/event-types.js';
 import type { SqliteDatabase, Statement } from './database.js';
 import { SqliteEventReader } from './reader.js';
 
@@ -18,7 +18,7 @@ export const FOLD_COLUMNS = `stream, version, type, time, data, iif(meta = '${PL
 
 /**
  * The event of a row read as position and FOLD_COLUMNS (at `row[at]` on), as the fold takes it;
- * undefined for a type not in `types`. A number is PLAIN_META's version: a stored meta never is
+ * undefined for a type `types` does not handle. A number is PLAIN_META's version: a stored meta never is
  * one (its column has TEXT affinity, which stores a number as text). Any other meta is parsed,
  * as it always was, whether the type is folded or not.
  */
@@ -26,17 +26,18 @@ export function foldedColumns(
   position: number,
   row: readonly unknown[],
   at: number,
-  types: ReadonlySet<string>,
-  registry: EventRegistry,
+  types: FoldedTypes,
+  registry: EventVersions,
 ): ProjectedEvent<AnyEvent> | undefined {
   const meta = row[at + 5] as number | string;
   const from = typeof meta === 'number' ? meta : (JSON.parse(meta) as EventMeta).schemaVersion;
   const type = row[at + 2] as string;
-  if (!types.has(type)) return undefined;
+  if (!types.handles.has(type)) return undefined;
   const stream = row[at] as string;
   const version = row[at + 1] as number;
   const time = row[at + 3] as string;
-  return foldedEvent(position, stream, version, type, time, row[at + 4] as string, from, registry);
+  const data = types.dataNotRead?.has(type) ? undefined : (row[at + 4] as string);
+  return foldedEvent(position, stream, version, type, time, data, from, registry);
 }
 
 /**
@@ -54,7 +55,7 @@ export class ProgressReader extends SqliteEventReader {
   readonly #page: Statement;
   #reported = 0;
 
-  constructor(db: SqliteDatabase, registry: EventRegistry, progress: (position: number) => void) {
+  constructor(db: SqliteDatabase, registry: EventVersions, progress: (position: number) => void) {
     super(db, registry);
     this.#progress = progress;
     this.#page = db
@@ -65,10 +66,7 @@ export class ProgressReader extends SqliteEventReader {
       .raw(true);
   }
 
-  foldPage(
-    page: { after: number; upTo: number; limit: number },
-    types: ReadonlySet<string>,
-  ): FoldPage {
+  foldPage(page: { after: number; upTo: number; limit: number }, types: FoldedTypes): FoldPage {
     const rows = this.#page.all(page) as [number, ...unknown[]][];
     const events: ProjectedEvent<AnyEvent>[] = [];
     for (const row of rows) {

@@ -261,6 +261,11 @@ export class SqliteProjections implements TransactionHook {
     return this.#snapshots.stats(this.#find(name));
   }
 
+  /** The position of the projection's latest snapshot (0: none): one seek, where stats scan. */
+  latestSnapshot(name: string): number {
+    return this.#snapshots.latest(this.#find(name));
+  }
+
   /** Writes every snapshot the log is owed, now (the CLI, benches, tests); returns how many. */
   catchUpSnapshots(): number {
     return this.#behind.catchUp();

@@ -1,7 +1,7 @@
 import type { AnyEvent, Envelope } from '../../events/envelope.js';
 import { rememberEnvelopeJson } from '../../events/envelope-json.js';
 import { decodeRow, type EventRow, rowJson, upcast } from '../../events/event-row.js';
-import type { EventRegistry } from '../../events/schemas.js';
+import type { EventVersions } from '../../events/event-types.js';
 import type { EnvelopeText, ReadOptions } from '../../events/store.js';
 import type { SqliteDatabase, Statement } from './database.js';
 
@@ -35,11 +35,11 @@ interface TextRow {
  */
 export class SqliteEventReader {
   readonly #db: SqliteDatabase;
-  readonly registry: EventRegistry;
+  readonly registry: EventVersions;
   readonly #statements = new Map<string, Statement>();
   readonly #head: Statement;
 
-  constructor(db: SqliteDatabase, registry: EventRegistry) {
+  constructor(db: SqliteDatabase, registry: EventVersions) {
     this.#db = db;
     this.registry = registry;
     this.#head = db.prepare('SELECT coalesce(max(position), 0) FROM events').pluck();

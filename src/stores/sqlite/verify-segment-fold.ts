@@ -1,4 +1,4 @@
-import type { EventRegistry } from '../../events/schemas.js';
+import type { EventVersions } from '../../events/event-types.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
 import { FOLD_COLUMNS, foldedColumns, ProgressReader } from './progress-reader.js';
@@ -43,7 +43,7 @@ export interface SegmentFoldReport {
  */
 export class SegmentFold implements RowsFolded {
   readonly #projection: AnyProjection;
-  readonly #registry: EventRegistry;
+  readonly #registry: EventVersions;
   readonly #seed: number;
   #table: SegmentFoldReport['table'];
   readonly #upTo: number;
@@ -57,7 +57,7 @@ export class SegmentFold implements RowsFolded {
     segment: { after: number; upTo: number },
     plan: SegmentFoldPlan,
     projection: AnyProjection,
-    registry: EventRegistry,
+    registry: EventVersions,
   ) {
     const { after, upTo } = segment;
     this.#projection = projection;
@@ -104,8 +104,7 @@ export class SegmentFold implements RowsFolded {
   add(position: number, row: readonly unknown[], at: number): void {
     if (this.#stepping === undefined) return;
     try {
-      const { handles } = this.#projection;
-      const event = foldedColumns(position, row, at, handles, this.#registry);
+      const event = foldedColumns(position, row, at, this.#projection, this.#registry);
       if (event !== undefined) this.#stepping.apply(event);
     } catch (error) {
       this.#failed = (error as Error).message;

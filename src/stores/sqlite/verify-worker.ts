@@ -5,7 +5,7 @@
  * shared cell to write the position reached in (the progress line), and the fold's plan.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionEventVersions } from '../../events/event-types.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import { mapForScan, openDatabase } from './database.js';
 import { checkSegment, type Segment } from './verify-segment.js';
@@ -24,7 +24,7 @@ try {
     const folding =
       fold === undefined
         ? undefined
-        : new SegmentFold(db, segment, fold, sessionsProjection, sessionEventTypes);
+        : new SegmentFold(db, segment, fold, sessionsProjection, sessionEventVersions);
     const checked = checkSegment(
       db,
       segment,
