@@ -357,7 +357,9 @@ describe('evolve', () => {
     { type: 'WatchFailed', data: watchFailure },
   ];
   it.each(
-    [...DATA_NOT_READ].map((type) => samples.find((sample) => sample.type === type) as SessionEvent),
+    [...DATA_NOT_READ].map(
+      (type) => samples.find((sample) => sample.type === type) as SessionEvent,
+    ),
   )('the sessions projection never reads the data of a $type', (event) => {
     const untouchable = new Proxy(
       {},
