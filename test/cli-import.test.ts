@@ -216,6 +216,12 @@ describeEachBackend('sessionlog import', (target, backend) => {
       /line 6: not an event envelope: no hash/,
     ],
     [
+      'a hash in capitals (the right digits, but not as a log writes them)',
+      (events) =>
+        `${events.map((e, i) => JSON.stringify(i === 4 ? { ...e, hash: e.hash.toUpperCase() } : e)).join('\n')}\n`,
+      /line 5, position 5: hash must be 64 hex digits/,
+    ],
+    [
       'an envelope with a field more',
       (events) =>
         `${events.map((e, i) => JSON.stringify(i === 1 ? { ...e, note: 'x' } : e)).join('\n')}\n`,

@@ -5,13 +5,7 @@ import { ImportRefused } from '../../events/import-check.js';
 import { sessionEventTypes } from '../../events/schemas.js';
 import { Fold } from '../../projections/fold.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
-import type {
-  ImportBatch,
-  ImportBatches,
-  ImportFold,
-  ImportReport,
-  ImportSnapshot,
-} from '../log-backend.js';
+import type { ImportBatches, ImportFold, ImportReport, ImportSnapshot } from '../log-backend.js';
 import { openDatabase, readMeta, type SqliteDatabase } from './database.js';
 import { eventWriter, nodeWriter } from './import-rows.js';
 import { lockLogFile } from './lock.js';
@@ -98,10 +92,18 @@ export async function importSqlite(file: string, batches: ImportBatches): Promis
 }
 
 /**
- * Inserts every checked event, a transaction per batch (the file is private: a failure
- * deletes it), and with each batch the Merkle tree's new nodes and the sessions projection's
- * snapshots that fell due, as the check folded them: the events are never read back. Returns
- * the events written and the fold's end, which comes with the last batch.
+ * Events per transaction, over several batches: a commit writes every page its batches
+ * dirtied, and the id and (stream, version) indexes put their rows all over the file, so a
+ * transaction per batch (2,000 events) wrote the same index pages again and again.
+ */
+const EVENTS_PER_TRANSACTION = 16_000;
+
+/**
+ * Inserts every checked event, with each batch the Merkle tree's new nodes and the sessions
+ * projection's snapshots that fell due, as the check folded them: the events are never read
+ * back. A transaction holds EVENTS_PER_TRANSACTION events or so (the file is private: a
+ * failure deletes it). Returns the events written and the fold's end, which comes with the
+ * last batch.
  */
 async function loadEvents(
   db: SqliteDatabase,
@@ -111,17 +113,22 @@ async function loadEvents(
   const writeEvents = eventWriter(db);
   const writeNodes = nodeWriter(db);
   let events = 0;
+  let uncommitted = 0;
   let end: ImportFold['end'];
-  const write = db.transaction(({ events, nodes, fold }: ImportBatch) => {
-    writeEvents(events);
+  for await (const { events: columns, nodes, fold } of batches) {
+    if (!db.inTransaction) db.exec('BEGIN');
+    writeEvents(columns);
     writeNodes(nodes);
     for (const snapshot of fold?.snapshots ?? []) storeSnapshot(snapshot);
     end = fold?.end;
-  });
-  for await (const batch of batches) {
-    write(batch);
-    events += batch.events.id.length;
+    events += columns.id.length;
+    uncommitted += columns.id.length;
+    if (uncommitted >= EVENTS_PER_TRANSACTION) {
+      db.exec('COMMIT');
+      uncommitted = 0;
+    }
   }
+  if (db.inTransaction) db.exec('COMMIT');
   return { events, end };
 }
 
