@@ -93,13 +93,6 @@ export interface Projection<Row = unknown, Filter extends keyof Row & string = n
   readonly name: string;
   /** Bump it when `evolve` or the table changes: the table is then rebuilt from the log at start. */
   readonly version: number;
-  readonly handles: ReadonlySet<string>;
-  /**
-   * Of `handles`, the types whose data `evolve` never reads: folded from stored rows, they
-   * come with `data` undefined, unparsed (on a busy log nine events in ten are FileChanged,
-   * and parsing their data was an eighth of verify's time).
-   */
-  readonly dataNotRead?: ReadonlySet<string>;
   /** The row an event belongs to. */
   keyOf(event: ProjectedEvent<AnyEvent>): string;
   keyOfRow(row: Row): string;
