@@ -1,4 +1,4 @@
-import type { SessionEventType } from '../../src/events/schemas.js';
+import type { SessionEventType } from '../../src/events/event-types.js';
 
 /**
  * Every event type of SPEC v1, as the dashboard names it. A Record over the server's type
