@@ -7,6 +7,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Envelope } from '../src/events/envelope.js';
 import { StoreUnavailableError } from '../src/events/errors.js';
 import type { PgDatabase } from '../src/stores/postgres/database.js';
+import { PgTail } from '../src/stores/postgres/tail.js';
 import { type PgNode, usePgNodes } from './support/pg-logs.js';
 import { pgUnavailable, usePgAdmin, usePgSchemas } from './support/postgres.js';
 
@@ -161,6 +162,43 @@ describe.skipIf(pgUnavailable !== undefined)(title('tailing the PostgreSQL log')
     const runs = writers.filter((w, i) => w !== writers[i - 1]).length;
     expect(runs).toBeGreaterThan(PROCESSES);
   }, 90_000);
+
+  it('delivers the rest of its own large commit at once when a read woken by the NOTIFY has delivered its first page', async () => {
+    // The NOTIFY often beats the COMMIT's answer: a read then delivers the commit's first
+    // page and waits on the next; the commit offered meanwhile must not wait for that read.
+    const node = await open.store(pgSchemas());
+    // Five appends made at once, as a group commit writes them: one transaction.
+    await Promise.all(
+      range(1, 5).map((n) =>
+        node.store.append(
+          `large-${n}`,
+          range(1, 300).map((i) => change(`f${i}`)),
+        ),
+      ),
+    );
+    const committed = await node.store.read({ after: 0, limit: 1500 });
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = new PgTail(node.database, 0, {
+      read: async (after) => {
+        const page = await node.store.read({ after, limit: 1000 });
+        if (after > 0) await gate;
+        return page;
+      },
+    });
+    const told: number[] = [];
+    tail.subscribe((events) => told.push(...events.map((e) => e.position)));
+    tail.wake(1500);
+    await vi.waitFor(() => expect(tail.delivered).toBe(1000));
+
+    tail.offer(committed);
+    expect(tail.delivered).toBe(1500);
+    release();
+    await tail.close();
+    expect(told).toEqual(range(1, 1500));
+  });
 
   it('tells a subscriber everything exactly once when its LISTEN connection is killed, and listens again', async () => {
     const url = pgSchemas();

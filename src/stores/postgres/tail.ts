@@ -77,16 +77,19 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
   /**
    * This node's own commit: delivered at once when it follows, else read back in order. At
    * once even while a read is under way (its own NOTIFY often arrives before the COMMIT's
-   * answer and starts one; the read skips what was delivered meanwhile): so an append
+   * answer and starts one; the read skips what was delivered meanwhile, and what the read
+   * delivered first is skipped here): so an append
    * resolves after this node's subscribers heard of it, unless other nodes' commits precede it.
    */
   offer(events: readonly Envelope<E>[]): void {
     const first = events[0];
-    if (first === undefined) return;
-    if (first.position === this.#delivered + 1) {
-      this.#deliver(events);
+    const last = events.at(-1);
+    if (first === undefined || last === undefined || last.position <= this.#delivered) return;
+    if (first.position > this.#delivered + 1) {
+      this.wake(last.position);
     } else {
-      this.wake(events.at(-1)?.position ?? 0);
+      // A read woken by the NOTIFY may have delivered the first page of a large commit already.
+      this.#deliver(events.slice(this.#delivered + 1 - first.position));
     }
   }
 
