@@ -178,6 +178,36 @@ describeEachBackend('sessionlog import', (target, backend) => {
     expect(await asOf(target())).toBe(await asOf(source()));
   });
 
+  it('restores an export given as one large chunk, a character split where the checking thread cuts it', async () => {
+    // The checking thread decodes 64 KiB at a time: the cut at byte 65,536 falls inside an
+    // "é" (two bytes), which must come out whole.
+    const events = parse(await exportedLog(source()));
+    const withPaths = (pad: string) =>
+      rechained(
+        longer(events, events.length + 12).map((event, i) =>
+          i < events.length
+            ? event
+            : {
+                ...event,
+                data: {
+                  change: 'modified',
+                  kind: 'file',
+                  path: `${i === events.length ? pad : ''}${i}${'é'.repeat(4000)}`,
+                },
+              },
+        ),
+      );
+    const splitAtCut = (text: string) => ((Buffer.from(text)[65_536] ?? 0) & 0xc0) === 0x80;
+    // The cut falls in the middle of a line's "é"s for some padding of the line before it.
+    const exported = Array.from({ length: 600 }, (_, n) => withPaths('x'.repeat(n))).find(
+      splitAtCut,
+    ) as string;
+    expect(exported).toBeDefined();
+    const imported = await runImport(target(), exported);
+    expect(imported.output).toMatch(/^imported 26 events/);
+    expect((await runCli('events', '--db', target())).data).toBe(exported);
+  });
+
   it('refuses a log that is not empty, and changes nothing in it', async () => {
     const exported = await exportedLog(source());
     expect((await runImport(target(), exported)).code).toBe(0);
