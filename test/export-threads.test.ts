@@ -52,7 +52,7 @@ describe('the export made by worker threads', () => {
   });
 
   it('is what the built CLI exports of a log long enough for threads, byte for byte', async () => {
-    // 45,000 events: more than two ranges of 20,000, so the CLI's threads make them.
+    // 45,000 events: more than the 40,000 from which the CLI's threads make the export.
     const log = openSessionlog({ db: logFile(), durability: 'normal' });
     const events: SessionEvent[] = [
       { type: 'SessionStarted', data: { cwd: '/w', hostname: 'h', platform: 'linux' } },

@@ -1,11 +1,14 @@
 import { availableParallelism } from 'node:os';
 import type { ReadOptions } from '../../events/store.js';
 import { ndjsonLines } from '../../protocol/ndjson.js';
-import { parallelNdjson, RANGE } from './ndjson-parallel.js';
+import { parallelNdjson } from './ndjson-parallel.js';
 import type { SqliteEventReader } from './reader.js';
 
 /** Pages of a page's events when SQLite cannot make the text (events to upcast). */
 const DECODED_PAGE = 1000;
+
+/** Positions from which an export is made by threads: below, starting them costs more. */
+const THREADS_FROM = 40_000;
 
 /**
  * The export's NDJSON a page at a time: made by SQLite from the stored text when it can be
@@ -25,7 +28,7 @@ export async function* ndjsonPages(
       file !== undefined &&
       upTo !== undefined &&
       before === undefined &&
-      upTo - after > 2 * RANGE
+      upTo - after > THREADS_FROM
     ) {
       yield* parallelNdjson(file, { after, upTo, types, streams }, exportThreads());
     } else yield* fast;

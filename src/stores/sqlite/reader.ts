@@ -19,8 +19,8 @@ const NDJSON_LINE = `'{"position":' || position || ',"id":' || json_quote(id) ||
   || ',"version":' || version || ',"type":' || json_quote(type) || ',"time":' || json_quote(time)
   || ',"data":' || data || ',"meta":' || meta || ',"hash":' || json_quote(hash) || '}' || char(10)`;
 
-/** Events per NDJSON page: one buffer of about 6 MB for the log's typical events. */
-const NDJSON_PAGE = 20_000;
+/** Events per NDJSON page: one buffer of about 640 KB for the log's typical events (see RANGE). */
+const NDJSON_PAGE = 2_000;
 
 interface TextRow {
   position: number;
