@@ -160,6 +160,27 @@ describeEachBackend('sessionlog import', (target, backend) => {
     expect(await indexesOf(target())).toEqual(expected);
   });
 
+  if (backend.name === 'PostgreSQL') {
+    it('leaves statistics of the tables it filled, so that a range of positions is read by its index', async () => {
+      const exported = await exportedLog(source());
+      expect((await runImport(target(), exported)).code).toBe(0);
+      const schema = new URL(target()).searchParams.get('schema');
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ tablename: string }>(
+          'SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = $1 ORDER BY tablename',
+          [schema],
+        );
+        expect(rows.map((row) => row.tablename)).toEqual(
+          expect.arrayContaining(['events', 'merkle_nodes', 'sessions', 'sessions_history']),
+        );
+      } finally {
+        await client.end();
+      }
+    });
+  }
+
   it('restores an export byte for byte: the same events, a chain verify accepts, the same sessions table', async () => {
     const exported = await exportedLog(source());
     const imported = await runImport(target(), exported);
