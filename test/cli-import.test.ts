@@ -346,6 +346,18 @@ describeEachBackend('sessionlog import', (target, backend) => {
     expect(stderr).toBe('');
     expect((await runCli('events', '--db', target())).data).toBe(exported);
   });
+
+  it('exports a log of several pages whole and in order, and filtered', async () => {
+    const events = longer(parse(await exportedLog(source())), 4_500);
+    expect((await runImport(target(), rechained(events))).code).toBe(0);
+    const all = parse((await runCli('events', '--db', target())).data);
+    expect(all.map((event) => event.position)).toEqual(events.map((event) => event.position));
+    expect(all).toEqual(parse(rechained(events)));
+    const filtered = await runCli('events', '--db', target(), '--types', 'SessionEnded');
+    expect(parse(filtered.data).map((event) => event.position)).toEqual(
+      events.filter((event) => event.type === 'SessionEnded').map((event) => event.position),
+    );
+  });
 });
 
 describe('sessionlog import into a file', () => {

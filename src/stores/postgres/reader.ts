@@ -9,7 +9,11 @@ import type { EnvelopeText, ReadOptions } from '../../events/store.js';
 export const EVENT_COLUMNS =
   'position, id, stream, version, type, time, data::text AS data, meta::text AS meta, hash';
 
-const NDJSON_PAGE = 10_000;
+/**
+ * Events per NDJSON page. At 10,000 a page's rows outlived the young generation: the
+ * collector's marking and copying made an export of a million events take 9 s, not 6.
+ */
+const NDJSON_PAGE = 2_000;
 
 /** Anything that runs a query: the pool, or the client of a transaction. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -49,8 +53,8 @@ export class PgEventReader {
   }
 
   /**
-   * The events of `readJson` as NDJSON, a page of lines per string: a page of 10,000 events
-   * per query (the round trip is what a small page costs), each line made from the stored text.
+   * The events of `readJson` as NDJSON, a page of lines per string: a page of NDJSON_PAGE
+   * events per query, each line made from the stored text.
    */
   async *ndjson(options: Omit<ReadOptions, 'limit'> = {}): AsyncGenerator<string> {
     for (let after = options.after ?? 0; ; ) {
