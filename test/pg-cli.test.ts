@@ -105,6 +105,31 @@ describe.skipIf(pgUnavailable !== undefined)(
       expect(tampered.output).toContain('FAILED: first disagreement at position 6');
     });
 
+    it('names a history row the fold never made: of no session, or past the head', async () => {
+      // Each page's history is looked up by the sessions it folded; a row of another id shows
+      // only in the history's count, and is then named by a scan of the pages' ranges.
+      const url = newSchema();
+      const schema = schemaOf(url);
+      const [id] = await writeLog(url);
+      const db = await admin();
+      const forge = (who: string, position: number) =>
+        db.query(
+          `INSERT INTO ${schema}.sessions_history (id, position, row)
+           SELECT $2, $3, row FROM ${schema}.sessions_history WHERE id = $1 AND position = 2`,
+          [id, who, position],
+        );
+      await forge('ghost', 5);
+      const ghost = await runCli('verify', '--db', url);
+      expect(ghost.code).toBe(1);
+      expect(ghost.output).toContain('history      sessions DISAGREES at position 5: row ghost');
+      await db.query(`DELETE FROM ${schema}.sessions_history WHERE id = 'ghost'`);
+      expect((await runCli('verify', '--db', url)).code).toBe(0);
+      await forge(id as string, 99);
+      const late = await runCli('verify', '--db', url);
+      expect(late.code).toBe(1);
+      expect(late.output).toContain(`history      sessions DISAGREES at position 99: row ${id}`);
+    });
+
     it('agrees with a log that holds a lone surrogate from before the log refused them, also after rebuild', async () => {
       const url = newSchema();
       await writeLog(url);
