@@ -1,6 +1,6 @@
 import type { AnyEvent, Envelope } from '../events/envelope.js';
 import { upcast } from '../events/event-row.js';
-import type { EventRegistry } from '../events/schemas.js';
+import type { EventVersions } from '../events/event-types.js';
 import { Fold } from './fold.js';
 import type { AnyProjection } from './projection.js';
 
@@ -12,7 +12,7 @@ import type { AnyProjection } from './projection.js';
  */
 export class FoldAsWritten {
   readonly fold: Fold;
-  readonly #registry: EventRegistry;
+  readonly #registry: EventVersions;
   readonly #every: number;
   readonly #atStop: (fold: Fold) => void;
   /** Stops taken so far (the snapshots written). */
@@ -22,7 +22,7 @@ export class FoldAsWritten {
 
   constructor(
     projection: AnyProjection,
-    registry: EventRegistry,
+    registry: EventVersions,
     every: number,
     atStop: (fold: Fold) => void,
   ) {

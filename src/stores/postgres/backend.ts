@@ -1,11 +1,9 @@
-import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionEventVersions } from '../../events/event-types.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
 import { treeRebuildReport } from '../verify-tree.js';
 import { openPostgres, type PgDatabase, readPgMeta } from './database.js';
-import { importPostgres } from './import.js';
 import { extendPgTree, pgTreeSize, readPgNodes } from './merkle-tree.js';
-import { openPgSessionlog, openProjection } from './open-postgres.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions, sessionsAsOf } from './sessions-table.js';
 import { verifyPgTree, verifyPostgresLog } from './verify.js';
@@ -22,6 +20,8 @@ export function postgresBackend(url: string): LogBackend {
 
     async serve({ durability, postgres = {}, onCommit, logger }) {
       const { pollMs, applicationName, leases } = postgres;
+      // The store and its schemas (zod) are loaded by the commands that append, not by readers.
+      const { openPgSessionlog } = await import('./open-postgres.js');
       const log = await openPgSessionlog({
         url,
         durability,
@@ -46,7 +46,7 @@ export function postgresBackend(url: string): LogBackend {
     async openTree(command) {
       const database = await openExisting(command);
       try {
-        const reader = new PgEventReader(database.pool, sessionEventTypes);
+        const reader = new PgEventReader(database.pool, sessionEventVersions);
         const { rows } = await database.pool.query(
           "SELECT to_regclass('merkle_nodes') IS NOT NULL AS present",
         );
@@ -74,7 +74,7 @@ export function postgresBackend(url: string): LogBackend {
 
     async openReader(command) {
       const database = await openExisting(command);
-      const reader = new PgEventReader(database.pool, sessionEventTypes);
+      const reader = new PgEventReader(database.pool, sessionEventVersions);
       return {
         read: (options) => reader.read(options),
         ndjson: (options) => reader.ndjson(options),
@@ -87,7 +87,7 @@ export function postgresBackend(url: string): LogBackend {
       const database = await openExisting('sessions');
       try {
         // Folded from the log's first event, not read from the stored table or its history.
-        const reader = new PgEventReader(database.pool, sessionEventTypes);
+        const reader = new PgEventReader(database.pool, sessionEventVersions);
         const head = await reader.head();
         const position = asOf ?? head;
         if (position > head)
@@ -107,6 +107,7 @@ export function postgresBackend(url: string): LogBackend {
       try {
         const started = performance.now();
         // Appends wait meanwhile: the table is made again under the head's lock.
+        const { openProjection } = await import('./open-postgres.js');
         const { head } = await openProjection(database, new PgSessions(database.pool), {
           rebuild: true,
         });
@@ -119,7 +120,7 @@ export function postgresBackend(url: string): LogBackend {
     },
 
     importFold: false,
-    importEvents: (batches) => importPostgres(url, batches),
+    importEvents: async (batches) => (await import('./import.js')).importPostgres(url, batches),
 
     verify: (out, also) => verifyPostgresLog(url, out, also),
   };

@@ -1,5 +1,5 @@
 import { ChainCheck, type ChainReport } from '../../events/chain-check.js';
-import type { EventRegistry } from '../../events/schemas.js';
+import type { EventVersions } from '../../events/event-types.js';
 import { PG_APPEND_ONLY_TABLES } from './database.js';
 import { PgEventReader, type Queryable } from './reader.js';
 
@@ -22,7 +22,7 @@ const TRIGGERS = PG_APPEND_ONLY_TABLES.flatMap((table) => [
  */
 export async function verifyPgChain(
   client: Queryable,
-  registry: EventRegistry,
+  registry: EventVersions,
   progress?: (position: number) => void,
 ): Promise<PgChainReport> {
   const reader = new PgEventReader(client, registry);

@@ -1,6 +1,6 @@
 import { decodeRow, upcast } from '../../events/event-row.js';
+import type { EventVersions } from '../../events/event-types.js';
 import { sameCanonicalJson } from '../../events/same-json.js';
-import type { EventRegistry } from '../../events/schemas.js';
 import type { ProjectionMismatch } from '../../projections/mismatch.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { SessionState } from '../../sessions/session.js';
@@ -23,7 +23,7 @@ export interface PgSessionsReport {
  */
 export async function verifyPgSessions(
   client: Queryable,
-  registry: EventRegistry,
+  registry: EventVersions,
 ): Promise<PgSessionsReport> {
   const fold = await foldAndCompare(client, registry, historyOfIds);
   let { history } = fold;
@@ -124,7 +124,7 @@ const historyInRange: HistoryPage = async (client, after, upTo) =>
  */
 async function foldAndCompare(
   client: Queryable,
-  registry: EventRegistry,
+  registry: EventVersions,
   historyPage: HistoryPage,
 ): Promise<{
   folded: Map<string, SessionState>;

@@ -1,6 +1,6 @@
 import { FreshRoot } from '../../checkpoints/fresh-root.js';
 import { rootPlan } from '../../checkpoints/merkle-plans.js';
-import { sessionEventTypes } from '../../events/schemas.js';
+import { sessionEventVersions } from '../../events/event-types.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogCheck, ReportOutput } from '../log-backend.js';
 import { conclude, reportChain } from '../verify-report.js';
@@ -30,7 +30,7 @@ export async function verifyPostgresLog(
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await client.query<{ position: number }>('SELECT position FROM log_head');
     const head = rows[0]?.position ?? 0;
-    const chain = await verifyPgChain(client, sessionEventTypes, (position) =>
+    const chain = await verifyPgChain(client, sessionEventVersions, (position) =>
       out.reached?.(position, head),
     );
     const bad = reportChain(chain, out);
@@ -42,7 +42,7 @@ export async function verifyPostgresLog(
     bad.push(...reportTree(await verifyPgTree(client), out));
     const { name } = sessionsProjection;
     if (chain.broken === undefined) {
-      bad.push(...reportPgSessions(await verifyPgSessions(client, sessionEventTypes), out));
+      bad.push(...reportPgSessions(await verifyPgSessions(client, sessionEventVersions), out));
     } else out.log(`projections  ${name} not compared: the log it is folded from is broken`);
     if (also !== undefined) {
       bad.push(...(await also.check(logId, pgEventHashes(client, also.upTo), out)));
