@@ -1,8 +1,6 @@
 import { openLog } from '../stores/open-log.js';
 import { type Command, dbFrom } from './args.js';
-import { checkAgainstCheckpoint, readSavedCheckpoint } from './checkpoint-check.js';
 import { progressOn } from './progress.js';
-import { verifyExport } from './verify-export.js';
 
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
 export const verify: Command = {
@@ -53,9 +51,11 @@ as it is without one.
     if (keyFile !== undefined && checkpointFile === undefined) {
       throw new Error('--key checks a checkpoint: give it with --checkpoint');
     }
-    const saved =
-      checkpointFile === undefined ? undefined : await readSavedCheckpoint(checkpointFile, keyFile);
-    if (from !== undefined) return verifyExport(from, out, saved);
+    const checkpoint =
+      checkpointFile === undefined ? undefined : await savedCheckpoint(checkpointFile, keyFile);
+    if (from !== undefined) {
+      return (await import('./verify-export.js')).verifyExport(from, out, checkpoint?.saved);
+    }
     const log = await openLog(dbFrom(values));
     const progress = progressOn(out.progress ?? process.stderr);
     try {
@@ -72,10 +72,21 @@ as it is without one.
           },
           reached: (done, total, label) => progress.update(done, total, label),
         },
-        saved === undefined ? undefined : checkAgainstCheckpoint(saved),
+        checkpoint?.check(),
       );
     } finally {
       progress.end();
     }
   },
 };
+
+/**
+ * The checkpoint --checkpoint names, read (and its signature checked with --key), and the
+ * check of the log against it. Loaded when the flag is given, as --from's reader is: the
+ * Merkle proofs and the note's signature are not what a plain verify starts with.
+ */
+async function savedCheckpoint(file: string, keyFile: string | undefined) {
+  const { readSavedCheckpoint, checkAgainstCheckpoint } = await import('./checkpoint-check.js');
+  const saved = await readSavedCheckpoint(file, keyFile);
+  return { saved, check: () => checkAgainstCheckpoint(saved) };
+}
