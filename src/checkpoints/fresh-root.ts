@@ -1,5 +1,4 @@
-import { hash } from 'node:crypto';
-import { eventLeafHash } from './merkle-hash.js';
+import { checkedLeafHashBinary, eventLeafHash, nodeHashBinary } from './merkle-hash.js';
 import { foldRange } from './merkle-nodes.js';
 
 /** A complete subtree on the right edge: its level (2^level leaves) and its hash, as hex. */
@@ -13,19 +12,14 @@ export interface EdgeNode {
  * memory: what `verify` compares a stored tree with. Feed it the hashes in position order,
  * or (from several threads) the complete subtrees others computed, left to right.
  *
- * The same RFC 9162 hashes as merkle-hash.ts, made for a million leaves: one-shot
- * `crypto.hash` over two reused buffers (a Hash object per node cost three times the digest;
- * a Buffer digest, four times a string one, on Node 20), and the edge kept as binary
- * (latin1) strings, each byte one character: a digest read and written back that way costs
- * a sixth less per leaf than as hex. The edge is hex where it leaves (`edge`, `addSubtree`).
+ * The hashes of merkle-hash.ts in their binary (latin1) form, made for a million leaves: the
+ * edge is kept as binary strings, each byte one character, and is hex where it leaves
+ * (`edge`, `addSubtree`).
  */
 export class FreshRoot {
   /** The complete subtrees, as binary strings. */
   readonly #edge: { level: number; hash: string }[] = [];
   #size = 0;
-  /** 0x00 ‖ leaf, and 0x01 ‖ left ‖ right: RFC 9162's prefixes. */
-  readonly #leaf = Buffer.alloc(33, 0);
-  readonly #node = Buffer.alloc(65, 1);
 
   get size(): number {
     return this.#size;
@@ -44,8 +38,7 @@ export class FreshRoot {
    * it): `add` without the test, which costs about as much as the leaf's digest.
    */
   addChecked(hex: string): void {
-    this.#leaf.write(hex, 1, 'hex');
-    this.#push(0, hash('sha256', this.#leaf, 'binary'));
+    this.#push(0, checkedLeafHashBinary(hex));
   }
 
   /**
@@ -77,9 +70,7 @@ export class FreshRoot {
     // Equal levels on top of the edge are two halves of a now complete parent.
     for (let left = this.#edge.at(-1); left?.level === node.level; left = this.#edge.at(-1)) {
       this.#edge.pop();
-      this.#node.write(left.hash, 1, 'binary');
-      this.#node.write(node.hash, 33, 'binary');
-      node = { level: node.level + 1, hash: hash('sha256', this.#node, 'binary') };
+      node = { level: node.level + 1, hash: nodeHashBinary(left.hash, node.hash) };
     }
     this.#edge.push(node);
     this.#size += 2 ** level;

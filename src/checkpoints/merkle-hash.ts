@@ -32,6 +32,24 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return hash('sha256', nodeInput, 'buffer');
 }
 
+/**
+ * The leaf of an event whose hash is known to be 64 lowercase hex digits (a chain check
+ * recomputed it), as a binary (latin1) string, a character per byte: for the million leaves
+ * of a verify or an import (FreshRoot, ImportTree), a string digest made and copied for about
+ * half of what hex costs, and a quarter of a Buffer's.
+ */
+export function checkedLeafHashBinary(hexHash: string): string {
+  leafInput.write(hexHash, 1, 'hex');
+  return hash('sha256', leafInput, 'binary');
+}
+
+/** `nodeHash` of two 32-byte hashes given and returned as binary (latin1) strings. */
+export function nodeHashBinary(left: string, right: string): string {
+  nodeInput.write(left, 1, 'latin1');
+  nodeInput.write(right, 33, 'latin1');
+  return hash('sha256', nodeInput, 'binary');
+}
+
 const EVENT_HASH = /^[0-9a-f]{64}$/;
 
 /**
