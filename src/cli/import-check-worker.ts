@@ -22,8 +22,9 @@ const BATCH = 2_000;
 const AHEAD = 4;
 
 /**
- * Bytes decoded into one string: a chunk of the input (1 MiB) made a string too large for the
- * young generation, allocated on fresh pages, and faulting them in cost more than decoding.
+ * Bytes decoded into one string at most: a larger chunk (the input was once read 1 MiB at a
+ * time) makes a string too large for the young generation, allocated on fresh pages each
+ * time, and faulting them in cost more than the decoding.
  */
 const DECODED = 64 * 1024;
 

@@ -78,8 +78,8 @@ export class PgTail<E extends AnyEvent = AnyEvent> {
    * This node's own commit: delivered at once when it follows, else read back in order. At
    * once even while a read is under way (its own NOTIFY often arrives before the COMMIT's
    * answer and starts one; the read skips what was delivered meanwhile, and what the read
-   * delivered first is skipped here): so an append
-   * resolves after this node's subscribers heard of it, unless other nodes' commits precede it.
+   * delivered first is skipped here): so an append resolves after this node's subscribers
+   * heard of it, unless other nodes' commits precede it.
    */
   offer(events: readonly Envelope<E>[]): void {
     const first = events[0];
