@@ -31,9 +31,8 @@ export async function verifyPgSessions(
     // Each page was compared for the rows it folded; a row of another session in its range
     // (one the fold never made) shows as one row too many. Then the pages are compared
     // again whole, to name the first such row.
-    const stored = (
-      await client.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions_history')
-    ).rows[0]?.n;
+    const stored = (await client.query<{ n: number }>('SELECT count(*) AS n FROM sessions_history'))
+      .rows[0]?.n;
     if (stored !== fold.versions) {
       history =
         (await foldAndCompare(client, registry, historyInRange)).history ??
