@@ -1,7 +1,8 @@
 import { stream } from '@durable-streams/client';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import type { RunningServer } from '../src/server.js';
 import { describeEachBackend } from './support/backends.js';
+import { scrape } from './support/scrape.js';
 import { appendMany, useServers } from './support/server.js';
 import { apiEvents, follow, streamsBase } from './support/streams.js';
 
@@ -90,6 +91,14 @@ describeEachBackend('Durable Streams read by the official client', (log) => {
       const waited: unknown[] = [];
       const waitedDone = waiting.subscribeJson((batch) => {
         waited.push(...batch.items);
+      });
+      // Waiting for real: the server holds its live read (its offset taken before the delete),
+      // else a first read arriving after the delete would start there, with nothing to say.
+      await vi.waitFor(async () => {
+        const open = (await scrape(server.url)).value('sessionlog_subscriptions_open', {
+          transport: `streams-${live}`,
+        });
+        expect(open).toBe(1);
       });
       const deleted = await fetch(`${server.url}/api/sessions/${id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
