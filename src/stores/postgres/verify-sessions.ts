@@ -72,13 +72,16 @@ export async function verifyPgSessions(
   return { ...report, table: { built: true, ...checkpoint, mismatches } };
 }
 
+/** A stored version of a session: its row as the position made it. */
+type HistoryRow = { id: string; position: number; row: SessionState };
+
 /** The stored history rows a page is compared with: (after, upTo], of some sessions or all. */
 type HistoryPage = (
   client: Queryable,
   after: number,
   upTo: number,
   ids: readonly string[],
-) => Promise<{ id: string; position: number; row: SessionState }[]>;
+) => Promise<HistoryRow[]>;
 
 /**
  * The history of the sessions a page folded, in its range: a lookup by the primary key
@@ -99,7 +102,7 @@ async function historyOutside(
   client: Queryable,
   head: number,
 ): Promise<ProjectionMismatch | undefined> {
-  const { rows } = await client.query<{ id: string; position: number; row: SessionState }>(
+  const { rows } = await client.query<HistoryRow>(
     `SELECT id, position, row FROM sessions_history WHERE position <= 0 OR position > $1
      ORDER BY position LIMIT 1`,
     [head],
@@ -169,7 +172,7 @@ async function foldAndCompare(
 
 /** The first (by position) of the versions where the stored history and the fold's differ. */
 function firstDifference(
-  rows: readonly { id: string; position: number; row: SessionState }[],
+  rows: readonly HistoryRow[],
   versions: ReadonlyMap<string, SessionState>,
 ): ProjectionMismatch | undefined {
   const stored = new Map(rows.map((row) => [`${row.id}@${row.position}`, row]));
