@@ -273,6 +273,31 @@ describe('evolve', () => {
     });
   });
 
+  it.each([
+    wentInProgress,
+    completed,
+    deleted,
+    { type: 'FileChanged', data: fileChange },
+    { type: 'WatchFailed', data: watchFailure },
+  ] as SessionEvent[])(
+    "a $type keeps every field of the row, in the row's order, and leaves the state before as it was",
+    (event) => {
+      const before = replay([[t1, { type: 'SessionStarted', data: { ...startData, name: 'x' } }]]);
+      const copy = structuredClone(before);
+      const after = replay([
+        [t1, { type: 'SessionStarted', data: { ...startData, name: 'x' } }],
+        [t2, event],
+      ]);
+      // The HTTP answers list a row's fields in this order (sessionsProjection's columns).
+      const fields = sessionsProjection.table.columns.map(({ field }) => field);
+      expect(Object.keys(after ?? {})).toEqual(fields);
+      expect(
+        evolve(before, { ...event, stream: 'session-1', version: 2, position: 2, time: t2 }),
+      ).toEqual(after);
+      expect(before).toEqual(copy);
+    },
+  );
+
   it('a session goes from pending to in progress to completed', () => {
     const history: Array<[string, SessionEvent]> = [
       [t1, started],

@@ -43,7 +43,6 @@ export const DATA_NOT_READ: ReadonlySet<string> = new Set([
  * The sessions table, `asOf` and the command handler's state are all this fold.
  */
 export function evolve(state: SessionState | null, event: ProjectedEvent): SessionState | null {
-  const at = { version: event.version, lastActivityAt: event.time };
   if (event.type === 'SessionStarted') {
     const { cwd, hostname, platform, user, name } = event.data;
     return {
@@ -65,37 +64,62 @@ export function evolve(state: SessionState | null, event: ProjectedEvent): Sessi
   }
   // Only a start creates a session; anything else on an unknown stream changes nothing.
   if (state === null) return null;
+  const next = copyOf(state);
+  next.version = event.version;
   switch (event.type) {
     case 'SessionUpdated': {
       const { name, summary, status } = event.data;
-      return {
-        ...state,
-        ...at,
-        ...(name === undefined ? {} : { name }),
-        ...(summary === undefined ? {} : { summary }),
-        ...(status === undefined ? {} : { status }),
-      };
+      next.lastActivityAt = event.time;
+      if (name !== undefined) next.name = name;
+      if (summary !== undefined) next.summary = summary;
+      if (status !== undefined) next.status = status;
+      return next;
     }
     case 'SessionEnded': {
       const { status, summary } = event.data;
-      return {
-        ...state,
-        ...at,
-        status,
-        endedAt: event.time,
-        ...(summary === undefined ? {} : { summary }),
-      };
+      next.lastActivityAt = event.time;
+      next.status = status;
+      next.endedAt = event.time;
+      if (summary !== undefined) next.summary = summary;
+      return next;
     }
     case 'SessionDeleted':
-      return { ...state, version: event.version, deletedAt: event.time };
+      next.deletedAt = event.time;
+      return next;
     case 'FileChanged':
-      return { ...state, ...at, fileChanges: state.fileChanges + 1 };
+      next.lastActivityAt = event.time;
+      next.fileChanges = state.fileChanges + 1;
+      return next;
     case 'WatchFailed':
       // A failing watcher is not activity in the session.
-      return { ...state, version: event.version };
+      return next;
     default:
       return exhaustive(event);
   }
+}
+
+/**
+ * A copy of the state, field by field in the row's order: every state then has one shape. Made
+ * by spreads of spreads, states took many, and V8 copied each the slow way (a tenth of
+ * verify's fold).
+ */
+function copyOf(state: SessionState): SessionState {
+  return {
+    id: state.id,
+    name: state.name,
+    cwd: state.cwd,
+    hostname: state.hostname,
+    platform: state.platform,
+    user: state.user,
+    status: state.status,
+    summary: state.summary,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    lastActivityAt: state.lastActivityAt,
+    fileChanges: state.fileChanges,
+    version: state.version,
+    deletedAt: state.deletedAt,
+  };
 }
 
 /** The compile-time guarantee that a new event type cannot be forgotten in a switch. */

@@ -1,7 +1,7 @@
 import type { EventVersions } from '../../events/event-types.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
-import { FOLD_COLUMNS, foldedColumns, ProgressReader } from './progress-reader.js';
+import { foldColumns, foldedColumns, ProgressReader } from './progress-reader.js';
 import { bindTable } from './projection-table.js';
 import { SqliteEventReader } from './reader.js';
 import { SnapshotStore } from './snapshot-store.js';
@@ -63,6 +63,7 @@ export class SegmentFold implements RowsFolded {
     this.#projection = projection;
     this.#registry = registry;
     this.#upTo = upTo;
+    this.columns = foldColumns(projection);
     const inSegment = plan.table !== undefined && plan.table.position > after;
     const here = inSegment && (plan.table?.position ?? 0) <= upTo;
     this.#table = 'elsewhere';
@@ -99,7 +100,7 @@ export class SegmentFold implements RowsFolded {
     this.#seed = seed;
   }
 
-  readonly columns = FOLD_COLUMNS;
+  readonly columns: string;
 
   add(position: number, row: readonly unknown[], at: number): void {
     if (this.#stepping === undefined) return;
