@@ -5,7 +5,6 @@ export const DEFAULT_DB = './data/sessionlog.db';
 
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(values: Record<string, unknown>, out: Output): Promise<number>;

@@ -12,7 +12,6 @@ const DEFAULT_INTERVAL_S = 5;
 /** `sessionlog audit`: proves, run after run, that a server's log only ever grew. */
 export const audit: Command = {
   name: 'audit',
-  summary: "check that a server's log extends the checkpoint saved last time, and save the new one",
   usage: `sessionlog audit --url URL --state FILE [--key FILE] [--token TOKEN] [--follow [--interval S]]
 
 An auditor's check of a running server, in O(log n) whatever the log's size. The first run

@@ -10,7 +10,6 @@ import { serverAddress } from './server-address.js';
 /** `sessionlog checkpoint`: the log's current signed checkpoint, from a server or a log. */
 export const checkpoint: Command = {
   name: 'checkpoint',
-  summary: "print the log's current signed checkpoint (tree size and root), to keep outside it",
   usage: `sessionlog checkpoint [--db FILE|URL | --url URL] [--signing-key FILE] [--token TOKEN]
 
 Prints the log's current checkpoint, a C2SP tlog-checkpoint signed note: the origin

@@ -9,7 +9,6 @@ import { serverAddress } from './server-address.js';
 /** `sessionlog events`: the log as NDJSON, from a file or a server, optionally followed. */
 export const events: Command = {
   name: 'events',
-  summary: 'print the log as NDJSON, from a log file or a running server; --follow tails it',
   usage: `sessionlog events [--db FILE|URL | --url URL] [--after P] [--types T1,T2] [--streams a,b]
                   [--follow] [--token TOKEN]
 

@@ -9,7 +9,6 @@ import { progressOn } from './progress.js';
 /** `sessionlog import`: an export (`sessionlog events`) into an empty log, chain checked. */
 export const importCommand: Command = {
   name: 'import',
-  summary: 'fill an empty log from an NDJSON export, checking the chain as it reads',
   usage: `sessionlog import [--db FILE|URL] [--from FILE]
 
 Reads an NDJSON export (what \`sessionlog events\` prints; standard input without --from)

@@ -5,7 +5,6 @@ import { progressOn } from './progress.js';
 /** `sessionlog rebuild`: projections and their snapshots made again from the log. */
 export const rebuild: Command = {
   name: 'rebuild',
-  summary: 'rebuild projections and their snapshots from the log',
   usage: `sessionlog rebuild [--db FILE] [--projection NAME]
 
 Replays the whole log into a fresh table for each projection (or only NAME) and swaps it in,

@@ -5,7 +5,6 @@ import { type Command, dbFrom } from './args.js';
 
 export const serve: Command = {
   name: 'serve',
-  summary: 'serve the dashboard, the HTTP API and the WebSocket gateway',
   usage: `sessionlog serve [flags]
 
 Serves the dashboard, the HTTP API and the WebSocket gateway on one port, and prints the URL

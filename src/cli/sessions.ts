@@ -9,7 +9,6 @@ const STATUSES: readonly string[] = ['pending', 'in_progress', 'completed', 'fai
 /** `sessionlog sessions`: the sessions table, now or as of a past position. */
 export const sessions: Command = {
   name: 'sessions',
-  summary: 'print the sessions table as it is, or as it was at a past position (--as-of)',
   usage: `sessionlog sessions [--db FILE|URL | --url URL] [--as-of P] [--status S] [--token TOKEN]
 
 Prints { sessions, position } as JSON, as GET /api/sessions answers it: the sessions not

@@ -5,7 +5,6 @@ import { progressOn } from './progress.js';
 /** `sessionlog verify`: the log, its triggers, its end, and everything derived from it. */
 export const verify: Command = {
   name: 'verify',
-  summary: 'check the hash chain, the append-only triggers, every projection and its snapshots',
   usage: `sessionlog verify [--db FILE|URL | --from EXPORT.ndjson] [--checkpoint FILE [--key FILE]]
 
 Recomputes the hash chain over every stored event, checks that the append-only triggers are
