@@ -80,6 +80,43 @@ describe('the server log writer at the end of a process', () => {
   }
 });
 
+describe('the logger of what runs outside a server', () => {
+  it('loads pino at its first line, and writes warnings on standard error as pino does', async () => {
+    const logger = resolve('dist/observe/logger.js');
+    expect(existsSync(logger), 'dist/ is built by `npm test` (npm run build)').toBe(true);
+    const script = `import { createRequire } from 'node:module';
+      const { fallbackLogger } = await import(${JSON.stringify(logger)});
+      const pinoLoaded = () =>
+        Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('/node_modules/pino/'));
+      const log = fallbackLogger();
+      process.stdout.write(JSON.stringify({ before: pinoLoaded(), level: log.level }) + '\\n');
+      log.info('not at warn');
+      log.warn({ projection: 'sessions' }, 'first');
+      log.child({ part: 'watcher' }).error('second');
+      process.stdout.write(JSON.stringify({ after: pinoLoaded() }) + '\\n');`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    // Asking its level makes it: what a store does at start does not.
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ before: false, level: 'warn' }, { after: true }]);
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toMatchObject([
+      { level: 40, projection: 'sessions', msg: 'first' },
+      { level: 50, part: 'watcher', msg: 'second' },
+    ]);
+  });
+});
+
 describe('the request line put together from its fields', () => {
   const fields = { requestId: 'req-1', status: 201, ms: 1.5, position: 7 };
   const members = '"requestId":"req-1","status":201,"ms":1.5,"position":7';

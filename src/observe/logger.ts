@@ -1,6 +1,19 @@
 import { openSync, writeSync } from 'node:fs';
-import { type DestinationStream, type LevelWithSilent, type Logger, pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, LevelWithSilent, Logger } from 'pino';
 import { prettyLine } from './pretty-line.js';
+
+/**
+ * pino, loaded when a logger is first made: a command that writes no line (verify, events,
+ * sessions) does not pay for it (~17 ms of their start). It is a CommonJS package: required.
+ */
+const pinoModule = (() => {
+  let loaded: typeof import('pino') | undefined;
+  return () => {
+    loaded ??= createRequire(import.meta.url)('pino') as typeof import('pino');
+    return loaded;
+  };
+})();
 
 export type { Logger } from 'pino';
 
@@ -49,7 +62,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         };
   const stream: DestinationStream =
     format === 'pretty' ? { write: (line) => destination.write(prettyLine(line)) } : destination;
-  const logger = pino(
+  const logger = pinoModule().pino(
     {
       level: options.level ?? 'info',
       base: { pid: process.pid },
@@ -120,7 +133,7 @@ export interface LogDestination extends DestinationStream {
  */
 export function logDestination(dest: number | string): LogDestination {
   const fd = typeof dest === 'number' ? dest : openSync(dest, 'a');
-  const sink = pino.destination({ dest: fd, sync: false });
+  const sink = pinoModule().pino.destination({ dest: fd, sync: false });
   let lines: string[] = [];
   let chars = 0;
   const take = (): string => {
@@ -182,9 +195,24 @@ export function logDestination(dest: number | string): LogDestination {
   };
 }
 
-/** For what runs outside a server (the CLI's commands, tests of a part): warnings on stderr. */
+/**
+ * For what runs outside a server (the CLI's commands, tests of a part): warnings on stderr.
+ * The stores take it when given no logger, but the commands that only read the log never
+ * write a line: it is made (and pino loaded) at its first use, through a stand-in.
+ */
 let fallback: Logger | undefined;
-export function fallbackLogger(): Logger {
+const madeFallback = () => {
   fallback ??= createLogger({ level: 'warn' });
   return fallback;
+};
+const fallbackStandIn = new Proxy({} as Logger, {
+  get: (_, key) => {
+    const logger = madeFallback();
+    const value: unknown = Reflect.get(logger, key, logger);
+    return typeof value === 'function' ? value.bind(logger) : value;
+  },
+  set: (_, key, value) => Reflect.set(madeFallback(), key, value),
+});
+export function fallbackLogger(): Logger {
+  return fallbackStandIn;
 }

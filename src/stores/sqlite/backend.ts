@@ -3,25 +3,21 @@ import { sessionEventVersions } from '../../events/event-types.js';
 import { sessionsProjection } from '../../projections/sessions-projection.js';
 import type { LogBackend, RebuildReport } from '../log-backend.js';
 import { treeRebuildReport } from '../verify-tree.js';
-import { openDatabase, readMeta } from './database.js';
-import { lockLogFile } from './lock.js';
-import { checkLogFile } from './log-mark.js';
-import { SqliteTree } from './merkle-tree.js';
-import { ndjsonPages } from './ndjson-pages.js';
-import { SqliteProjections } from './projections.js';
-import { SqliteEventReader } from './reader.js';
-import { verifySqliteLog, verifyTree } from './verify.js';
-import { hasTreeTable } from './verify-chain.js';
 
 /**
- * A log in a SQLite file, or in memory (`:memory:`). What writes (serve, rebuild, import) is
- * loaded when it runs: a command that only reads loads no schema validator.
+ * A log in a SQLite file, or in memory (`:memory:`). What each command needs is loaded when it
+ * runs: a command that only reads loads no schema validator, and `verify` starts its threads
+ * before it loads the rest (they load their own modules meanwhile).
  */
 export function sqliteBackend(file: string): LogBackend {
   const inMemory = file === ':memory:';
   /** Opens the file read-only: it must hold a log already, and nothing in it changes. */
-  const openReadOnly = () => {
+  const openReadOnly = async () => {
     if (!existsSync(file)) throw new Error(`no log at ${file}`);
+    const [{ openDatabase }, { SqliteEventReader }] = await Promise.all([
+      import('./database.js'),
+      import('./reader.js'),
+    ]);
     const db = openDatabase(file, { readonly: true });
     return { db, reader: new SqliteEventReader(db, sessionEventVersions) };
   };
@@ -29,9 +25,10 @@ export function sqliteBackend(file: string): LogBackend {
    * Opening the log extended its tree to the head; its nodes never change, so `rebuild`
    * checks it against the events' hashes rather than making it again.
    */
-  const checkTreeAfterOpen = (): RebuildReport => {
+  const checkTreeAfterOpen = async (): Promise<RebuildReport> => {
     const started = performance.now();
-    const { db, reader } = openReadOnly();
+    const { verifyTree } = await import('./verify.js');
+    const { db, reader } = await openReadOnly();
     try {
       return treeRebuildReport(db.transaction(() => verifyTree(db, reader))(), started);
     } finally {
@@ -45,6 +42,10 @@ export function sqliteBackend(file: string): LogBackend {
     async serve({ durability, onCommit, logger }) {
       // One serve per file (its clients would not see another process's commits live).
       // Another program's database is refused before its lock file is made beside it.
+      const [{ checkLogFile }, { lockLogFile }] = await Promise.all([
+        import('./log-mark.js'),
+        import('./lock.js'),
+      ]);
       if (!inMemory) checkLogFile(file);
       const lock = inMemory ? undefined : lockLogFile(file);
       try {
@@ -74,7 +75,12 @@ export function sqliteBackend(file: string): LogBackend {
     },
 
     async openTree() {
-      const { db, reader } = openReadOnly();
+      const [{ readMeta }, { SqliteTree }, { hasTreeTable }] = await Promise.all([
+        import('./database.js'),
+        import('./merkle-tree.js'),
+        import('./verify-chain.js'),
+      ]);
+      const { db, reader } = await openReadOnly();
       try {
         const tree = new SqliteTree(db);
         const head = reader.head();
@@ -100,7 +106,8 @@ export function sqliteBackend(file: string): LogBackend {
     },
 
     async openReader() {
-      const { db, reader } = openReadOnly();
+      const { ndjsonPages } = await import('./ndjson-pages.js');
+      const { db, reader } = await openReadOnly();
       return {
         read: async (options) => reader.read(options),
         ndjson: (options) => ndjsonPages(reader, options, file),
@@ -112,7 +119,8 @@ export function sqliteBackend(file: string): LogBackend {
     },
 
     async sessionsAsOf(asOf, status) {
-      const { db, reader } = openReadOnly();
+      const { SqliteProjections } = await import('./projections.js');
+      const { db, reader } = await openReadOnly();
       try {
         // Folded from the log (from the nearest snapshot), not read from the stored table.
         const projections = new SqliteProjections(db, reader, [sessionsProjection]);
@@ -145,13 +153,20 @@ export function sqliteBackend(file: string): LogBackend {
       } finally {
         await log.close();
       }
-      if (projection === undefined && !inMemory) reports.push(checkTreeAfterOpen());
+      if (projection === undefined && !inMemory) reports.push(await checkTreeAfterOpen());
       return reports;
     },
 
     importFold: true,
     importEvents: async (batches) => (await import('./import.js')).importSqlite(file, batches),
 
-    verify: (out, also) => verifySqliteLog(file, out, also),
+    async verify(out, also) {
+      // The threads that check the log's segments load their modules (~50 ms) while this one
+      // loads verify's; verifySqliteLog ends any it does not use.
+      const { startSegmentThreads } = await import('./verify-segments.js');
+      const threads = startSegmentThreads();
+      const { verifySqliteLog } = await import('./verify.js');
+      return verifySqliteLog(file, out, also, { threads });
+    },
   };
 }

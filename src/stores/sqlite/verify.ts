@@ -21,17 +21,32 @@ import {
   defaultSegments,
   PROGRESS_EVERY,
   type SegmentChecks,
+  type SegmentThreads,
 } from './verify-segments.js';
 
 /**
  * `verify` on a log file, opened read-only: the chain, the triggers, the end, and each
- * projection's table and snapshots against a fresh fold, at one head.
+ * projection's table and snapshots against a fresh fold, at one head. `threads`: started
+ * ahead (SegmentThreads); those it does not use are ended, whatever the outcome.
  */
 export async function verifySqliteLog(
   file: string,
   out: ReportOutput,
   also?: LogCheck,
-  options: { segments?: number; block?: number } = {},
+  options: { segments?: number; block?: number; threads?: SegmentThreads } = {},
+): Promise<number> {
+  try {
+    return await verifyFile(file, out, also, options);
+  } finally {
+    options.threads?.end();
+  }
+}
+
+async function verifyFile(
+  file: string,
+  out: ReportOutput,
+  also: LogCheck | undefined,
+  options: { segments?: number; block?: number; threads?: SegmentThreads },
 ): Promise<number> {
   if (!existsSync(file)) {
     out.error(`sessionlog verify: no log at ${file}`);
@@ -72,7 +87,7 @@ export async function verifySqliteLog(
       head,
       options.segments ?? defaultSegments(),
       options.block ?? TREE_BLOCK,
-      { fold: plan, progressed },
+      { fold: plan, progressed, ...(options.threads ? { threads: options.threads } : {}) },
     );
     // Counted while the threads check (a scan of the snapshots: a tenth of a second on a
     // million events, which delayed their start).
