@@ -7,13 +7,8 @@ import { chainHashOf, chainHashOfContent, GENESIS_HASH } from '../src/events/has
 import { sessionEventTypes } from '../src/events/schemas.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
 import { SqliteEventReader } from '../src/stores/sqlite/reader.js';
-import { verifySqliteLog } from '../src/stores/sqlite/verify.js';
 import { checkSegment, HASHED_CONTENT, TREE_BLOCK } from '../src/stores/sqlite/verify-segment.js';
-import {
-  checkSegments,
-  planSegments,
-  startSegmentThreads,
-} from '../src/stores/sqlite/verify-segments.js';
+import { checkSegments, planSegments } from '../src/stores/sqlite/verify-segments.js';
 import { useLogFile } from './support/temp-dir.js';
 import { writeTwelveEvents } from './support/twelve-events.js';
 
@@ -154,30 +149,6 @@ describe('verify in segments, each in a worker thread', () => {
         /^an event hash is 64 lowercase hex digits, got "[0-9A-F]{64}"$/,
       ),
     });
-  });
-
-  it('gives its segments to threads started ahead; verify ends those left', async () => {
-    await writeLog(logFile());
-    const threads = startSegmentThreads(4);
-    expect(threads.waiting).toBe(4);
-    const { chain, tree } = await checkSegments(logFile(), 12, 3, 4, { threads }).report;
-    expect(chain).toEqual({ events: 12, head: 12 });
-    expect(tree).toEqual({ fresh: inOnePass(logFile()).root });
-    expect(threads.waiting).toBe(1);
-    threads.end();
-    expect(threads.waiting).toBe(0);
-    // A verify that stops before it cuts segments (no log there) ends them all.
-    const early = startSegmentThreads(2);
-    const lines: string[] = [];
-    const out = {
-      log: (line: string) => lines.push(line),
-      error: (line: string) => lines.push(line),
-    };
-    expect(await verifySqliteLog(`${logFile()}.missing`, out, undefined, { threads: early })).toBe(
-      2,
-    );
-    expect(lines).toEqual([`sessionlog verify: no log at ${logFile()}.missing`]);
-    expect(early.waiting).toBe(0);
   });
 
   it('fails with the positions of a thread that failed, and does not wait for it', async () => {

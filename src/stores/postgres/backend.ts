@@ -6,7 +6,6 @@ import { openPostgres, type PgDatabase, readPgMeta } from './database.js';
 import { extendPgTree, pgTreeSize, readPgNodes } from './merkle-tree.js';
 import { PgEventReader } from './reader.js';
 import { PgSessions, sessionsAsOf } from './sessions-table.js';
-import { verifyPgTree, verifyPostgresLog } from './verify.js';
 import { pgWatchLeases } from './watch-leases.js';
 
 /** A log in PostgreSQL (`postgres://…[?schema=NAME]`), which any number of nodes may serve. */
@@ -122,7 +121,7 @@ export function postgresBackend(url: string): LogBackend {
     importFold: false,
     importEvents: async (batches) => (await import('./import.js')).importPostgres(url, batches),
 
-    verify: (out, also) => verifyPostgresLog(url, out, also),
+    verify: async (out, also) => (await import('./verify.js')).verifyPostgresLog(url, out, also),
   };
 }
 
@@ -132,6 +131,7 @@ export function postgresBackend(url: string): LogBackend {
  */
 async function checkTree(database: PgDatabase): Promise<RebuildReport> {
   const started = performance.now();
+  const { verifyPgTree } = await import('./verify.js');
   await extendPgTree(database);
   const client = await database.pool.connect();
   try {

@@ -6,8 +6,8 @@ import { treeRebuildReport } from '../verify-tree.js';
 
 /**
  * A log in a SQLite file, or in memory (`:memory:`). What each command needs is loaded when it
- * runs: a command that only reads loads no schema validator, and `verify` starts its threads
- * before it loads the rest (they load their own modules meanwhile).
+ * runs: a command that only reads loads no schema validator, and none loads verify's checks
+ * but verify.
  */
 export function sqliteBackend(file: string): LogBackend {
   const inMemory = file === ':memory:';
@@ -161,12 +161,8 @@ export function sqliteBackend(file: string): LogBackend {
     importEvents: async (batches) => (await import('./import.js')).importSqlite(file, batches),
 
     async verify(out, also) {
-      // The threads that check the log's segments load their modules (~50 ms) while this one
-      // loads verify's; verifySqliteLog ends any it does not use.
-      const { startSegmentThreads } = await import('./verify-segments.js');
-      const threads = startSegmentThreads();
       const { verifySqliteLog } = await import('./verify.js');
-      return verifySqliteLog(file, out, also, { threads });
+      return verifySqliteLog(file, out, also);
     },
   };
 }

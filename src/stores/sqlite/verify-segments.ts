@@ -62,71 +62,12 @@ export function planSegments(head: number, count: number, block = TREE_BLOCK): S
   return segments;
 }
 
-/** What a thread of `checkSegments` is told to do (verify-worker.ts). */
-export interface SegmentTask {
-  file: string;
-  segment: Segment;
-  /** A shared cell the thread writes the position it reached in (the progress line). */
-  reached: BigInt64Array;
-  fold?: SegmentFoldPlan;
-}
-
-/**
- * Threads for `checkSegments`, started before the log is even opened: each loads its modules
- * (~50 ms, as long as opening the log and loading the rest of verify takes this thread) and
- * then waits for its segment. `end` ends those not given one (a short log has fewer segments;
- * a verify that stops early, none). Unreferenced while they wait: they never keep the process
- * alive on their own.
- */
-export class SegmentThreads {
-  readonly #idle: { worker: Worker; gone: boolean }[] = [];
-
-  constructor(count: number) {
-    for (let i = 0; i < count; i++) this.#idle.push(startIdle());
-  }
-
-  /** A thread to give a segment: one started ahead while any is left and alive, else a new one. */
-  take(): Worker {
-    for (let idle = this.#idle.shift(); idle !== undefined; idle = this.#idle.shift()) {
-      if (!idle.gone) return idle.worker;
-    }
-    return startIdle().worker;
-  }
-
-  /** Threads started ahead, alive and not given a segment yet. */
-  get waiting(): number {
-    return this.#idle.filter(({ gone }) => !gone).length;
-  }
-
-  end(): void {
-    for (const { worker } of this.#idle.splice(0)) void worker.terminate();
-  }
-}
-
-function startIdle(): { worker: Worker; gone: boolean } {
-  const worker = startWorker(new URL('./verify-worker', import.meta.url), {});
-  worker.unref();
-  const idle = { worker, gone: false };
-  // A thread that failed before it was given a segment is not given one (take starts another);
-  // one that failed after says so to its segment's listeners.
-  const gone = () => {
-    idle.gone = true;
-  };
-  worker.once('error', gone).once('exit', gone);
-  return idle;
-}
-
-/** The threads of a coming `checkSegments`, one per segment it will likely cut. */
-export function startSegmentThreads(count = defaultSegments()): SegmentThreads {
-  return new SegmentThreads(count);
-}
-
 /**
  * Checks the chain and computes the tree over positions 1..head of the log `file`, each
  * segment in a worker thread with its own read-only connection (rows up to the head never
  * change, so every thread sees the same events whatever was appended since). A worker that
  * fails fails the whole check, naming its positions, and the others are stopped: nothing
- * waits on a thread that is gone. The threads are `threads`' when given (started ahead).
+ * waits on a thread that is gone.
  */
 export function checkSegments(
   file: string,
@@ -138,10 +79,9 @@ export function checkSegments(
     fold?: SegmentFoldPlan;
     /** Told each time a thread has checked another page (1,000 events) of its segment. */
     progressed?: () => void;
-    threads?: SegmentThreads;
   } = {},
 ): SegmentChecks {
-  const { fold, progressed, threads = new SegmentThreads(0) } = also;
+  const { fold, progressed } = also;
   const segments = planSegments(head, count, block);
   const reached = segments.map(({ after }) => {
     const cell = new BigInt64Array(new SharedArrayBuffer(8));
@@ -158,7 +98,9 @@ export function checkSegments(
               `the check of positions ${segment.after + 1}..${segment.upTo} failed in its thread: ${why}`,
             ),
           );
-        const worker = threads.take();
+        const worker = startWorker(new URL('./verify-worker', import.meta.url), {
+          workerData: { file, segment, reached: reached[i], fold },
+        });
         workers.push(worker);
         worker.on('message', (message: FoldedSegmentReport | 'progressed') => {
           if (message === 'progressed') progressed?.();
@@ -168,9 +110,6 @@ export function checkSegments(
         worker.once('exit', (code) =>
           failed(`the thread ended (exit code ${code}) with no report`),
         );
-        worker.ref();
-        const task: SegmentTask = { file, segment, reached: reached[i] as BigInt64Array, fold };
-        worker.postMessage(task);
       }),
   );
   const stop = () => {

@@ -21,32 +21,17 @@ import {
   defaultSegments,
   PROGRESS_EVERY,
   type SegmentChecks,
-  type SegmentThreads,
 } from './verify-segments.js';
 
 /**
  * `verify` on a log file, opened read-only: the chain, the triggers, the end, and each
- * projection's table and snapshots against a fresh fold, at one head. `threads`: started
- * ahead (SegmentThreads); those it does not use are ended, whatever the outcome.
+ * projection's table and snapshots against a fresh fold, at one head.
  */
 export async function verifySqliteLog(
   file: string,
   out: ReportOutput,
   also?: LogCheck,
-  options: { segments?: number; block?: number; threads?: SegmentThreads } = {},
-): Promise<number> {
-  try {
-    return await verifyFile(file, out, also, options);
-  } finally {
-    options.threads?.end();
-  }
-}
-
-async function verifyFile(
-  file: string,
-  out: ReportOutput,
-  also: LogCheck | undefined,
-  options: { segments?: number; block?: number; threads?: SegmentThreads },
+  options: { segments?: number; block?: number } = {},
 ): Promise<number> {
   if (!existsSync(file)) {
     out.error(`sessionlog verify: no log at ${file}`);
@@ -87,7 +72,7 @@ async function verifyFile(
       head,
       options.segments ?? defaultSegments(),
       options.block ?? TREE_BLOCK,
-      { fold: plan, progressed, ...(options.threads ? { threads: options.threads } : {}) },
+      { fold: plan, progressed },
     );
     // Counted while the threads check (a scan of the snapshots: a tenth of a second on a
     // million events, which delayed their start).
