@@ -117,6 +117,22 @@ describe('the sessionlog CLI', () => {
     }
   });
 
+  it('lists every command, each name set apart from its summary', async () => {
+    const { code, output } = await runCli('--help');
+    expect(code).toBe(0);
+    const listed = output.split('\n').flatMap((line) => /^ {2}(\S+) {2,}\S/.exec(line)?.[1] ?? []);
+    expect(listed).toEqual([
+      'serve',
+      'events',
+      'sessions',
+      'verify',
+      'rebuild',
+      'import',
+      'checkpoint',
+      'audit',
+    ]);
+  });
+
   it('refuses a durability other than full or normal', async () => {
     const { code, output } = await runCli('serve', '--db', logFile(), '--durability', 'sometimes');
     expect(output).toContain('--durability must be full or normal');

@@ -48,9 +48,12 @@ const commands: readonly { name: string; summary: string; load: () => Promise<Co
   },
 ];
 
+/** The names' column: the longest name and two spaces (`checkpoint` once ran into its summary). */
+const WIDTH = Math.max(...commands.map((c) => c.name.length)) + 2;
+
 const usage = `usage: sessionlog <command> [flags]
 
-${commands.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(WIDTH)}${c.summary}`).join('\n')}
 
 Run \`sessionlog <command> --help\` for a command's flags.`;
 
