@@ -21,13 +21,13 @@ import { appendUncheckedSqlite } from './support/unchecked-append.js';
 const run = promisify(execFile);
 
 /** `sessionlog import` in-process, the export given as its standard input. */
-async function runImport(db: string, input: string) {
+async function runImport(db: string, input: string | Buffer[]) {
   const lines: string[] = [];
   const code = await main(['import', '--db', db], {
     log: (line) => lines.push(line),
     error: (line) => lines.push(line),
     data: new Writable({ write: (_chunk, _encoding, done) => done() }),
-    input: Readable.from([Buffer.from(input)]),
+    input: Readable.from(typeof input === 'string' ? [Buffer.from(input)] : input),
   });
   return { code, output: lines.join('\n') };
 }
@@ -227,6 +227,23 @@ describeEachBackend('sessionlog import', (target, backend) => {
     const imported = await runImport(target(), exported);
     expect(imported.output).toMatch(/^imported 26 events/);
     expect((await runCli('events', '--db', target())).data).toBe(exported);
+  });
+
+  it('hands the checking thread the chunks that own their memory, and copies those that share it', async () => {
+    const exported = await exportedLog(source());
+    const bytes = Buffer.from(exported);
+    const third = Math.floor(bytes.length / 3);
+    // Two chunks cut from one shared buffer (as a pooled stream gives them), then one of its own.
+    const shared = Buffer.from(bytes.subarray(0, 2 * third));
+    const own = Buffer.alloc(bytes.length - 2 * third); // never from the pool
+    bytes.copy(own, 0, 2 * third);
+    const chunks = [shared.subarray(0, third), shared.subarray(third), own];
+    const imported = await runImport(target(), chunks);
+    expect(imported.output).toMatch(/^imported 14 events/);
+    expect((await runCli('events', '--db', target())).data).toBe(exported);
+    // The shared memory is still this side's; the chunk of its own went to the thread.
+    expect(shared.toString()).toBe(bytes.subarray(0, 2 * third).toString());
+    expect(chunks.map((chunk) => chunk.byteLength)).toEqual([third, third, 0]);
   });
 
   it('refuses a log that is not empty, and changes nothing in it', async () => {
