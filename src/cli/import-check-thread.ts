@@ -64,8 +64,12 @@ export async function* checkedInThread(
       sent += bytes.length;
       // A chunk that owns its memory (a file's reads each allocate one) is handed over, not
       // copied: this thread writes the log, and is the busier of the two.
-      const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-      worker.postMessage({ type: 'chunk', bytes } satisfies ToChecker, owned ? [bytes.buffer] : []);
+      const { buffer } = bytes;
+      const owned =
+        buffer instanceof ArrayBuffer &&
+        bytes.byteOffset === 0 &&
+        bytes.byteLength === buffer.byteLength;
+      worker.postMessage({ type: 'chunk', bytes } satisfies ToChecker, owned ? [buffer] : []);
       while (sent - bytesRead > WINDOW && !stopped && failure === undefined) await changed();
       if (stopped) return;
     }
