@@ -29,6 +29,14 @@ const deletedSession = [...inProgress, deleted];
 
 const fileChange = { change: 'modified', path: 'src/index.ts', kind: 'file' } as const;
 const watchFailure = { error: 'more than 10000 entries under the cwd' };
+// Each event type that follows a start.
+const afterStart: SessionEvent[] = [
+  wentInProgress,
+  completed,
+  deleted,
+  { type: 'FileChanged', data: fileChange },
+  { type: 'WatchFailed', data: watchFailure },
+];
 
 const start: SessionCommand = { type: 'startSession', data: startData };
 const rename: SessionCommand = { type: 'updateSession', data: { name: 'refactor the parser' } };
@@ -273,21 +281,16 @@ describe('evolve', () => {
     });
   });
 
-  it.each([
-    wentInProgress,
-    completed,
-    deleted,
-    { type: 'FileChanged', data: fileChange },
-    { type: 'WatchFailed', data: watchFailure },
-  ] as SessionEvent[])(
+  it.each(afterStart)(
     "a $type keeps every field of the row, in the row's order, and leaves the state before as it was",
     (event) => {
-      const before = replay([[t1, { type: 'SessionStarted', data: { ...startData, name: 'x' } }]]);
+      const named: [string, SessionEvent] = [
+        t1,
+        { type: 'SessionStarted', data: { ...startData, name: 'x' } },
+      ];
+      const before = replay([named]);
       const copy = structuredClone(before);
-      const after = replay([
-        [t1, { type: 'SessionStarted', data: { ...startData, name: 'x' } }],
-        [t2, event],
-      ]);
+      const after = replay([named, [t2, event]]);
       // The HTTP answers list a row's fields in this order (sessionsProjection's columns).
       const fields = sessionsProjection.table.columns.map(({ field }) => field);
       expect(Object.keys(after ?? {})).toEqual(fields);
@@ -364,13 +367,7 @@ describe('evolve', () => {
     expect(session).toMatchObject({ deletedAt: t4, version: 3, status: 'in_progress' });
   });
 
-  it.each([
-    wentInProgress,
-    completed,
-    deleted,
-    { type: 'FileChanged', data: fileChange },
-    { type: 'WatchFailed', data: watchFailure },
-  ] satisfies SessionEvent[])('a $type on an unknown stream yields no session', (event) => {
+  it.each(afterStart)('a $type on an unknown stream yields no session', (event) => {
     expect(replay([[t1, event]])).toBeNull();
   });
 

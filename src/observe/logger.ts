@@ -7,13 +7,11 @@ import { prettyLine } from './pretty-line.js';
  * pino, loaded when a logger is first made: a command that writes no line (verify, events,
  * sessions) does not pay for it (~17 ms of their start). It is a CommonJS package: required.
  */
-const pinoModule = (() => {
-  let loaded: typeof import('pino') | undefined;
-  return () => {
-    loaded ??= createRequire(import.meta.url)('pino') as typeof import('pino');
-    return loaded;
-  };
-})();
+let pinoLoaded: typeof import('pino') | undefined;
+function pinoModule(): typeof import('pino') {
+  pinoLoaded ??= createRequire(import.meta.url)('pino') as typeof import('pino');
+  return pinoLoaded;
+}
 
 export type { Logger } from 'pino';
 
