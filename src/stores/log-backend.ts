@@ -124,8 +124,9 @@ export interface EventColumns {
 }
 
 /**
- * The Merkle tree's nodes a batch completes, as columns: node i is (level[i], index[i]), its
- * hash bytes 32i..32i+32; level by level, each level's nodes in index order (the table's key).
+ * The Merkle tree's nodes a batch of events completes, as columns: node i is (level[i],
+ * index[i]), its hash bytes 32i..32i+32; in the order they are made: the leaf of each event,
+ * then the parents that leaf completes, lowest first (SQLite's key, (ends, level), in order).
  */
 export interface NodeColumns {
   level: Uint8Array;
