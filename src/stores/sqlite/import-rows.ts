@@ -74,7 +74,8 @@ export function eventWriter(db: SqliteDatabase): (events: EventColumns) => void 
  * and cuts their hashes out of one blob, instead of a row of three parameters and a Buffer
  * object per node (2.2 million of them on a log of 1.1 million events). That order is the
  * table's key, (ends, level): every row goes at the end of the B-tree. The node after (ends,
- * level) is its parent (ends, level + 1) when 2^(level + 1) divides ends, else the next leaf.
+ * level) is its parent (ends, level + 1) when 2^(level + 1) divides ends, else the next leaf:
+ * the order fixes every node's level and index, so only the first node's are read.
  */
 export function nodeWriter(db: SqliteDatabase): (nodes: NodeColumns) => void {
   const insert = db.prepare(`WITH RECURSIVE k(i, ends, level) AS (
