@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { BigLog } from './big-log.js';
-import { auditorCli, timeCli } from './cli-run.js';
+import { type AuditorFloor, auditorCli, timeCli, timeFloor } from './cli-run.js';
 import type { BenchConfig } from './config.js';
 import { benchSchemas, pgUnreachable } from './pg-schemas.js';
 import { progress, type ReportLine } from './report.js';
-import { summarize } from './stats.js';
+import { pairedRatios, summarize } from './stats.js';
 import { removeDatabase } from './temp-dir.js';
 
 /**
@@ -13,6 +13,11 @@ import { removeDatabase } from './temp-dir.js';
  * over `auditorRounds` runs; then the same on PostgreSQL (the export imported into a fresh
  * schema, exported and verified there), skipped when PostgreSQL is not there. Targets:
  * issue 15 (verify and export ≥ 500,000 events/s, import ≥ 200,000 on SQLite).
+ *
+ * `verify` and `import` alternate with their floors (auditor-floor.ts: the least work per
+ * event any such check does, in one thread), and each is also given as a ratio to its floor:
+ * the same code read 2.5 times slower from one machine of this workplace to another, and
+ * its floor with it; the ratio says what the code does with the machine it has.
  */
 export async function auditorSuite(
   dir: string,
@@ -30,28 +35,57 @@ export async function auditorSuite(
     unit: 'events/s',
     ...(target === undefined ? {} : { target }),
   });
+  const said = (what: string, seconds: number) =>
+    progress(`  ${what}: ${Math.round(rate(seconds)).toLocaleString('en-US')} events/s`);
   const times = async (what: string, run: () => Promise<number>, runs = rounds) => {
     progress(`${what} ×${runs}`);
     const samples: number[] = [];
     for (let round = 0; round < runs; round++) {
       samples.push(await run());
       // Each run said as it ends: a long suite cut short still leaves its figures.
-      progress(
-        `  ${what}: ${Math.round(rate(samples.at(-1) as number)).toLocaleString('en-US')} events/s`,
-      );
+      said(what, samples.at(-1) as number);
     }
     return samples;
+  };
+  /** The command's runs, each followed by a run of its floor on `input`; and their lines. */
+  const againstFloor = async (
+    what: string,
+    name: string,
+    run: () => Promise<number>,
+    floor: AuditorFloor,
+    input: string,
+    target: number,
+  ): Promise<ReportLine[]> => {
+    progress(`${what} and its floor (${floor}) ×${rounds}`);
+    const samples: number[] = [];
+    const floors: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      samples.push(await run());
+      said(what, samples.at(-1) as number);
+      floors.push(await timeFloor(floor, input, log.events));
+      said(`${floor} floor`, floors.at(-1) as number);
+    }
+    // Rates are the inverse of times: the command's rate over its floor's is floor / command.
+    const perRound = summarize(pairedRatios(floors, samples));
+    return [
+      figure(name, samples, target),
+      figure(`  its floor: ${FLOORS[floor]}`, floors),
+      { kind: 'ratio', name: `  ${what} / its floor`, ratio: perRound.median, perRound },
+    ];
   };
   const lines: ReportLine[] = [
     { kind: 'section', title: `Auditor tools (${log.events.toLocaleString('en-US')} events)` },
     { kind: 'note', text: `CLI: ${auditorCli().label}` },
   ];
   lines.push(
-    figure(
+    ...(await againstFloor(
+      'verify',
       'verify --db FILE',
-      await times('verify', () => timeCli(['verify', '--db', log.file])),
+      () => timeCli(['verify', '--db', log.file]),
+      'chain',
+      log.file,
       config.auditorTarget,
-    ),
+    )),
     figure(
       'events --db FILE > export',
       await times('events', () => timeCli(['events', '--db', log.file], exported)),
@@ -60,14 +94,17 @@ export async function auditorSuite(
   );
   try {
     lines.push(
-      figure(
+      ...(await againstFloor(
+        'import',
         'import --from export into a new file',
-        await times('import', () => {
+        () => {
           removeDatabase(imported);
           return timeCli(['import', '--db', imported, '--from', exported]);
-        }),
+        },
+        'lines',
+        exported,
         config.importTarget,
-      ),
+      )),
     );
   } catch (error) {
     lines.push({
@@ -114,3 +151,9 @@ export async function auditorSuite(
   }
   return lines;
 }
+
+/** What each floor does (auditor-floor.ts), in one thread of a process already started. */
+const FLOORS: Record<AuditorFloor, string> = {
+  chain: 'rows read and the chain recomputed, one thread',
+  lines: 'lines parsed, canonical JSON and the chain, one thread',
+};

@@ -36,3 +36,37 @@ export async function timeCli(args: readonly string[], stdout?: string): Promise
   if (code !== 0) throw new Error(`sessionlog ${args.join(' ')} exited ${code}: ${stderr.trim()}`);
   return seconds;
 }
+
+/** The floors of auditor-floor.ts. */
+export type AuditorFloor = 'chain' | 'lines';
+
+/**
+ * Runs auditor-floor.ts on `input` in a child process and returns the seconds it took (its
+ * own start-up excluded); throws if it fails or did not see `events` events.
+ */
+export async function timeFloor(
+  floor: AuditorFloor,
+  input: string,
+  events: number,
+): Promise<number> {
+  const script = fileURLToPath(new URL('./auditor-floor.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, floor, input], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`the ${floor} floor exited ${code}: ${stderr.trim()}`);
+  const result = JSON.parse(stdout) as { events: number; seconds: number };
+  if (result.events !== events) {
+    throw new Error(`the ${floor} floor saw ${result.events} events, not ${events}`);
+  }
+  return result.seconds;
+}
