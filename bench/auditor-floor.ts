@@ -6,32 +6,42 @@
  *
  *   node --import tsx bench/auditor-floor.ts chain <log file>
  *   node --import tsx bench/auditor-floor.ts lines <export file>
+ *   node --import tsx bench/auditor-floor.ts writes <log file>
  *
  * `chain`: every row's content text (assembled by SQLite, as verify reads it) and the chain
  * recomputed over it: verify without the tree, the fold, the snapshots and the second thread.
  * `lines`: every line of an export parsed, its data and meta written canonically and the chain
  * recomputed: import without the schemas, the fold, the tree and any write.
+ * `writes`: the log's events written into a new log by import's own writer (eventWriter), as
+ * import loads them (no journal, no fsync, the indexes built after, a transaction per 16,000
+ * events), only the writes timed: import without the reading, the check and the tree.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import {
   canonicalJson,
   chainHashOf,
   chainHashOfContent,
   GENESIS_HASH,
 } from '../src/events/hash.js';
+import type { EventColumns } from '../src/stores/log-backend.js';
 import { openDatabase } from '../src/stores/sqlite/database.js';
+import { eventWriter } from '../src/stores/sqlite/import-rows.js';
 import { HASHED_CONTENT } from '../src/stores/sqlite/verify-segment.js';
 
 const [mode, file] = process.argv.slice(2);
-if (file === undefined || (mode !== 'chain' && mode !== 'lines')) {
-  throw new Error('usage: auditor-floor.ts chain|lines <file>');
+if (file === undefined || (mode !== 'chain' && mode !== 'lines' && mode !== 'writes')) {
+  throw new Error('usage: auditor-floor.ts chain|lines|writes <file>');
 }
 
 const started = performance.now();
-const events = mode === 'chain' ? chainFloor(file) : await linesFloor(file);
-process.stdout.write(
-  `${JSON.stringify({ events, seconds: (performance.now() - started) / 1000 })}\n`,
-);
+const { events, seconds } =
+  mode === 'writes'
+    ? writesFloor(file)
+    : {
+        events: mode === 'chain' ? chainFloor(file) : await linesFloor(file),
+        seconds: (performance.now() - started) / 1000,
+      };
+process.stdout.write(`${JSON.stringify({ events, seconds })}\n`);
 
 function chainFloor(log: string): number {
   const db = openDatabase(log, { readonly: true });
@@ -83,4 +93,64 @@ async function linesFloor(exported: string): Promise<number> {
   }
   if (rest !== '') take(rest);
   return events;
+}
+
+function writesFloor(log: string): { events: number; seconds: number } {
+  const source = openDatabase(log, { readonly: true });
+  const target = `${log}.writes-floor-${process.pid}`;
+  const db = openDatabase(target, { durability: 'normal' });
+  try {
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    const indexes = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL",
+      )
+      .pluck()
+      .all() as string[];
+    for (const name of indexes) db.exec(`DROP INDEX ${name}`);
+    const write = eventWriter(db);
+    const page = source.prepare(
+      `SELECT position, id, stream, version, type, time, data, meta, hash FROM events
+       WHERE position > ? ORDER BY position LIMIT 2000`,
+    );
+    let events = 0;
+    let ms = 0;
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as {
+        position: number;
+        version: number;
+        [column: string]: string | number;
+      }[];
+      const last = rows.at(-1);
+      if (last === undefined) break;
+      const column = (name: string) => rows.map((row) => row[name] as string);
+      const batch: EventColumns = {
+        position: Float64Array.from(rows, (row) => row.position),
+        version: Float64Array.from(rows, (row) => row.version),
+        line: Float64Array.from(rows, (row) => row.position),
+        id: column('id'),
+        stream: column('stream'),
+        type: column('type'),
+        time: column('time'),
+        data: column('data'),
+        meta: column('meta'),
+        hash: column('hash'),
+      };
+      const started = performance.now();
+      if (events % 16_000 === 0) db.exec('BEGIN');
+      write(batch);
+      events += rows.length;
+      if (events % 16_000 === 0) db.exec('COMMIT');
+      ms += performance.now() - started;
+      after = last.position;
+    }
+    if (db.inTransaction) db.exec('COMMIT');
+    return { events, seconds: ms / 1000 };
+  } finally {
+    db.close();
+    source.close();
+    for (const suffix of ['', '-wal', '-shm', '-journal'])
+      rmSync(`${target}${suffix}`, { force: true });
+  }
 }

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { timeFloor } from '../bench/cli-run.js';
@@ -33,5 +33,14 @@ describe('the auditor figures’ floors', () => {
     lines[6] = lines[6]?.replace('"version":', '"version":1') ?? '';
     writeFileSync(exported, lines.join('\n'));
     await expect(timeFloor('lines', exported, 12)).rejects.toThrow('the chain breaks at line 7');
+  });
+
+  it('writes: writes every event of the log into a new one, and leaves no file behind', async () => {
+    await writeTwelveEventLog(logFile());
+    expect(await timeFloor('writes', logFile(), 12)).toBeGreaterThan(0);
+    // Its new log (beside the one it reads: log.db.writes-floor-<pid>) is removed.
+    expect(readdirSync(dirname(logFile())).filter((name) => name.includes('floor'))).toEqual([]);
+    // Another log's events cannot be counted as this one's.
+    await expect(timeFloor('writes', logFile(), 11)).rejects.toThrow('saw 12 events, not 11');
   });
 });
