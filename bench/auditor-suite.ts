@@ -94,7 +94,10 @@ export async function auditorSuite(
       'verify',
       'verify --db FILE',
       () => timeCli(['verify', '--db', log.file]),
-      [{ floor: 'chain', input: log.file }],
+      [
+        { floor: 'chain', input: log.file },
+        { floor: 'tree', input: log.file },
+      ],
       config.auditorTarget,
     )),
     figure(
@@ -170,4 +173,5 @@ const FLOORS: Record<AuditorFloor, string> = {
   chain: 'rows read, the chain recomputed (one thread)',
   lines: 'lines parsed, canonical JSON, the chain (one thread)',
   writes: "the events written by import's writer (one thread)",
+  tree: "the Merkle tree's root over the events' hashes (one thread)",
 };

@@ -38,7 +38,7 @@ export async function timeCli(args: readonly string[], stdout?: string): Promise
 }
 
 /** The floors of auditor-floor.ts. */
-export type AuditorFloor = 'chain' | 'lines' | 'writes';
+export type AuditorFloor = 'chain' | 'lines' | 'writes' | 'tree';
 
 /**
  * Runs auditor-floor.ts on `input` in a child process and returns the seconds it took (its

@@ -43,4 +43,10 @@ describe('the auditor figures’ floors', () => {
     // Another log's events cannot be counted as this one's.
     await expect(timeFloor('writes', logFile(), 11)).rejects.toThrow('saw 12 events, not 11');
   });
+
+  it('tree: makes the tree over every event hash of the log', async () => {
+    await writeTwelveEventLog(logFile());
+    expect(await timeFloor('tree', logFile(), 12)).toBeGreaterThan(0);
+    await expect(timeFloor('tree', logFile(), 13)).rejects.toThrow('saw 12 events, not 13');
+  });
 });
