@@ -145,6 +145,24 @@ describe('verify folds each segment in its own thread', () => {
     expect(inSegments.code).toBe(1);
   });
 
+  // Its content text is NULL (json_quote refuses a BLOB): the fold reads that row's columns.
+  it('folds a row whose content text cannot be made, a column not text, from its columns', async () => {
+    await writeTwelveEventLog(logFile());
+    const raw = new Database(logFile());
+    raw.exec('DROP TRIGGER events_no_update');
+    raw.prepare('UPDATE events SET id = CAST(id AS BLOB) WHERE position = 6').run();
+    raw.close();
+    const { folds } = await checkSegments(logFile(), 12, 3, 4, { fold: plan }).report;
+    // The chain breaks there; the fold does not: each segment's agrees with what it compared.
+    expect(folds?.map(({ mismatches, failed }) => ({ mismatches, failed }))).toEqual(
+      Array(3).fill({ mismatches: 0, failed: undefined }),
+    );
+    expect(foldedInSegments(folds, plan, 12)).toEqual({ kind: 'agree' });
+    const inSegments = await verifyAsOnePass(logFile());
+    expect(inSegments.output).toContain('chain        BROKEN at position 6');
+    expect(inSegments.code).toBe(1);
+  });
+
   // An append between the main thread's read and the thread's: the table it sees is not the
   // one the main thread compares. The main thread then compares its own, from a snapshot the
   // threads found equal to the fold.

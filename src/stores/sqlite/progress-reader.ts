@@ -17,9 +17,23 @@ const PLAIN_META = JSON.stringify({ schemaVersion: 1 });
  * verify.
  */
 export function foldColumns(types: FoldedTypes): string {
+  return `stream, version, type, time, ${dataAndMeta(types)}`;
+}
+
+/**
+ * The columns of foldColumns that verify's content text (HASHED_CONTENT) does not hold as it
+ * crosses into JavaScript: the stream, type and time are read out of that text instead
+ * (`foldedFromContent`), three strings a row fewer made by the driver, which cost a fifth of
+ * the read.
+ */
+export function foldColumnsBesideContent(types: FoldedTypes): string {
+  return `version, ${dataAndMeta(types)}`;
+}
+
+function dataAndMeta(types: FoldedTypes): string {
   const notRead = [...(types.dataNotRead ?? [])].map((type) => `'${type.replaceAll("'", "''")}'`);
   const data = notRead.length === 0 ? 'data' : `iif(type IN (${notRead.join(', ')}), NULL, data)`;
-  return `stream, version, type, time, ${data}, iif(meta = '${PLAIN_META}', 1, meta)`;
+  return `${data}, iif(meta = '${PLAIN_META}', 1, meta)`;
 }
 
 /**
@@ -43,6 +57,40 @@ export function foldedColumns(
   const version = row[at + 1] as number;
   const time = row[at + 3] as string;
   const data = types.dataNotRead?.has(type) ? undefined : (row[at + 4] as string);
+  return foldedEvent(position, stream, version, type, time, data, from, registry);
+}
+
+/**
+ * `foldedColumns` of a row read as its content text (HASHED_CONTENT) and, at `row[at]` on,
+ * foldColumnsBesideContent. The text ends `,"stream":S,"time":T,"type":Y,"version":N}`, each
+ * of S, T and Y a string json_quote wrote, in which no quote stands unescaped: the last
+ * `,"version":` of the text is that key's, and each key before it is the last of its kind
+ * before the next. S and T are parsed back (a copy: a slice would keep the whole text alive
+ * in the fold's rows); Y is cut out when it has nothing to unescape.
+ */
+export function foldedFromContent(
+  position: number,
+  content: string,
+  row: readonly unknown[],
+  at: number,
+  types: FoldedTypes,
+  registry: EventVersions,
+): ProjectedEvent<AnyEvent> | undefined {
+  const meta = row[at + 2] as number | string;
+  const from = typeof meta === 'number' ? meta : (JSON.parse(meta) as EventMeta).schemaVersion;
+  const versionAt = content.lastIndexOf(',"version":');
+  const typeAt = content.lastIndexOf(',"type":', versionAt);
+  const quotedType = content.slice(typeAt + 8, versionAt);
+  const type = quotedType.includes('\\')
+    ? (JSON.parse(quotedType) as string)
+    : quotedType.slice(1, -1);
+  if (!types.handles.has(type)) return undefined;
+  const timeAt = content.lastIndexOf(',"time":', typeAt);
+  const streamAt = content.lastIndexOf(',"stream":', timeAt);
+  const stream = JSON.parse(content.slice(streamAt + 10, timeAt)) as string;
+  const time = JSON.parse(content.slice(timeAt + 8, typeAt)) as string;
+  const version = row[at] as number;
+  const data = types.dataNotRead?.has(type) ? undefined : (row[at + 1] as string);
   return foldedEvent(position, stream, version, type, time, data, from, registry);
 }
 

@@ -1,7 +1,14 @@
+import type { AnyEvent, ProjectedEvent } from '../../events/envelope.js';
 import type { EventVersions } from '../../events/event-types.js';
 import type { AnyProjection } from '../../projections/projection.js';
 import type { SqliteDatabase } from './database.js';
-import { foldColumns, foldedColumns, ProgressReader } from './progress-reader.js';
+import {
+  foldColumns,
+  foldColumnsBesideContent,
+  foldedColumns,
+  foldedFromContent,
+  ProgressReader,
+} from './progress-reader.js';
 import { bindTable } from './projection-table.js';
 import { SqliteEventReader } from './reader.js';
 import { SnapshotStore } from './snapshot-store.js';
@@ -64,6 +71,7 @@ export class SegmentFold implements RowsFolded {
     this.#registry = registry;
     this.#upTo = upTo;
     this.columns = foldColumns(projection);
+    this.columnsBesideContent = foldColumnsBesideContent(projection);
     const inSegment = plan.table !== undefined && plan.table.position > after;
     const here = inSegment && (plan.table?.position ?? 0) <= upTo;
     this.#table = 'elsewhere';
@@ -101,16 +109,33 @@ export class SegmentFold implements RowsFolded {
   }
 
   readonly columns: string;
+  readonly columnsBesideContent: string;
 
   add(position: number, row: readonly unknown[], at: number): void {
     if (this.#stepping === undefined) return;
     try {
-      const event = foldedColumns(position, row, at, this.#projection, this.#registry);
-      if (event !== undefined) this.#stepping.apply(event);
+      this.#apply(foldedColumns(position, row, at, this.#projection, this.#registry));
     } catch (error) {
-      this.#failed = (error as Error).message;
-      this.#stepping = undefined;
+      this.#fail(error);
     }
+  }
+
+  addWithContent(position: number, content: string, row: readonly unknown[], at: number): void {
+    if (this.#stepping === undefined) return;
+    try {
+      this.#apply(foldedFromContent(position, content, row, at, this.#projection, this.#registry));
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #apply(event: ProjectedEvent<AnyEvent> | undefined): void {
+    if (event !== undefined) this.#stepping?.apply(event);
+  }
+
+  #fail(error: unknown): void {
+    this.#failed = (error as Error).message;
+    this.#stepping = undefined;
   }
 
   report(): SegmentFoldReport {

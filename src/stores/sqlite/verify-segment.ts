@@ -19,12 +19,16 @@ export const TREE_BLOCK = 2 ** 12;
 const PAGE = 1000;
 
 /**
- * What else reads a segment's rows as it checks them, in the same read (its fold): `columns`
- * more of each row, handed over in position order (the row as read, `columns` from `at` on).
+ * What else reads a segment's rows as it checks them, in the same read (its fold), handed
+ * over in position order: `columns` more of each row (the row as read, `columns` from `at` on),
+ * or, beside the content text the chain check reads (HASHED_CONTENT), only
+ * `columnsBesideContent`, the rest being in that text.
  */
 export interface RowsFolded {
   readonly columns: string;
+  readonly columnsBesideContent: string;
   add(position: number, row: readonly unknown[], at: number): void;
+  addWithContent(position: number, content: string, row: readonly unknown[], at: number): void;
 }
 
 /** A run of the log, positions (after, upTo]; `after` is a multiple of `block`. */
@@ -84,12 +88,18 @@ export function checkSegment(
     'SELECT position, id, stream, version, type, time, data, meta, hash FROM events WHERE position = ?',
   );
   const also = folding === undefined ? '' : `, ${folding.columns}`;
+  const besideContent = folding === undefined ? '' : `, ${folding.columnsBesideContent}`;
   const withContent = db
     .prepare(
-      `SELECT position, hash, ${HASHED_CONTENT}${also} FROM events
+      `SELECT position, hash, ${HASHED_CONTENT}${besideContent} FROM events
        WHERE position > ? AND position <= ? ORDER BY position LIMIT ${PAGE}`,
     )
     .raw(true);
+  // The fold's columns of a row that has no content text (a column that is not text).
+  const foldedRow =
+    folding === undefined
+      ? undefined
+      : db.prepare(`SELECT ${folding.columns} FROM events WHERE position = ?`).raw(true);
   const hashesOnly = db
     .prepare(
       `SELECT position, hash, NULL${also} FROM events
@@ -122,7 +132,10 @@ export function checkSegment(
         }
       }
       leaves++;
-      folding?.add(position, row, 3);
+      if (folding === undefined) continue;
+      if (!chaining) folding.add(position, row, 3);
+      else if (content !== null) folding.addWithContent(position, content, row, 3);
+      else folding.add(position, foldedRow?.get(position) as unknown[], 0);
     }
     const last = page.at(-1);
     if (last === undefined) break;
