@@ -40,7 +40,7 @@ describe('the auditor figures’ floors', () => {
     expect(await timeFloor('writes', logFile(), 12)).toBeGreaterThan(0);
     // Its new log (beside the one it reads: log.db.writes-floor-<pid>) is removed.
     expect(readdirSync(dirname(logFile())).filter((name) => name.includes('floor'))).toEqual([]);
-    // Another log's events cannot be counted as this one's.
+    // A count other than the log's is refused: the floor wrote what it read, no more, no less.
     await expect(timeFloor('writes', logFile(), 11)).rejects.toThrow('saw 12 events, not 11');
   });
 
