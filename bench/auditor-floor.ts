@@ -21,16 +21,17 @@
  */
 import { createReadStream, rmSync } from 'node:fs';
 import { FreshRoot } from '../src/checkpoints/fresh-root.js';
+import type { EventRow } from '../src/events/event-row.js';
 import {
   canonicalJson,
   chainHashOf,
   chainHashOfContent,
   GENESIS_HASH,
 } from '../src/events/hash.js';
-import type { EventColumns } from '../src/stores/log-backend.js';
 import { openDatabase } from '../src/stores/sqlite/database.js';
 import { eventWriter } from '../src/stores/sqlite/import-rows.js';
 import { HASHED_CONTENT } from '../src/stores/sqlite/verify-segment.js';
+import { columnsOf } from './event-columns.js';
 
 const [mode, file] = process.argv.slice(2);
 const MODES = ['chain', 'lines', 'writes', 'tree'];
@@ -124,26 +125,10 @@ function writesFloor(log: string): { events: number; seconds: number } {
     let events = 0;
     let ms = 0;
     for (let after = 0; ; ) {
-      const rows = page.all(after) as {
-        position: number;
-        version: number;
-        [column: string]: string | number;
-      }[];
+      const rows = page.all(after) as EventRow[];
       const last = rows.at(-1);
       if (last === undefined) break;
-      const column = (name: string) => rows.map((row) => row[name] as string);
-      const batch: EventColumns = {
-        position: Float64Array.from(rows, (row) => row.position),
-        version: Float64Array.from(rows, (row) => row.version),
-        line: Float64Array.from(rows, (row) => row.position),
-        id: column('id'),
-        stream: column('stream'),
-        type: column('type'),
-        time: column('time'),
-        data: column('data'),
-        meta: column('meta'),
-        hash: column('hash'),
-      };
+      const batch = columnsOf(rows);
       const started = performance.now();
       if (events % 16_000 === 0) db.exec('BEGIN');
       write(batch);

@@ -8,6 +8,7 @@ import { uuidv7 } from '../src/events/uuid-v7.js';
 import type { ImportBatch, ImportBatches, ImportFold } from '../src/stores/log-backend.js';
 import { openLog } from '../src/stores/open-log.js';
 import { openSessionlog } from '../src/stores/sqlite/open-sqlite.js';
+import { columnsOf } from './event-columns.js';
 
 /**
  * The log of issue 15: `sessions` ordinary sessions of 10 events (9 for the active ones: one
@@ -107,20 +108,7 @@ export async function buildScaleLog(file: string, shape: ScaleShape): Promise<Sc
   // import's checking thread gives them (a row's line is its position).
   const tree = new ImportTree();
   const withNodes = (rows: EventRow[], fold: ImportFold): ImportBatch => {
-    const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
-    const positions = Float64Array.from(column('position'));
-    const events = {
-      position: positions,
-      version: Float64Array.from(column('version')),
-      line: positions,
-      id: column('id'),
-      stream: column('stream'),
-      type: column('type'),
-      time: column('time'),
-      data: column('data'),
-      meta: column('meta'),
-      hash: column('hash'),
-    };
+    const events = columnsOf(rows);
     return { events, nodes: tree.append(events.hash), fold };
   };
   async function* batches(): ImportBatches {
